@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages NebulaAPI for C builds and tests with (SPEC.md
+# section 12). Idempotent: does nothing when they are all present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config   # toolchain
+  libyaml-dev                        # topology file (nebulac)
+  libmsgpack-dev                     # values on the wire (libnebula)
+  libssl-dev                         # cookie HMAC (libnebula)
+  libcmocka-dev                      # unit tests
+  libsqlite3-dev                     # the shop example's db node
+  binutils file                      # readelf/nm/strings in the placement tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

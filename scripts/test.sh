@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then builds and runs the whole
+# CTest suite in three configurations — plain (-Werror), ASan+UBSan, and TSan.
+#   scripts/test.sh            all three
+#   scripts/test.sh plain      one of: plain asan tsan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+configs=("$@")
+[ ${#configs[@]} -gt 0 ] || configs=(plain asan tsan)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+total_pass=0
+total_fail=0
+for cfg in "${configs[@]}"; do
+  case "$cfg" in
+    plain) sanitize="" ;;
+    asan)  sanitize="address,undefined" ;;
+    tsan)  sanitize="thread" ;;
+    *) echo "unknown configuration '$cfg' (plain, asan, tsan)" >&2; exit 2 ;;
+  esac
+  dir="build/$cfg"
+  echo "== $cfg: configure and build in $dir"
+  cmake -S . -B "$dir" -DNEBULA_SANITIZE="$sanitize" -DNEBULA_WERROR=ON \
+        -DNEBULA_BUILD_BENCH=$([ "$cfg" = plain ] && echo ON || echo OFF) >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j"$jobs"
+  echo "== $cfg: ctest"
+  log="$dir/ctest.log"
+  set +e
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir "$dir" --output-on-failure -j"$jobs" 2>&1 | tee "$log"
+  set -e
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -n1 || true)
+  if [ -z "$line" ]; then
+    echo "== $cfg: ctest did not report a result" >&2
+    total_fail=$((total_fail + 1))
+    continue
+  fi
+  nfail=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  nall=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+  total_pass=$((total_pass + nall - nfail))
+  total_fail=$((total_fail + nfail))
+done
+
+echo "all configurations: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -45,6 +45,13 @@ int nb__sel_parse(const char *text, size_t len, nb__selector *out, size_t *err_o
 
 void nb__sel_free(nb__selector *sel);
 
+/* True when s[0..len) is a tag or a short node name: [a-z_][a-z0-9_]*. s is borrowed. */
+bool nb__sel_is_ident(const char *s, size_t len);
+
+/* True when s[0..len) is the host of a full node name: a non-empty run of
+ * [A-Za-z0-9._-]. s is borrowed. */
+bool nb__sel_is_host(const char *s, size_t len);
+
 /* True when every term of sel holds for node. */
 bool nb__sel_match(const nb__selector *sel, const nb__node_def *node);
 

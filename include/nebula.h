@@ -288,10 +288,15 @@ void nb__block_leave(nb__block *b);
 
 #define NB__CAT_(a, b) a##b
 #define NB__CAT(a, b) NB__CAT_(a, b)
-#define NB__BLOCK_VAR NB__CAT(nb__blk_, __LINE__)
-#define NB__BLOCK(...)                                                            \
-    for (nb__block NB__BLOCK_VAR = nb__block_enter(&(nb_call){__VA_ARGS__});     \
-         NB__BLOCK_VAR.once; nb__block_leave(&NB__BLOCK_VAR))
+#ifdef __COUNTER__ /* unique per expansion: two blocks on one line do not shadow */
+#define NB__BLOCK_VAR_(n) NB__CAT(nb__blk_, n)
+#define NB__BLOCK(...) NB__BLOCK_(NB__BLOCK_VAR_(__COUNTER__), __VA_ARGS__)
+#else
+#define NB__BLOCK(...) NB__BLOCK_(NB__CAT(nb__blk_, __LINE__), __VA_ARGS__)
+#endif
+#define NB__BLOCK_(var, ...)                                                      \
+    for (nb__block var = nb__block_enter(&(nb_call){__VA_ARGS__}); var.once;       \
+         nb__block_leave(&var))
 
 /* Wire type kinds. Integers carry their C size and signedness in the tref. */
 typedef enum nb__kind {

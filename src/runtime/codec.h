@@ -12,6 +12,22 @@
  * Decoding is strict: a kind mismatch, an integer out of the C type's range, a
  * wrong array length or a string with an embedded NUL is an error. A failed
  * decode leaves nothing allocated and the storage cleared (all zero).
+ *
+ * Numbers: an integer never decodes from a float. A float or double accepts
+ * float32 and float64 (a float64 read into a float rounds as C assignment does;
+ * a finite value beyond FLT_MAX is an error) and accepts an integer when it
+ * converts exactly, so generic clients (the nebula CLI, other languages) may
+ * send 3 for 3.0. NaN and infinities cross unchanged.
+ *
+ * Nil and empty: NULL strings travel as nil and "" as an empty str, and decode
+ * back to NULL and a heap "" respectively. Bytes of length 0 (or nil) decode
+ * to {NULL, 0}. An nb_bytes with data NULL is sent as empty whatever its len.
+ *
+ * Depth: a value nests at most NB__CODEC_MAX_DEPTH containers (structs,
+ * arrays, pointed-to structs); deeper (or cyclic) values fail to encode and
+ * decode. msgpack-c's own parser stops at 32 nested containers, which bounds
+ * what a frame can carry before this limit is reached: a linked list of
+ * NB_STRUCT pointers crosses the wire only up to about 30 elements.
  */
 #ifndef NB_RUNTIME_CODEC_H
 #define NB_RUNTIME_CODEC_H
@@ -19,6 +35,9 @@
 #include <msgpack.h>
 
 #include "nebula.h"
+
+/* The deepest container nesting encoded or decoded (see above). */
+#define NB__CODEC_MAX_DEPTH 64
 
 /* Appends the value of type t stored at p. Returns 0, or -1 when the packer's
  * writer fails (out of memory). */
@@ -42,5 +61,13 @@ void nb__struct_clear(const nb__type *type, void *p);
 /* A tref describing "a value of this struct type", for code that has only the
  * nb__type (the argument struct of a method). */
 nb__tref nb__tref_of_struct(const nb__type *type);
+
+/*
+ * Checks bytes received from a peer before msgpack-c sees them: 0 when buf[0..len)
+ * is exactly one complete MessagePack object whose containers declare no more
+ * elements than the bytes could hold, -1 otherwise. Linear, no allocation. Every
+ * payload from the network goes through it first (see wirecheck.c for why).
+ */
+int nb__wire_check(const void *buf, size_t len);
 
 #endif /* NB_RUNTIME_CODEC_H */

@@ -1,0 +1,122 @@
+/*
+ * log.c — one timestamped line per event on stderr (log.h).
+ *
+ * A line is formatted whole into a stack buffer and written with one write(2):
+ * stdio would split long lines and interleave threads. The node name is copied
+ * under a mutex because nb_start sets it while application threads may log.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LINE_MAX_BYTES 2048
+#define NODE_MAX 256
+
+atomic_int nb__log_level = NB__LOG_WARN;
+
+static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
+static char node_name[NODE_MAX];
+
+/* The level named by text (borrowed: "warn", "3", ...), or 0 when it names none. */
+static int parse_level(const char *text)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(text, names[i]) == 0)
+            return i + 1;
+    if (strcasecmp(text, "warning") == 0)
+        return NB__LOG_WARN;
+    if (text[0] >= '1' && text[0] <= '4' && text[1] == '\0')
+        return text[0] - '0';
+    return 0;
+}
+
+void nb__log_init(int level_or_0)
+{
+    int level = level_or_0;
+    if (level <= 0) {
+        const char *env = getenv("NEBULA_LOG");
+        level = env != NULL ? parse_level(env) : 0;
+        if (level == 0)
+            level = NB__LOG_WARN;
+    }
+    if (level > NB__LOG_DEBUG)
+        level = NB__LOG_DEBUG;
+    atomic_store_explicit(&nb__log_level, level, memory_order_relaxed);
+}
+
+/* name is borrowed and copied. */
+void nb__log_set_node(const char *name)
+{
+    pthread_mutex_lock(&node_lock);
+    snprintf(node_name, sizeof node_name, "%s", name != NULL ? name : "");
+    pthread_mutex_unlock(&node_lock);
+}
+
+static const char *level_name(int level)
+{
+    switch (level) {
+    case NB__LOG_ERROR:
+        return "ERROR";
+    case NB__LOG_WARN:
+        return "WARN ";
+    case NB__LOG_INFO:
+        return "INFO ";
+    default:
+        return "DEBUG";
+    }
+}
+
+/* Writes "<UTC time> <LEVEL> <node>: " into the caller's buf[size]; returns its
+ * length. */
+static size_t format_prefix(char *buf, size_t size, int level)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    pthread_mutex_lock(&node_lock);
+    int k = snprintf(buf + n, size - n, ".%03ldZ %s %s%s", ts.tv_nsec / 1000000L, level_name(level),
+                     node_name[0] ? node_name : "nebula", ": ");
+    pthread_mutex_unlock(&node_lock);
+    if (k < 0)
+        return n;
+    n += (size_t)k;
+    return n < size ? n : size - 1;
+}
+
+/* fmt is borrowed. Parenthesised: log.h defines a macro of the same name. */
+void(nb__log)(int level, const char *fmt, ...)
+{
+    if (!nb__log_enabled(level))
+        return;
+    int saved_errno = errno;
+    char line[LINE_MAX_BYTES];
+    size_t n = format_prefix(line, sizeof line - 1, level);
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(line + n, sizeof line - 1 - n, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        k = 0;
+    n += (size_t)k;
+    if (n >= sizeof line - 1) {
+        n = sizeof line - 1;
+        memcpy(line + n - 3, "...", 3);
+    }
+    line[n++] = '\n';
+    ssize_t w;
+    do
+        w = write(STDERR_FILENO, line, n);
+    while (w < 0 && errno == EINTR);
+    errno = saved_errno;
+}

@@ -1,0 +1,40 @@
+/*
+ * log.h — the runtime's diagnostics: one line per event on stderr,
+ *
+ *   2024-05-01T12:34:56.789Z WARN  db@db.example: node api@api.example down: ...
+ *
+ * filtered by level ($NEBULA_LOG or nb_options.log_level; warnings by default).
+ * A filtered-out call costs one relaxed atomic load and evaluates none of its
+ * arguments, so logging may stay in the calling paths.
+ */
+#ifndef NB_RUNTIME_LOG_H
+#define NB_RUNTIME_LOG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+enum { NB__LOG_ERROR = 1, NB__LOG_WARN, NB__LOG_INFO, NB__LOG_DEBUG };
+
+/* The current level; read it through nb__log_enabled. */
+extern atomic_int nb__log_level;
+
+/* Sets the level: 1 (errors) .. 4 (debug), or 0 to read $NEBULA_LOG ("error",
+ * "warn", "info", "debug" or 1-4; anything else means the default, warn). */
+void nb__log_init(int level_or_0);
+
+/* Names this node in every later line (NULL: no name). name is copied. */
+void nb__log_set_node(const char *name);
+
+static inline bool nb__log_enabled(int level)
+{
+    return level <= atomic_load_explicit(&nb__log_level, memory_order_relaxed);
+}
+
+/* Writes one line at `level` (fmt is printf's; no trailing newline needed) with a
+ * single write(2), so lines of concurrent threads never interleave. errno is
+ * preserved. Use the macro below, which skips filtered-out calls entirely. */
+void nb__log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define nb__log(level, ...) (nb__log_enabled(level) ? (nb__log)((level), __VA_ARGS__) : (void)0)
+
+#endif /* NB_RUNTIME_LOG_H */

@@ -1,0 +1,340 @@
+/*
+ * declarator.c — C declarations as far as NebulaAPI signatures and NB_STRUCT
+ * fields need them: `type name`, `type *name`, `type name[N][M]`, and function
+ * heads `type name(params)`. What does not fit (function pointers, odd
+ * declarators) is kept as written and flagged, so validation can name it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse_int.h"
+
+static const char *const type_keywords[] = {
+    "void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool",
+    "bool", "const", "volatile", "restrict", "__restrict", "_Complex", "_Atomic", "struct",
+    "union", "enum", NULL,
+};
+
+bool nbc_is_type_keyword(const char *s)
+{
+    for (const char *const *k = type_keywords; *k; k++)
+        if (strcmp(*k, s) == 0)
+            return true;
+    return false;
+}
+
+static bool is_qualifier(const char *s)
+{
+    return strcmp(s, "const") == 0 || strcmp(s, "volatile") == 0 || strcmp(s, "restrict") == 0 ||
+           strcmp(s, "__restrict") == 0 || strcmp(s, "_Atomic") == 0;
+}
+
+static bool is_attribute(const nbc_token *t)
+{
+    return t->kind == NBC_TOK_IDENT &&
+           (strcmp(t->text, "__attribute__") == 0 || strcmp(t->text, "__attribute") == 0);
+}
+
+/* If t[i] starts `__attribute__((...))`, the index after it; else i. */
+static size_t skip_attribute(const nbc_token *t, size_t i, size_t n)
+{
+    if (i < n && is_attribute(&t[i]) && i + 1 < n && nbc_tok_is(&t[i + 1], "(")) {
+        size_t close = nbc_match(t, i + 1, n);
+        return close < n ? close + 1 : n;
+    }
+    return i;
+}
+
+size_t nbc_match(const nbc_token *t, size_t i, size_t n)
+{
+    int depth = 0;
+    for (size_t j = i; j < n; j++) {
+        if (t[j].kind != NBC_TOK_PUNCT)
+            continue;
+        char ch = t[j].text[0];
+        if (t[j].len != 1)
+            continue;
+        if (ch == '(' || ch == '[' || ch == '{')
+            depth++;
+        else if ((ch == ')' || ch == ']' || ch == '}') && --depth == 0)
+            return j;
+    }
+    return n;
+}
+
+/* Joins tokens as a person would write them: a space between words, and
+ * before a '*' or '(' that follows a word. The text is owned by the model's arena. */
+static const char *spell(nbc_pctx *c, const nbc_token *t, size_t n, size_t skip)
+{
+    nbc_buf b = {0};
+    bool prev_word = false;
+    for (size_t i = 0; i < n; i++) {
+        if (i == skip)
+            continue;
+        bool word = t[i].kind == NBC_TOK_IDENT || t[i].kind == NBC_TOK_NUMBER;
+        if (prev_word && (word || nbc_tok_is(&t[i], "*") || nbc_tok_is(&t[i], "(")))
+            nbc_buf_putc(&b, ' ');
+        nbc_buf_puts(&b, t[i].text);
+        prev_word = word;
+    }
+    const char *s = nbc_arena_strdup(&c->m->arena, nbc_buf_str(&b));
+    nbc_buf_free(&b);
+    return s;
+}
+
+/* The type as written, from its parts: "const char *", "int32_t[4]"; owned by
+ * the model's arena. */
+static const char *spell_type(nbc_pctx *c, const nbc_ctype *ty)
+{
+    nbc_buf b = {0};
+    for (size_t i = 0; i < ty->n_words; i++) {
+        if (i > 0)
+            nbc_buf_putc(&b, ' ');
+        nbc_buf_puts(&b, ty->words[i]);
+    }
+    if (ty->n_ptr > 0)
+        nbc_buf_putc(&b, ' ');
+    for (int i = 0; i < ty->n_ptr; i++)
+        nbc_buf_putc(&b, '*');
+    if (ty->ptr_qualified)
+        nbc_buf_puts(&b, "const");
+    for (int i = 0; i < ty->n_dims; i++)
+        nbc_buf_printf(&b, "[%zu]", ty->dims[i]);
+    const char *s = nbc_arena_strdup(&c->m->arena, nbc_buf_str(&b));
+    nbc_buf_free(&b);
+    return s;
+}
+
+/* Strips trailing [N] groups from t[0..*n) into ty->dims. */
+static void take_dims(const nbc_token *t, size_t *n, nbc_ctype *ty)
+{
+    size_t dims[8];
+    int nd = 0;
+    while (*n > 0 && nbc_tok_is(&t[*n - 1], "]")) {
+        size_t open = *n - 1;
+        int depth = 0;
+        for (;; open--) {
+            if (nbc_tok_is(&t[open], "]"))
+                depth++;
+            else if (nbc_tok_is(&t[open], "[") && --depth == 0)
+                break;
+            if (open == 0)
+                return; /* unbalanced: leave it for the caller to flag */
+        }
+        char *end = NULL;
+        unsigned long long v = 0;
+        if (*n - open == 3 && t[open + 1].kind == NBC_TOK_NUMBER)
+            v = strtoull(t[open + 1].text, &end, 0);
+        while (end && (*end == 'u' || *end == 'U' || *end == 'l' || *end == 'L'))
+            end++;
+        if (end == NULL || *end != '\0' || v == 0 || nd == 8)
+            ty->bad_dim = true;
+        else
+            dims[nd++] = (size_t)v;
+        *n = open;
+    }
+    if (nd > NBC_MAX_DIMS) {
+        ty->bad_dim = true;
+        nd = NBC_MAX_DIMS;
+    }
+    /* Collected from the last group backwards. */
+    for (int i = 0; i < nd; i++)
+        ty->dims[i] = dims[nd - 1 - i];
+    ty->n_dims = nd;
+}
+
+/* Reads the words and stars of t[0..n) into ty. */
+static void take_specifiers(nbc_pctx *c, const nbc_token *t, size_t n, nbc_ctype *ty)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n;) {
+        size_t after = skip_attribute(t, i, n);
+        if (after != i) {
+            i = after;
+            continue;
+        }
+        const nbc_token *x = &t[i++];
+        if (nbc_tok_is(x, "*")) {
+            ty->n_ptr++;
+        } else if (x->kind == NBC_TOK_IDENT && ty->n_ptr == 0) {
+            *NBC_PUSH(&c->m->arena, ty->words, ty->n_words, cap) = x->text;
+        } else if (x->kind == NBC_TOK_IDENT && is_qualifier(x->text)) {
+            ty->ptr_qualified = true;
+        } else {
+            ty->funcptr = true; /* not a shape we map: report it as written */
+        }
+    }
+}
+
+/* Finds the name inside a parenthesised declarator: `(*name)`. */
+static size_t funcptr_name(const nbc_token *t, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++)
+        if (nbc_tok_is(&t[i], "(") && nbc_tok_is(&t[i + 1], "*") && t[i + 2].kind == NBC_TOK_IDENT)
+            return i + 2;
+    return n;
+}
+
+/* True when some token before index n is a word that is not a qualifier, or a star:
+ * then t[n] can be a name rather than the type itself. */
+static bool has_type_before(const nbc_token *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nbc_tok_is(&t[i], "*") || (t[i].kind == NBC_TOK_IDENT && !is_qualifier(t[i].text)))
+            return true;
+    return false;
+}
+
+int nbc_parse_declarator(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, bool want_name,
+                         const nbc_ctype *inherit, nbc_ctype *ty, const char **name,
+                         nbc_loc *name_loc)
+{
+    memset(ty, 0, sizeof *ty);
+    *name = NULL;
+    if (n == 0)
+        return -1;
+    ty->loc = nbc_tok_loc(f, &t[0]);
+    *name_loc = ty->loc;
+    for (size_t i = 0; i < n; i++) {
+        if (nbc_tok_is(&t[i], "(") && !(i > 0 && is_attribute(&t[i - 1]))) {
+            ty->funcptr = true;
+            size_t k = funcptr_name(t, n);
+            if (k < n) {
+                *name = t[k].text;
+                *name_loc = nbc_tok_loc(f, &t[k]);
+            }
+            ty->written = spell(c, t, n, k);
+            return 0;
+        }
+    }
+    size_t n_all = n, name_at = n;
+    take_dims(t, &n, ty);
+    if (want_name && n > 0 && t[n - 1].kind == NBC_TOK_IDENT && !nbc_is_type_keyword(t[n - 1].text)) {
+        bool tag = n >= 2 && (nbc_tok_is(&t[n - 2], "struct") || nbc_tok_is(&t[n - 2], "union") ||
+                              nbc_tok_is(&t[n - 2], "enum"));
+        if (inherit != NULL || (!tag && has_type_before(t, n - 1))) {
+            *name = t[n - 1].text;
+            *name_loc = nbc_tok_loc(f, &t[n - 1]);
+            name_at = --n;
+        }
+    }
+    if (inherit != NULL) {
+        ty->words = inherit->words;
+        ty->n_words = inherit->n_words;
+        ty->loc = inherit->loc;
+    }
+    take_specifiers(c, t, n, ty);
+    if (inherit != NULL && ty->words != inherit->words)
+        ty->funcptr = true; /* words in a later declarator: not C we understand */
+    if (ty->funcptr)
+        ty->written = spell(c, t, n, n);
+    else if (ty->bad_dim)
+        ty->written = spell(c, t, n_all, name_at); /* "int[SIZE]": as written */
+    else
+        ty->written = spell_type(c, ty);
+    return 0;
+}
+
+static bool is_storage_word(const char *s)
+{
+    return strcmp(s, "static") == 0 || strcmp(s, "extern") == 0 || strcmp(s, "inline") == 0 ||
+           strcmp(s, "__inline") == 0 || strcmp(s, "__inline__") == 0 ||
+           strcmp(s, "_Noreturn") == 0;
+}
+
+static void parse_params(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *h)
+{
+    if (n == 0 || (n == 1 && nbc_tok_is(&t[0], "void")))
+        return;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && (nbc_tok_is(&t[i], "(") || nbc_tok_is(&t[i], "["))) {
+            i = nbc_match(t, i, n);
+            continue;
+        }
+        if (i < n && !nbc_tok_is(&t[i], ","))
+            continue;
+        if (i - start == 1 && nbc_tok_is(&t[start], "...")) {
+            h->variadic = true;
+            h->variadic_loc = nbc_tok_loc(f, &t[start]);
+        } else {
+            nbc_param *p = NBC_PUSH(&c->m->arena, h->params, h->n_params, h->cap_params);
+            nbc_loc nl;
+            if (nbc_parse_declarator(c, f, t + start, i - start, true, NULL, &p->type, &p->name, &nl) != 0) {
+                nbc_error(i < n ? nbc_tok_loc(f, &t[i]) : nbc_tok_loc(f, &t[n]), "expected a parameter");
+                h->n_params--;
+            }
+        }
+        start = i + 1;
+    }
+}
+
+/* The return type t[0..n): everything before the name but storage words,
+ * which are noted in h (static) or kept for removal (extern). */
+static int parse_return_type(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *h)
+{
+    nbc_token *rt = nbc_arena_alloc(&c->m->arena, sizeof *rt * (n + 1));
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].kind == NBC_TOK_IDENT && is_storage_word(t[i].text)) {
+            if (strcmp(t[i].text, "static") == 0)
+                h->is_static = true;
+            else if (strcmp(t[i].text, "extern") == 0 && h->n_drop < 4)
+                h->drop[h->n_drop++] = (nbc_range){t[i].off, t[i].end};
+            continue;
+        }
+        rt[nr++] = t[i];
+    }
+    const char *unused;
+    nbc_loc unused_loc;
+    if (nbc_parse_declarator(c, f, rt, nr, false, NULL, &h->ret, &unused, &unused_loc) != 0) {
+        nbc_error(h->name_loc, "'%s' has no return type", h->name);
+        return -1;
+    }
+    return 0;
+}
+
+int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *h)
+{
+    memset(h, 0, sizeof *h);
+    size_t lp = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t after = skip_attribute(t, i, n);
+        if (after != i) {
+            i = after - 1;
+            continue;
+        }
+        if (nbc_tok_is(&t[i], "(")) {
+            lp = i;
+            break;
+        }
+    }
+    if (lp == n || lp == 0 || t[lp - 1].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[lp - 1].text)) {
+        nbc_error(nbc_tok_loc(f, &t[lp == n || lp == 0 ? 0 : lp - 1]),
+                  "expected a function 'type name(parameters)' after NB_API");
+        return -1;
+    }
+    size_t rp = nbc_match(t, lp, n);
+    if (rp >= n) {
+        nbc_error(nbc_tok_loc(f, &t[lp]), "unterminated parameter list");
+        return -1;
+    }
+    for (size_t i = rp + 1; i < n;) {
+        size_t after = skip_attribute(t, i, n);
+        if (after == i) {
+            nbc_error(nbc_tok_loc(f, &t[i]), "unexpected '%s' after the parameter list of '%s'",
+                      t[i].text, t[lp - 1].text);
+            return -1;
+        }
+        i = after;
+    }
+    const nbc_token *nt = &t[lp - 1];
+    h->name = nbc_arena_strdup(&c->m->arena, nt->text);
+    h->name_loc = nbc_tok_loc(f, nt);
+    h->name_tok = (nbc_range){nt->off, nt->end};
+
+    if (parse_return_type(c, f, t, lp - 1, h) != 0)
+        return -1;
+    parse_params(c, f, t + lp + 1, rp - lp - 1, h);
+    return 0;
+}

@@ -1,0 +1,405 @@
+#include "lexer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/*
+ * Lexing happens on the "logical" text: the buffer with every backslash-newline
+ * removed (translation phase 2). pos[] maps each logical character back to its
+ * byte in the original buffer, which is how tokens keep exact original ranges.
+ */
+typedef struct lexer {
+    const char *buf;
+    size_t len;
+    char *lg;             /* logical characters */
+    size_t *pos;          /* pos[i]: original offset of lg[i]; pos[n] = len */
+    size_t n;
+    size_t *line_starts;  /* original offsets where lines begin */
+    size_t n_lines;
+    nbc_lexed *out;
+    size_t cap;
+    char *spell_next;
+} lexer;
+
+static void splice(lexer *lx)
+{
+    lx->lg = malloc(lx->len + 1);
+    lx->pos = malloc((lx->len + 1) * sizeof *lx->pos);
+    if (lx->lg == NULL || lx->pos == NULL)
+        nbc_oom();
+    size_t n = 0;
+    for (size_t i = 0; i < lx->len; i++) {
+        if (lx->buf[i] == '\\' && i + 1 < lx->len && lx->buf[i + 1] == '\n') {
+            i++;
+            continue;
+        }
+        if (lx->buf[i] == '\\' && i + 2 < lx->len && lx->buf[i + 1] == '\r' && lx->buf[i + 2] == '\n') {
+            i += 2;
+            continue;
+        }
+        lx->lg[n] = lx->buf[i];
+        lx->pos[n++] = i;
+    }
+    lx->lg[n] = '\0';
+    lx->pos[n] = lx->len;
+    lx->n = n;
+}
+
+static void index_lines(lexer *lx)
+{
+    size_t cap = 64;
+    lx->line_starts = malloc(cap * sizeof *lx->line_starts);
+    if (lx->line_starts == NULL)
+        nbc_oom();
+    lx->line_starts[0] = 0;
+    lx->n_lines = 1;
+    for (size_t i = 0; i < lx->len; i++) {
+        if (lx->buf[i] != '\n')
+            continue;
+        if (lx->n_lines == cap) {
+            cap *= 2;
+            lx->line_starts = realloc(lx->line_starts, cap * sizeof *lx->line_starts);
+            if (lx->line_starts == NULL)
+                nbc_oom();
+        }
+        lx->line_starts[lx->n_lines++] = i + 1;
+    }
+}
+
+static void locate(const lexer *lx, size_t off, int *line, int *col)
+{
+    size_t lo = 0, hi = lx->n_lines;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (lx->line_starts[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *line = (int)lo + 1;
+    *col = (int)(off - lx->line_starts[lo]) + 1;
+}
+
+/* Adds a token spanning logical [start, end); its text is the logical spelling
+ * unless `text` is given. The token is owned by lx->out. */
+static nbc_token *emit(lexer *lx, nbc_tok_kind kind, size_t start, size_t end, const char *text,
+                       size_t text_len)
+{
+    nbc_lexed *o = lx->out;
+    if (o->n == lx->cap) {
+        lx->cap = lx->cap ? lx->cap * 2 : 256;
+        o->toks = realloc(o->toks, lx->cap * sizeof *o->toks);
+        if (o->toks == NULL)
+            nbc_oom();
+    }
+    nbc_token *t = &o->toks[o->n++];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    if (text == NULL) {
+        text = lx->lg + start;
+        text_len = end - start;
+    }
+    memcpy(lx->spell_next, text, text_len);
+    lx->spell_next[text_len] = '\0';
+    t->text = lx->spell_next;
+    t->len = text_len;
+    lx->spell_next += text_len + 1;
+    t->off = lx->pos[start];
+    t->end = end > start ? lx->pos[end - 1] + 1 : lx->pos[start];
+    locate(lx, t->off, &t->line, &t->col);
+    return t;
+}
+
+static bool is_ident_start(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c >= 0x80;
+}
+
+static bool is_ident_char(unsigned char c)
+{
+    return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+/* Skips a comment starting at i, if any; returns the index after it. */
+static size_t skip_comment(const lexer *lx, size_t i)
+{
+    const char *s = lx->lg;
+    if (s[i] == '/' && s[i + 1] == '*') {
+        const char *e = strstr(s + i + 2, "*/");
+        return e ? (size_t)(e - s) + 2 : lx->n;
+    }
+    if (s[i] == '/' && s[i + 1] == '/') {
+        while (i < lx->n && s[i] != '\n')
+            i++;
+        return i;
+    }
+    return i;
+}
+
+/* End of a quoted literal whose opening quote is at i. Stops before an
+ * unescaped newline when the literal is unterminated. */
+static size_t skip_quoted(const lexer *lx, size_t i)
+{
+    const char *s = lx->lg;
+    char q = s[i++];
+    while (i < lx->n && s[i] != q && s[i] != '\n') {
+        if (s[i] == '\\' && i + 1 < lx->n && s[i + 1] != '\n')
+            i++;
+        i++;
+    }
+    return i < lx->n && s[i] == q ? i + 1 : i;
+}
+
+static size_t skip_number(const lexer *lx, size_t i)
+{
+    const char *s = lx->lg;
+    while (i < lx->n) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c == '+' || c == '-') && i > 0 && strchr("eEpP", s[i - 1]) != NULL)
+            i++;
+        else if (is_ident_char(c) || c == '.')
+            i++;
+        else
+            break;
+    }
+    return i;
+}
+
+static const char *const puncts[] = {
+    "...", "<<=", ">>=", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||",
+    "*=", "/=", "%=", "+=", "-=", "&=", "^=", "|=", "##", NULL,
+};
+
+static size_t punct_len(const lexer *lx, size_t i)
+{
+    for (const char *const *p = puncts; *p; p++) {
+        size_t n = strlen(*p);
+        if (i + n <= lx->n && memcmp(lx->lg + i, *p, n) == 0)
+            return n;
+    }
+    return 1;
+}
+
+/* Lexes the '#' at i and the directive name after it. */
+static size_t lex_directive_start(lexer *lx, size_t i, bool *is_include)
+{
+    size_t start = i++;
+    for (;;) {
+        while (lx->lg[i] == ' ' || lx->lg[i] == '\t')
+            i++;
+        size_t j = skip_comment(lx, i);
+        if (j == i || lx->lg[i + 1] == '/')
+            break; /* a // comment ends the line: leave it for the main loop */
+        i = j;
+    }
+    size_t name = i;
+    while (i < lx->n && is_ident_char((unsigned char)lx->lg[i]))
+        i++;
+    if (name < i && is_digit((unsigned char)lx->lg[name]))
+        i = name; /* "# 12 "file"": a line marker, no name */
+    nbc_token *t = emit(lx, NBC_TOK_DIRECTIVE, start, i > name ? i : start + 1, lx->lg + name, i - name);
+    size_t nl = name;
+    while (nl < lx->n && lx->lg[nl] != '\n') {
+        size_t j = skip_comment(lx, nl);
+        if (j != nl) {
+            nl = j;
+            continue;
+        }
+        if (lx->lg[nl] == '"' || lx->lg[nl] == '\'') {
+            nl = skip_quoted(lx, nl);
+            continue;
+        }
+        nl++;
+    }
+    t->dir_end = lx->pos[nl];
+    *is_include = (i - name == 7 && memcmp(lx->lg + name, "include", 7) == 0) ||
+                  (i - name == 12 && memcmp(lx->lg + name, "include_next", 12) == 0) ||
+                  (i - name == 6 && memcmp(lx->lg + name, "import", 6) == 0);
+    return i;
+}
+
+/* The prefix of a string or character literal (u8 u U L) ending at i, if the
+ * identifier [start, i) is one and a quote follows. */
+static bool is_literal_prefix(const lexer *lx, size_t start, size_t i)
+{
+    size_t n = i - start;
+    const char *s = lx->lg + start;
+    if (lx->lg[i] != '"' && lx->lg[i] != '\'')
+        return false;
+    return (n == 1 && (*s == 'u' || *s == 'U' || *s == 'L')) || (n == 2 && s[0] == 'u' && s[1] == '8');
+}
+
+/* Lexes the token starting at *i (not a comment, space or directive start);
+ * advances *i past it and returns its kind. */
+static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header)
+{
+    const char *s = lx->lg;
+    size_t start = *i, j = *i;
+    unsigned char c = (unsigned char)s[j];
+    nbc_tok_kind kind;
+    if (want_header && c == '<') {
+        while (j < lx->n && s[j] != '>' && s[j] != '\n')
+            j++;
+        j += j < lx->n && s[j] == '>';
+        kind = NBC_TOK_HEADER;
+    } else if (is_ident_start(c)) {
+        while (j < lx->n && is_ident_char((unsigned char)s[j]))
+            j++;
+        kind = NBC_TOK_IDENT;
+        if (is_literal_prefix(lx, start, j)) {
+            kind = s[j] == '"' ? NBC_TOK_STRING : NBC_TOK_CHAR;
+            j = skip_quoted(lx, j);
+        }
+    } else if (is_digit(c) || (c == '.' && is_digit((unsigned char)s[j + 1]))) {
+        j = skip_number(lx, j);
+        kind = NBC_TOK_NUMBER;
+    } else if (c == '"' || c == '\'') {
+        j = skip_quoted(lx, j);
+        kind = c == '"' ? NBC_TOK_STRING : NBC_TOK_CHAR;
+    } else if (c != '\0' && strchr("[](){}.,;:?~!%^&*-+=<>|/#", c) != NULL) {
+        j += punct_len(lx, j);
+        kind = NBC_TOK_PUNCT;
+    } else {
+        j++;
+        kind = NBC_TOK_OTHER;
+    }
+    *i = j;
+    return kind;
+}
+
+void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
+{
+    lexer lx = {.buf = buf, .len = len, .out = out};
+    memset(out, 0, sizeof *out);
+    splice(&lx);
+    index_lines(&lx);
+    out->spell = malloc(2 * lx.n + 16);
+    if (out->spell == NULL)
+        nbc_oom();
+    lx.spell_next = out->spell;
+
+    bool line_start = true, in_directive = false, want_header = false;
+    size_t i = 0;
+    while (i < lx.n) {
+        unsigned char c = (unsigned char)lx.lg[i];
+        size_t j = skip_comment(&lx, i);
+        if (j != i) {
+            i = j;
+            continue;
+        }
+        if (c == '\n') {
+            if (in_directive)
+                emit(&lx, NBC_TOK_EOD, i, i, "", 0);
+            in_directive = want_header = false;
+            line_start = true;
+            i++;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            i++;
+            continue;
+        }
+        if (c == '#' && line_start && !in_directive) {
+            i = lex_directive_start(&lx, i, &want_header);
+            in_directive = true;
+            line_start = false;
+            continue;
+        }
+        line_start = false;
+        size_t start = i;
+        nbc_tok_kind kind = lex_token(&lx, &i, want_header);
+        want_header = false;
+        emit(&lx, kind, start, i, NULL, 0);
+    }
+    if (in_directive)
+        emit(&lx, NBC_TOK_EOD, lx.n, lx.n, "", 0);
+    emit(&lx, NBC_TOK_EOF, lx.n, lx.n, "", 0);
+    free(lx.lg);
+    free(lx.pos);
+    free(lx.line_starts);
+}
+
+void nbc_lexed_free(nbc_lexed *lx)
+{
+    free(lx->toks);
+    free(lx->spell);
+    memset(lx, 0, sizeof *lx);
+}
+
+bool nbc_tok_is(const nbc_token *t, const char *s)
+{
+    return (t->kind == NBC_TOK_PUNCT || t->kind == NBC_TOK_IDENT) && strcmp(t->text, s) == 0;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes one escape sequence after the backslash at *p; advances *p. */
+static char decode_escape(const char **p)
+{
+    const char *s = *p;
+    char c = *s++;
+    int v = 0;
+    switch (c) {
+    case 'n': c = '\n'; break;
+    case 't': c = '\t'; break;
+    case 'r': c = '\r'; break;
+    case 'a': c = '\a'; break;
+    case 'b': c = '\b'; break;
+    case 'f': c = '\f'; break;
+    case 'v': c = '\v'; break;
+    case 'x':
+        while (hex_value(*s) >= 0)
+            v = v * 16 + hex_value(*s++);
+        c = (char)v;
+        break;
+    default:
+        if (c >= '0' && c <= '7') {
+            v = c - '0';
+            for (int k = 0; k < 2 && *s >= '0' && *s <= '7'; k++)
+                v = v * 8 + (*s++ - '0');
+            c = (char)v;
+        }
+        break; /* \\ \" \' \? and unknown escapes stand for themselves */
+    }
+    *p = s;
+    return c;
+}
+
+char *nbc_string_value(const nbc_token *t, size_t *len, size_t *content_off)
+{
+    const char *q = strchr(t->text, '"');
+    if (q == NULL)
+        q = t->text + t->len; /* not a string: empty value */
+    if (content_off != NULL)
+        *content_off = (size_t)(q - t->text) + (*q != '\0');
+    char *v = malloc(t->len + 1);
+    if (v == NULL)
+        nbc_oom();
+    size_t n = 0;
+    const char *s = *q ? q + 1 : q;
+    while (*s && *s != '"') {
+        if (*s == '\\' && s[1] != '\0') {
+            s++;
+            v[n++] = decode_escape(&s);
+        } else {
+            v[n++] = *s++;
+        }
+    }
+    v[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return v;
+}

@@ -1,0 +1,66 @@
+/*
+ * lexer.h — a C lexer for rewriting, not for compiling.
+ *
+ * It is never fooled by comments, string and character literals (with escapes and
+ * the u8 u U L prefixes), line continuations (a backslash-newline anywhere, even
+ * inside a token or a comment) or preprocessor lines. Every token carries its
+ * position (1-based line and byte column) and its byte range in the original
+ * buffer, so the rewriter can edit the user's text in place and keep everything
+ * else byte for byte.
+ *
+ * A preprocessor line is lexed as a DIRECTIVE token (text: the directive's name),
+ * then the tokens of the rest of the line, then an EOD token at its end. Comments
+ * produce no tokens.
+ */
+#ifndef NBC_LEXER_H
+#define NBC_LEXER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum nbc_tok_kind {
+    NBC_TOK_EOF = 0,
+    NBC_TOK_IDENT,
+    NBC_TOK_NUMBER,     /* a preprocessing number: 42, 0x1fu, 1.5e-3 */
+    NBC_TOK_STRING,     /* "..." with an optional prefix */
+    NBC_TOK_CHAR,       /* '...' with an optional prefix */
+    NBC_TOK_PUNCT,
+    NBC_TOK_HEADER,     /* <name.h> in an #include line */
+    NBC_TOK_DIRECTIVE,  /* '#' first on a line; text is the name ("if", "" for a null directive) */
+    NBC_TOK_EOD,        /* end of a directive's line (at its newline, or at the end of input) */
+    NBC_TOK_OTHER       /* a stray character: ` @ \ ... */
+} nbc_tok_kind;
+
+typedef struct nbc_token {
+    nbc_tok_kind kind;
+    const char *text;   /* spelling without line continuations, NUL-terminated; owned by the nbc_lexed */
+    size_t len;         /* strlen(text) */
+    size_t off, end;    /* [off, end) in the original buffer; end includes spliced continuations */
+    int line, col;      /* of off, 1-based; col counts bytes */
+    size_t dir_end;     /* DIRECTIVE only: offset of the directive's end (its newline or end of input) */
+} nbc_token;
+
+typedef struct nbc_lexed {
+    nbc_token *toks;    /* owned; the last one is NBC_TOK_EOF */
+    size_t n;           /* including the EOF token */
+    char *spell;        /* owned storage for every token's text */
+} nbc_lexed;
+
+/* Lexes buf[0..len). Never fails on bad input (an unterminated literal ends at its
+ * line's end, an unterminated comment at the end of input). Release with
+ * nbc_lexed_free. */
+void nbc_lex(const char *buf, size_t len, nbc_lexed *out);
+void nbc_lexed_free(nbc_lexed *lx);
+
+/* True when t is the punctuator or identifier spelled s. */
+bool nbc_tok_is(const nbc_token *t, const char *s);
+
+/*
+ * The value of a string-literal token: prefix and quotes removed, escapes
+ * decoded. Returns a malloc'd NUL-terminated string the caller frees, and the
+ * byte count in *len when len is not NULL. `content_off` (may be NULL) receives
+ * the offset of the first character after the opening quote within t->text.
+ */
+char *nbc_string_value(const nbc_token *t, size_t *len, size_t *content_off);
+
+#endif /* NBC_LEXER_H */

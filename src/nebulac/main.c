@@ -1,0 +1,319 @@
+/*
+ * nebulac — topology + annotated C sources in, plain C per node out.
+ *
+ *   nebulac --topology FILE --node NAME --out DIR [-I DIR]... [--explain]
+ *           [--depfile FILE] SOURCE.c...
+ *
+ * The pipeline: load the topology, decide the node, parse (lexer, scan, parse),
+ * validate the whole model, and only then emit; nothing is written when any
+ * error was reported, and what is written appears whole (temporary + rename).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "explain.h"
+#include "fsutil.h"
+#include "signature.h"
+#include "topology.h"
+#include "validate.h"
+
+typedef struct options {
+    const char *topology;
+    const char *node;
+    const char *out;
+    const char *depfile;
+    bool explain;
+    const char **includes;
+    size_t n_includes;
+    const char **sources;
+    size_t n_sources;
+} options;
+
+static const char usage[] =
+    "usage: nebulac --topology FILE [--node NAME] --out DIR [-I DIR]... [--explain]\n"
+    "               [--depfile FILE] SOURCE.c...\n"
+    "\n"
+    "Rewrites annotated C sources for one node of a NebulaAPI cluster.\n"
+    "\n"
+    "  --topology FILE  the cluster's nebula.yaml\n"
+    "  --node NAME      the node to build (default: $NEBULA_NODE, then default_opts.self_node)\n"
+    "  --out DIR        where the rewritten sources and nebula_node.c go\n"
+    "  -I DIR           search DIR for quoted includes (after the including file's directory)\n"
+    "  --explain        print where every API runs (local or remote on each node)\n"
+    "  --depfile FILE   write a Makefile dependency file of the outputs on every file read\n"
+    "  --help, --version\n";
+
+static void fail(const char *fmt, const char *arg)
+{
+    fputs("nebulac: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+}
+
+/* The value of option `name` at argv[*i] ("--opt VALUE" or "--opt=VALUE"), or
+ * NULL; it points into argv. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, bool *bad)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        fail("%s needs a value", name);
+        *bad = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Returns 0, 1 on a usage error, or -1 after --help/--version (exit 0). */
+static int parse_args(int argc, char **argv, options *o)
+{
+    bool bad = false;
+    o->includes = calloc((size_t)argc + 1, sizeof *o->includes);
+    o->sources = calloc((size_t)argc + 1, sizeof *o->sources);
+    if (o->includes == NULL || o->sources == NULL)
+        nbc_oom();
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *a = argv[i], *v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return -1;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("nebulac " NBC_VERSION " (NebulaAPI ABI %d)\n", NB__ABI_VERSION);
+            return -1;
+        } else if (strcmp(a, "--explain") == 0) {
+            o->explain = true;
+        } else if ((v = option_value(argc, argv, &i, "--topology", &bad)) != NULL) {
+            o->topology = v;
+        } else if ((v = option_value(argc, argv, &i, "--node", &bad)) != NULL) {
+            o->node = v;
+        } else if ((v = option_value(argc, argv, &i, "--out", &bad)) != NULL) {
+            o->out = v;
+        } else if ((v = option_value(argc, argv, &i, "--depfile", &bad)) != NULL) {
+            o->depfile = v;
+        } else if (strncmp(a, "-I", 2) == 0) {
+            if (a[2] == '\0' && i + 1 >= argc) {
+                fail("%s needs a directory", a);
+                bad = true;
+            } else {
+                o->includes[o->n_includes++] = a[2] ? a + 2 : argv[++i];
+            }
+        } else if (a[0] == '-' && a[1] != '\0' && !bad) {
+            fail("unknown option '%s' (see nebulac --help)", a);
+            bad = true;
+        } else if (!bad) {
+            o->sources[o->n_sources++] = a;
+        }
+    }
+    if (!bad && o->topology == NULL) {
+        fail("%s", "--topology FILE is required (see nebulac --help)");
+        bad = true;
+    }
+    if (!bad && o->out == NULL && !o->explain) {
+        fail("%s", "--out DIR is required unless --explain is given");
+        bad = true;
+    }
+    if (!bad && o->n_sources == 0) {
+        fail("%s", "no source files given");
+        bad = true;
+    }
+    return bad ? 1 : 0;
+}
+
+static void list_nodes(const nbc_topology *t)
+{
+    fputs("Available nodes :\n", stderr);
+    for (size_t i = 0; i < t->n_nodes; i++)
+        fprintf(stderr, "- %s\n", t->nodes[i].name);
+}
+
+/*
+ * Decides the node: --node, else $NEBULA_NODE, else default_opts.self_node.
+ * Returns 0 and fills *b, or -1 after reporting.
+ */
+static int resolve_node(const options *o, const nbc_topology *t, nbc_build *b)
+{
+    const char *name = o->node, *from = "--node";
+    if (name == NULL || name[0] == '\0') {
+        name = getenv("NEBULA_NODE");
+        from = "NEBULA_NODE";
+    }
+    if (name == NULL || name[0] == '\0') {
+        name = t->default_self_node;
+        from = NULL;
+    }
+    if (name == NULL || strcmp(name, "nonode@nohost") == 0) {
+        if (t->allow_nonode_nohost || (o->explain && o->out == NULL)) {
+            nbc_build_init(b, t, -1, "nonode@nohost");
+            return 0;
+        }
+        fprintf(stderr,
+                "nebulac: error: the node to build is unset (nonode@nohost): pass --node NAME, set "
+                "NEBULA_NODE, or set default_opts.self_node in %s\n"
+                "(set allow_nonode_nohost: true there for a generic build that serves nothing)\n",
+                t->path);
+        return -1;
+    }
+    int self = nbc_topology_find(t, name);
+    if (self >= 0 || t->allow_unknown_self_node) {
+        nbc_build_init(b, t, self, name);
+        return 0;
+    }
+    if (from != NULL)
+        fprintf(stderr, "nebulac: error: node \"%s\" (from %s) is not in %s\n", name, from, t->path);
+    else
+        nbc_error(t->default_self_node_loc, "node \"%s\" (default_opts.self_node) is not in the topology", name);
+    fputs("(set allow_unknown_self_node: true to build it as a generic node that serves nothing)\n", stderr);
+    list_nodes(t);
+    return -1;
+}
+
+static void put_make_path(nbc_buf *b, const char *p)
+{
+    for (; *p; p++) {
+        if (*p == ' ' || *p == '#' || *p == '\\')
+            nbc_buf_putc(b, '\\');
+        if (*p == '$')
+            nbc_buf_putc(b, '$');
+        nbc_buf_putc(b, *p);
+    }
+}
+
+/*
+ * Makefile syntax: the outputs, one colon, then every file read. Only the outputs
+ * a build system can name in advance are targets (nebula_node.c and the
+ * rewritten sources): Ninja rejects a depfile naming an output its rule does not
+ * declare, and which headers get rewritten is only known here.
+ */
+/* malloc'd; the caller frees. */
+static char *depfile_text(const char *out_abs, const nbc_outputs *outs, const nbc_model *m,
+                          const char *topo_abs)
+{
+    nbc_buf b = {0};
+    for (size_t i = 0; i < outs->n; i++) {
+        const nbc_file *f = NULL;
+        for (size_t j = 0; j < m->n_files; j++)
+            if (m->files[j]->rel_path == outs->items[i].rel_path)
+                f = m->files[j];
+        if (f != NULL && !f->is_source)
+            continue;
+        char *p = nbc_path_join(out_abs, outs->items[i].rel_path);
+        if (i > 0)
+            nbc_buf_puts(&b, " \\\n ");
+        put_make_path(&b, p);
+        free(p);
+    }
+    nbc_buf_puts(&b, ":");
+    nbc_buf_puts(&b, " \\\n ");
+    put_make_path(&b, topo_abs);
+    for (size_t i = 0; i < m->n_files; i++) {
+        nbc_buf_puts(&b, " \\\n ");
+        put_make_path(&b, m->files[i]->abs_path);
+    }
+    nbc_buf_putc(&b, '\n');
+    return nbc_buf_take(&b);
+}
+
+/* Writes every output (and the depfile) to temporaries, then renames them all. */
+static int write_outputs(const options *o, nbc_outputs *outs, const nbc_model *m)
+{
+    if (nbc_mkdirs(o->out) != 0) {
+        fail("cannot create the output directory: %s", strerror(errno));
+        return -1;
+    }
+    char *out_abs = nbc_abs_path(o->out);
+    char *topo_abs = nbc_abs_path(o->topology);
+    size_t n = outs->n + 1;
+    char **tmps = calloc(n, sizeof *tmps), **finals = calloc(n, sizeof *finals);
+    if (out_abs == NULL || topo_abs == NULL || tmps == NULL || finals == NULL)
+        nbc_oom();
+    int rc = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < outs->n && rc == 0; i++, k++) {
+        finals[k] = nbc_path_join(out_abs, outs->items[i].rel_path);
+        tmps[k] = nbc_write_temp(finals[k], outs->items[i].data, outs->items[i].len);
+        if (tmps[k] == NULL) {
+            fprintf(stderr, "nebulac: error: cannot write %s: %s\n", finals[k], strerror(errno));
+            rc = -1;
+        }
+    }
+    if (rc == 0 && o->depfile != NULL) {
+        char *text = depfile_text(out_abs, outs, m, topo_abs);
+        finals[k] = strdup(o->depfile);
+        tmps[k] = nbc_write_temp(o->depfile, text, strlen(text));
+        if (tmps[k++] == NULL) {
+            fprintf(stderr, "nebulac: error: cannot write %s: %s\n", o->depfile, strerror(errno));
+            rc = -1;
+        }
+        free(text);
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (tmps[i] != NULL && rc == 0 && nbc_commit(tmps[i], finals[i]) != 0) {
+            fprintf(stderr, "nebulac: error: cannot write %s: %s\n", finals[i], strerror(errno));
+            rc = -1;
+        } else if (tmps[i] != NULL && rc != 0) {
+            remove(tmps[i]);
+        }
+        free(tmps[i]);
+        free(finals[i]);
+    }
+    free(tmps);
+    free(finals);
+    free(out_abs);
+    free(topo_abs);
+    return rc;
+}
+
+/* Everything after the topology is loaded. Returns the exit status. */
+static int run(const options *o, const nbc_topology *topo)
+{
+    nbc_build b;
+    if (resolve_node(o, topo, &b) != 0)
+        return 1;
+    nbc_model m = {0};
+    nbc_parse_opts po = {o->includes, o->n_includes, nbc_build_on_eval, &b};
+    int errors = nbc_parse(&m, &po, o->sources, o->n_sources);
+    errors += nbc_validate(&m, &b);
+    int status = errors ? 1 : 0;
+    if (status == 0 && o->explain)
+        nbc_explain(stdout, &m, &b);
+    if (status == 0 && o->out != NULL) {
+        char fingerprint[17];
+        nbc_fingerprint(&m, topo, fingerprint);
+        nbc_outputs outs = {0};
+        nbc_emit_node(&m, &b, o->topology, fingerprint, &outs);
+        nbc_emit_sources(&m, &b, &outs);
+        status = write_outputs(o, &outs, &m) == 0 ? 0 : 1;
+        nbc_outputs_free(&outs);
+    }
+    nbc_model_free(&m);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {0};
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        free(o.includes);
+        free(o.sources);
+        return rc < 0 ? 0 : 1;
+    }
+    nbc_topology topo;
+    int status = 1;
+    if (nbc_topology_load(o.topology, &topo) == 0) {
+        status = run(&o, &topo);
+        nbc_topology_free(&topo);
+    }
+    free(o.includes);
+    free(o.sources);
+    return status;
+}

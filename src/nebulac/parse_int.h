@@ -1,0 +1,80 @@
+/*
+ * parse_int.h — shared between nebulac's parsing files (scan.c: preprocessor
+ * lines, conditionals and includes; parse.c: declarations and annotations;
+ * declarator.c: types and function heads). Not used outside the parser.
+ */
+#ifndef NBC_PARSE_INT_H
+#define NBC_PARSE_INT_H
+
+#include "model.h"
+
+typedef struct nbc_pctx {
+    nbc_model *m;
+    const nbc_parse_opts *opts;
+    char *cwd;                 /* canonical current directory, malloc'd */
+} nbc_pctx;
+
+/* The location of a token of file f. */
+nbc_loc nbc_tok_loc(const nbc_file *f, const nbc_token *t);
+
+/*
+ * Loads, lexes, scans and parses one file once (later calls return the same
+ * record, owned by the model). `from` is where it was named (an #include line;
+ * a zero loc for a source on the command line). Returns NULL after reporting
+ * when it cannot be read.
+ */
+nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc from);
+
+/* Phase 1: walks f's tokens through the preprocessor lines: follows quoted
+ * includes, decides conditionals, records NB_ON and blanked branches, and collects
+ * the live tokens outside directives into f->code. */
+void nbc_scan(nbc_pctx *c, nbc_file *f);
+
+/* Phase 2: the annotations and file-scope declarations in f->code. */
+void nbc_parse_code(nbc_pctx *c, nbc_file *f);
+
+/*
+ * Parses NB_ON("sel") at t[0] (n tokens available) and records it in f. Returns
+ * the number of tokens consumed (at least 1) and stores 1, 0 or -1 (unknown:
+ * malformed or a bad selector) in *value.
+ */
+size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int *value);
+
+/* Index of the token closing the bracket opened at t[i] ("(", "[" or "{"), or n. */
+size_t nbc_match(const nbc_token *t, size_t i, size_t n);
+
+/* True for words that cannot name a parameter: type keywords and qualifiers. */
+bool nbc_is_type_keyword(const char *s);
+
+/* Parsed function head `ret name(params)`. */
+typedef struct nbc_head {
+    const char *name;
+    nbc_loc name_loc;
+    nbc_range name_tok;
+    nbc_ctype ret;
+    nbc_param *params;
+    size_t n_params, cap_params;
+    bool variadic;
+    nbc_loc variadic_loc;
+    bool is_static;
+    nbc_range drop[4];         /* "extern" words */
+    size_t n_drop;
+} nbc_head;
+
+/*
+ * Parses t[0..n) as a function head (a definition's text before '{', or a
+ * prototype's before ';'). Returns 0, or -1 after reporting why it is not one.
+ */
+int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *out);
+
+/*
+ * Parses t[0..n) as `type declarator` (a parameter, a field, or with
+ * want_name false a return type). With `inherit`, the tokens are a further
+ * declarator of a declaration (`*b` in `int a, *b;`) sharing its words.
+ * *name is NULL when there is none. Returns 0, or -1 for an empty range.
+ */
+int nbc_parse_declarator(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, bool want_name,
+                         const nbc_ctype *inherit, nbc_ctype *type, const char **name,
+                         nbc_loc *name_loc);
+
+#endif /* NBC_PARSE_INT_H */

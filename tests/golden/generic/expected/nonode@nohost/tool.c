@@ -1,0 +1,114 @@
+#line 1 "tool.c"
+#include <nebula.h>
+
+#include <nebula.h>
+#line 3 "tool.c"
+int64_t everywhere(void);
+
+
+int32_t not_on_db(int32_t x);
+
+
+void web_only(void);
+
+
+int generic_and_tagless = 1 + 0;
+#include <nebula.h>
+static const nb__module nb__this_module = {"tool.c", 0, 0};
+/* ---- nebulac 0.1.0: everywhere, selector "", remote on nonode@nohost (generic build) ---- */
+#line 3 "tool.c"
+struct nb__args_everywhere {
+    char nb__unused;
+};
+static const nb__type nb__args_type_everywhere = {
+    "everywhere", sizeof(struct nb__args_everywhere), 0, NULL};
+static const uint32_t nb__serving_everywhere[] = {0, 1};
+const nb__method nb__method_everywhere = {
+    .name = "everywhere",
+    .signature = "int64_t everywhere(void)",
+    .wire_id = UINT64_C(0x73c93c22d93477da),
+    .selector = "",
+    .module = &nb__this_module,
+    .args = &nb__args_type_everywhere,
+    .ret = {NB__K_INT, sizeof(int64_t), 0, NULL, NULL},
+    .local = NULL,
+    .serving = nb__serving_everywhere,
+    .n_serving = 2,
+};
+int64_t everywhere__with(const nb_call *call);
+int64_t everywhere__with(const nb_call *nb__call)
+{
+    struct nb__args_everywhere nb__a = {0};
+    int64_t nb__ret = 0;
+    nb__invoke(&nb__method_everywhere, nb__call, &nb__a, &nb__ret);
+    return nb__ret;
+}
+int64_t everywhere(void)
+{
+    return everywhere__with(NULL);
+}
+/* ---- nebulac 0.1.0: not_on_db, selector "!&db", remote on nonode@nohost (generic build) ---- */
+#line 6 "tool.c"
+struct nb__args_not_on_db {
+    int32_t x;
+};
+static const nb__field nb__fields_not_on_db[] = {
+    {"x", offsetof(struct nb__args_not_on_db, x), {NB__K_INT, sizeof(int32_t), 0, NULL, NULL}},
+};
+static const nb__type nb__args_type_not_on_db = {
+    "not_on_db", sizeof(struct nb__args_not_on_db), 1, nb__fields_not_on_db};
+static const uint32_t nb__serving_not_on_db[] = {1};
+const nb__method nb__method_not_on_db = {
+    .name = "not_on_db",
+    .signature = "int32_t not_on_db(int32_t x)",
+    .wire_id = UINT64_C(0x0118fb3677d7a460),
+    .selector = "!&db",
+    .module = &nb__this_module,
+    .args = &nb__args_type_not_on_db,
+    .ret = {NB__K_INT, sizeof(int32_t), 0, NULL, NULL},
+    .local = NULL,
+    .serving = nb__serving_not_on_db,
+    .n_serving = 1,
+};
+int32_t not_on_db__with(const nb_call *call, int32_t x);
+int32_t not_on_db__with(const nb_call *nb__call, int32_t x)
+{
+    struct nb__args_not_on_db nb__a = {x};
+    int32_t nb__ret = 0;
+    nb__invoke(&nb__method_not_on_db, nb__call, &nb__a, &nb__ret);
+    return nb__ret;
+}
+int32_t not_on_db(int32_t x)
+{
+    return not_on_db__with(NULL, x);
+}
+/* ---- nebulac 0.1.0: web_only, selector "&no", remote on nonode@nohost (generic build) ---- */
+#line 9 "tool.c"
+struct nb__args_web_only {
+    char nb__unused;
+};
+static const nb__type nb__args_type_web_only = {
+    "web_only", sizeof(struct nb__args_web_only), 0, NULL};
+static const uint32_t nb__serving_web_only[] = {1};
+const nb__method nb__method_web_only = {
+    .name = "web_only",
+    .signature = "void web_only(void)",
+    .wire_id = UINT64_C(0xbb7a6a006856aaed),
+    .selector = "&no",
+    .module = &nb__this_module,
+    .args = &nb__args_type_web_only,
+    .ret = {NB__K_VOID, 0, 0, NULL, NULL},
+    .local = NULL,
+    .serving = nb__serving_web_only,
+    .n_serving = 1,
+};
+void web_only__with(const nb_call *call);
+void web_only__with(const nb_call *nb__call)
+{
+    struct nb__args_web_only nb__a = {0};
+    nb__invoke(&nb__method_web_only, nb__call, &nb__a, NULL);
+}
+void web_only(void)
+{
+    web_only__with(NULL);
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# usage: run_golden.sh NEBULAC CC NEBULA_INCLUDE_DIR CASE_DIR
+#
+# Runs nebulac on a golden case for every node the case lists and compares the
+# output tree (plus a path-normalised depfile) with CASE_DIR/expected/<node>/.
+# Also checks that two runs are byte-identical, that every generated .c
+# compiles warning-free as C11, and compares --explain with expected/explain.txt.
+# UPDATE_GOLDEN=1 rewrites the expected files.
+#
+# CASE_DIR/case.conf (bash) sets:
+#   SOURCES="main.c users.c"   the sources, relative to the case directory
+#   FLAGS="-I include"         more nebulac arguments (optional)
+#   NODES="api@a db@b"         the nodes to build; nonode@nohost builds without --node
+set -u
+nebulac=$1 cc=$2 incdir=$3 case=$4
+FLAGS=""
+# shellcheck source=/dev/null
+. "$case/case.conf"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+cflags=(-std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror)
+
+build() { # build NODE OUTDIR
+    local node=$1 out=$2 nodeflag=()
+    [ "$node" != nonode@nohost ] && nodeflag=(--node "$node")
+    # shellcheck disable=SC2086
+    (cd "$case" && env -u NEBULA_NODE "$nebulac" --topology nebula.yaml "${nodeflag[@]}" \
+        --out "$out" --depfile "$out.d" $FLAGS $SOURCES)
+}
+
+# --explain needs no node and writes nothing: the placement on every node.
+# shellcheck disable=SC2086
+(cd "$case" && env -u NEBULA_NODE "$nebulac" --topology nebula.yaml --explain $FLAGS $SOURCES) \
+    > "$tmp/explain.txt"
+if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+    mkdir -p "$case/expected"
+    cp "$tmp/explain.txt" "$case/expected/explain.txt"
+elif ! diff -u "$case/expected/explain.txt" "$tmp/explain.txt"; then
+    echo "FAIL: --explain output differs from $case/expected/explain.txt"
+    fail=1
+fi
+
+for node in $NODES; do
+    out=$tmp/$node
+    if ! build "$node" "$out"; then
+        echo "FAIL: nebulac exited non-zero for $node"
+        fail=1
+        continue
+    fi
+    # The depfile holds absolute paths: make them relative to the case and the output.
+    sed -e "s|$out/|<out>/|g" -e "s|$(cd "$case" && pwd -P)/|<case>/|g" "$out.d" > "$out/nebula.d"
+
+    build "$node" "$tmp/again-$node" >/dev/null 2>&1
+    if ! diff -r -x nebula.d "$out" "$tmp/again-$node" >/dev/null; then
+        echo "FAIL: two runs for $node differ"
+        fail=1
+    fi
+
+    incs=(-I "$out" -I "$case" -I "$incdir")
+    for f in $FLAGS; do
+        case $f in -I) ;; *) [ -d "$case/$f" ] && incs+=(-I "$out/$f" -I "$case/$f") ;; esac
+    done
+    while IFS= read -r -d '' src; do
+        if ! "$cc" "${cflags[@]}" "${incs[@]}" -I "$(dirname "$src")" -fsyntax-only "$src"; then
+            echo "FAIL: ${src#"$out"/} ($node) does not compile cleanly"
+            fail=1
+        fi
+    done < <(find "$out" -name '*.c' -print0 | sort -z)
+
+    expected=$case/expected/$node
+    if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+        rm -rf "$expected"
+        mkdir -p "$(dirname "$expected")"
+        cp -r "$out" "$expected"
+        echo "updated $expected"
+    elif ! diff -ru "$expected" "$out"; then
+        echo "FAIL: output for $node differs from $expected (UPDATE_GOLDEN=1 to accept)"
+        fail=1
+    fi
+done
+exit $fail

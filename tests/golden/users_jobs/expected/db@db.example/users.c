@@ -1,0 +1,223 @@
+#line 1 "users.c"
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nebula.h>
+#include "users.h"
+
+#if 1                     /* conditional compilation */
+#include "db_store.h"
+#endif
+
+#include <nebula.h>
+#line 12 "users.c"
+user_t *users_find(int64_t id); static __attribute__((used))                        /* body only on &db nodes; RPC everywhere else */
+user_t *nb__body_users_find(int64_t id)
+{
+    const char *name = db_store_name(id);
+    if (name == NULL)
+        return NULL;                 /* the C nil: returned as-is */
+    user_t *u = malloc(sizeof *u);
+    u->id = id;
+    u->name = strdup(name);
+    return u;
+}
+
+int64_t users_count(void); static __attribute__((used)) int64_t nb__body_users_count(void) { return 1; }
+
+bool users_rename(int64_t id, const char *name); static __attribute__((used))
+bool nb__body_users_rename(int64_t id, const char *name)
+{
+    return id == 42 && name != NULL;
+}
+
+/* Every &cache node keeps a copy; by default one of them is told. */
+void users_update_cache(int64_t id, const user_t *u); static __attribute__((used))
+void nb__body_users_update_cache(int64_t id, const user_t *u)
+{
+    (void)id;
+    (void)u;
+}
+#include <nebula.h>
+static const nb__module nb__this_module = {"users.c", 0, 0};
+/* ---- nebulac 0.1.0: users_find, selector "&db", local on db@db.example ---- */
+#line 12 "users.c"
+struct nb__args_users_find {
+    int64_t id;
+};
+static const nb__field nb__fields_users_find[] = {
+    {"id", offsetof(struct nb__args_users_find, id), {NB__K_INT, sizeof(int64_t), 0, NULL, NULL}},
+};
+static const nb__type nb__args_type_users_find = {
+    "users_find", sizeof(struct nb__args_users_find), 1, nb__fields_users_find};
+static void nb__local_users_find(void *nb__args, void *nb__ret)
+{
+    struct nb__args_users_find *nb__a = nb__args;
+    *(user_t **)nb__ret = nb__body_users_find(nb__a->id);
+}
+static const uint32_t nb__serving_users_find[] = {1};
+const nb__method nb__method_users_find = {
+    .name = "users_find",
+    .signature = "user_t *users_find(int64_t id)",
+    .wire_id = UINT64_C(0xacabf62a5eacc6bf),
+    .selector = "&db",
+    .module = &nb__this_module,
+    .args = &nb__args_type_users_find,
+    .ret = {NB__K_STRUCT_PTR, sizeof(user_t *), 0, NULL, &nb__type_user_t},
+    .local = nb__local_users_find,
+    .serving = nb__serving_users_find,
+    .n_serving = 1,
+};
+user_t *users_find__with(const nb_call *call, int64_t id);
+user_t *users_find__with(const nb_call *nb__call, int64_t id)
+{
+    struct nb__args_users_find nb__a = {id};
+    user_t *nb__ret = NULL;
+    nb__invoke(&nb__method_users_find, nb__call, &nb__a, &nb__ret);
+    return nb__ret;
+}
+user_t *users_find(int64_t id)
+{
+    if (NB__LIKELY(nb__tls.route == NULL)) {
+        user_t *nb__ret = nb__body_users_find(id);
+        nb__tls.code = NB_OK;
+        return nb__ret;
+    }
+    return users_find__with(NULL, id);
+}
+/* ---- nebulac 0.1.0: users_count, selector "&db", local on db@db.example ---- */
+#line 24 "users.c"
+struct nb__args_users_count {
+    char nb__unused;
+};
+static const nb__type nb__args_type_users_count = {
+    "users_count", sizeof(struct nb__args_users_count), 0, NULL};
+static void nb__local_users_count(void *nb__args, void *nb__ret)
+{
+    (void)nb__args;
+    *(int64_t *)nb__ret = nb__body_users_count();
+}
+static const uint32_t nb__serving_users_count[] = {1};
+const nb__method nb__method_users_count = {
+    .name = "users_count",
+    .signature = "int64_t users_count(void)",
+    .wire_id = UINT64_C(0xba54bc18617234ee),
+    .selector = "&db",
+    .module = &nb__this_module,
+    .args = &nb__args_type_users_count,
+    .ret = {NB__K_INT, sizeof(int64_t), 0, NULL, NULL},
+    .local = nb__local_users_count,
+    .serving = nb__serving_users_count,
+    .n_serving = 1,
+};
+int64_t users_count__with(const nb_call *call);
+int64_t users_count__with(const nb_call *nb__call)
+{
+    struct nb__args_users_count nb__a = {0};
+    int64_t nb__ret = 0;
+    nb__invoke(&nb__method_users_count, nb__call, &nb__a, &nb__ret);
+    return nb__ret;
+}
+int64_t users_count(void)
+{
+    if (NB__LIKELY(nb__tls.route == NULL)) {
+        int64_t nb__ret = nb__body_users_count();
+        nb__tls.code = NB_OK;
+        return nb__ret;
+    }
+    return users_count__with(NULL);
+}
+/* ---- nebulac 0.1.0: users_rename, selector "&db !@worker", local on db@db.example ---- */
+#line 26 "users.c"
+struct nb__args_users_rename {
+    int64_t id;
+    const char *name;
+};
+static const nb__field nb__fields_users_rename[] = {
+    {"id", offsetof(struct nb__args_users_rename, id), {NB__K_INT, sizeof(int64_t), 0, NULL, NULL}},
+    {"name", offsetof(struct nb__args_users_rename, name), {NB__K_STR, sizeof(const char *), 0, NULL, NULL}},
+};
+static const nb__type nb__args_type_users_rename = {
+    "users_rename", sizeof(struct nb__args_users_rename), 2, nb__fields_users_rename};
+static void nb__local_users_rename(void *nb__args, void *nb__ret)
+{
+    struct nb__args_users_rename *nb__a = nb__args;
+    *(bool *)nb__ret = nb__body_users_rename(nb__a->id, nb__a->name);
+}
+static const uint32_t nb__serving_users_rename[] = {1};
+const nb__method nb__method_users_rename = {
+    .name = "users_rename",
+    .signature = "bool users_rename(int64_t id, const char *name)",
+    .wire_id = UINT64_C(0xd82519df1944f1a0),
+    .selector = "&db !@worker",
+    .module = &nb__this_module,
+    .args = &nb__args_type_users_rename,
+    .ret = {NB__K_BOOL, sizeof(bool), 0, NULL, NULL},
+    .local = nb__local_users_rename,
+    .serving = nb__serving_users_rename,
+    .n_serving = 1,
+};
+bool users_rename__with(const nb_call *call, int64_t id, const char *name);
+bool users_rename__with(const nb_call *nb__call, int64_t id, const char *name)
+{
+    struct nb__args_users_rename nb__a = {id, name};
+    bool nb__ret = false;
+    nb__invoke(&nb__method_users_rename, nb__call, &nb__a, &nb__ret);
+    return nb__ret;
+}
+bool users_rename(int64_t id, const char *name)
+{
+    if (NB__LIKELY(nb__tls.route == NULL)) {
+        bool nb__ret = nb__body_users_rename(id, name);
+        nb__tls.code = NB_OK;
+        return nb__ret;
+    }
+    return users_rename__with(NULL, id, name);
+}
+/* ---- nebulac 0.1.0: users_update_cache, selector "&cache", local on db@db.example ---- */
+#line 33 "users.c"
+struct nb__args_users_update_cache {
+    int64_t id;
+    const user_t *u;
+};
+static const nb__field nb__fields_users_update_cache[] = {
+    {"id", offsetof(struct nb__args_users_update_cache, id), {NB__K_INT, sizeof(int64_t), 0, NULL, NULL}},
+    {"u", offsetof(struct nb__args_users_update_cache, u), {NB__K_STRUCT_PTR, sizeof(const user_t *), 0, NULL, &nb__type_user_t}},
+};
+static const nb__type nb__args_type_users_update_cache = {
+    "users_update_cache", sizeof(struct nb__args_users_update_cache), 2, nb__fields_users_update_cache};
+static void nb__local_users_update_cache(void *nb__args, void *nb__ret)
+{
+    struct nb__args_users_update_cache *nb__a = nb__args;
+    (void)nb__ret;
+    nb__body_users_update_cache(nb__a->id, nb__a->u);
+}
+static const uint32_t nb__serving_users_update_cache[] = {0, 1};
+const nb__method nb__method_users_update_cache = {
+    .name = "users_update_cache",
+    .signature = "void users_update_cache(int64_t id, const user_t *u)",
+    .wire_id = UINT64_C(0xf5bfe106855cc638),
+    .selector = "&cache",
+    .module = &nb__this_module,
+    .args = &nb__args_type_users_update_cache,
+    .ret = {NB__K_VOID, 0, 0, NULL, NULL},
+    .local = nb__local_users_update_cache,
+    .serving = nb__serving_users_update_cache,
+    .n_serving = 2,
+};
+void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u);
+void users_update_cache__with(const nb_call *nb__call, int64_t id, const user_t *u)
+{
+    struct nb__args_users_update_cache nb__a = {id, u};
+    nb__invoke(&nb__method_users_update_cache, nb__call, &nb__a, NULL);
+}
+void users_update_cache(int64_t id, const user_t *u)
+{
+    if (NB__LIKELY(nb__tls.route == NULL)) {
+        nb__body_users_update_cache(id, u);
+        nb__tls.code = NB_OK;
+        return;
+    }
+    users_update_cache__with(NULL, id, u);
+}

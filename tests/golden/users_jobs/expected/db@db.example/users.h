@@ -1,0 +1,19 @@
+#include <nebula.h>
+#line 1 "users.h"
+#ifndef USERS_H
+#define USERS_H
+
+#include <nebula.h>
+
+NB_STRUCT typedef struct user {      /* serializable: fields of supported types */
+    int64_t id;
+    char   *name;
+} user_t; extern const nb__type nb__type_user_t; void nb_free_user_t(user_t *p);
+
+/* NULL when there is no such user; free with nb_free_user_t(). */
+user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id);
+int64_t users_count(void); int64_t users_count__with(const nb_call *call);
+bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name);
+void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u);
+
+#endif

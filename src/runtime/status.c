@@ -16,7 +16,8 @@
 
 /* Initial-exec, as nebula.h declares it: a single instruction from generated code
  * in the executable and from libnebula.so alike. */
-NB__THREAD_LOCAL nb__tls_state nb__tls NB__TLS_IE;
+const nb_call nb__unarmed;
+NB__THREAD_LOCAL nb__tls_state nb__tls NB__TLS_IE = {&nb__unarmed, NB_OK};
 
 /* A message is valid only while nb__tls.code still equals `code`: the fast path
  * writes NB_OK without touching this, which makes the text stale at once. */

@@ -28,4 +28,21 @@ void nb__fail(nb_code c, const char *fmt, ...) __attribute__((format(printf, 2, 
  * Static storage. */
 const char *nb__code_sentence(nb_code c);
 
+/*
+ * The route every thread starts with: no routing block, and the generated
+ * routers' local fast path not armed. Generated code runs a body directly only
+ * when nb__tls.route is NULL; the router sets NULL on a thread once it knows this
+ * node runs bodies itself (started, not generic). So a node run as generic never
+ * runs a body, and the fast path still costs one thread-local read. (A process
+ * that stops and restarts as generic keeps the fast path on threads that armed it
+ * before: don't do that.)
+ */
+extern const nb_call nb__unarmed;
+
+/* The innermost routing block of this thread, or NULL. */
+static inline const nb_call *nb__block_route(void)
+{
+    return nb__tls.route == &nb__unarmed ? NULL : nb__tls.route;
+}
+
 #endif /* NB_RUNTIME_STATUS_H */

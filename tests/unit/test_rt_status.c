@@ -150,7 +150,7 @@ static void *thread_body(void *arg)
 {
     thread_case *tc = arg;
     int ok =
-        nb_last_code() == NB_OK && nb__tls.route == NULL && strcmp(nb_last_message(), "ok") == 0;
+        nb_last_code() == NB_OK && nb__block_route() == NULL && strcmp(nb_last_message(), "ok") == 0;
     nb__fail(tc->code, "call on %s failed", tc->node);
     /* Both threads have set their outcome before either reads it back. */
     pthread_barrier_wait(&barrier);

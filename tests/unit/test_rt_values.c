@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "status.h"
+
 #include "codec.h"
 #include "values.h"
 
@@ -170,7 +172,7 @@ static bool keep_all(const nb_node_info *node, void *arg)
 static void test_on_node_sets_unicast_route(void **state)
 {
     (void)state;
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
     int ran = 0;
     NB_ON_NODE("@worker")
     {
@@ -185,7 +187,7 @@ static void test_on_node_sets_unicast_route(void **state)
         ran++;
     }
     assert_int_equal(ran, 1);
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
 
     NB_ON_NODE("@:\"db@db.example\"", .timeout_ms = 250)
     {
@@ -194,7 +196,7 @@ static void test_on_node_sets_unicast_route(void **state)
         ran++;
     }
     assert_int_equal(ran, 2);
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
 }
 
 static void test_on_node_fn_sets_pick_and_arg(void **state)
@@ -215,7 +217,7 @@ static void test_on_node_fn_sets_pick_and_arg(void **state)
         ran++;
     }
     assert_int_equal(ran, 2);
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
 }
 
 static void test_on_nodes_sets_multicast_and_zeroes_results(void **state)
@@ -240,7 +242,7 @@ static void test_on_nodes_sets_multicast_and_zeroes_results(void **state)
         ran++;
     }
     assert_int_equal(ran, 1);
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
     nb_results_free(&res); /* a block whose calls never ran leaves nothing to free */
 }
 
@@ -267,7 +269,7 @@ static void test_on_nodes_fn_puts_results_after_arg(void **state)
         ran++;
     }
     assert_int_equal(ran, 2);
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
 }
 
 static void test_on_all_nodes_sets_broadcast(void **state)
@@ -290,7 +292,7 @@ static void test_on_all_nodes_sets_broadcast(void **state)
         ran++;
     }
     assert_int_equal(ran, 2);
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
 }
 
 static void test_blocks_nest_and_restore(void **state)
@@ -317,7 +319,7 @@ static void test_blocks_nest_and_restore(void **state)
         assert_string_equal(nb__tls.route->nodes, "&cache");
     }
     assert_int_equal(inner_ran, 2);
-    assert_null(nb__tls.route);
+    assert_null(nb__block_route());
 }
 
 int main(void)

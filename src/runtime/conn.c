@@ -1,0 +1,567 @@
+/*
+ * conn.c — one TCP connection to a peer: the connection table, the reader role,
+ * ordered writes, frame parsing and closing. See transport.h for the threading
+ * contract.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "membership.h"
+#include "pending.h"
+#include "runtime.h"
+#include "transport.h"
+#include "workers.h"
+
+#define RBUF_SIZE ((size_t)64 << 10)
+/* epoll data below this value tags the loop's own descriptors. */
+#define CONN_TAG_BASE 16u
+
+/* The connection table: the "open" reference of every connection, and the
+ * slot/generation pairs epoll events carry, so an event for a connection that has
+ * been closed since is recognised and dropped instead of touching freed memory. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t freed;
+    nb__conn **slots;
+    uint32_t *gens;
+    size_t cap;
+    size_t live;        /* allocated connections, open or not yet freed */
+} table = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
+
+static uint64_t conn_event_data(const nb__conn *c)
+{
+    return (uint64_t)c->gen << 32 | (c->slot + CONN_TAG_BASE);
+}
+
+static int table_insert(nb__conn *c)
+{
+    pthread_mutex_lock(&table.mu);
+    size_t i = 0;
+    while (i < table.cap && table.slots[i])
+        i++;
+    if (i == table.cap) {
+        size_t cap = table.cap ? table.cap * 2 : 16;
+        nb__conn **s = realloc(table.slots, cap * sizeof *s);
+        if (s)
+            table.slots = s;
+        uint32_t *g = s ? realloc(table.gens, cap * sizeof *g) : NULL;
+        if (!g) {
+            pthread_mutex_unlock(&table.mu);
+            return -1;
+        }
+        table.gens = g;
+        for (size_t k = table.cap; k < cap; k++) {
+            table.slots[k] = NULL;
+            table.gens[k] = 0;
+        }
+        table.cap = cap;
+    }
+    table.slots[i] = c;
+    c->slot = (uint32_t)i;
+    c->gen = ++table.gens[i];
+    table.live++;
+    pthread_mutex_unlock(&table.mu);
+    return 0;
+}
+
+/* Removes c from the table; returns true when it was there (the caller then
+ * drops the table's reference). */
+static bool table_remove(nb__conn *c)
+{
+    bool was = false;
+    pthread_mutex_lock(&table.mu);
+    if (c->slot < table.cap && table.slots[c->slot] == c) {
+        table.slots[c->slot] = NULL;
+        was = true;
+    }
+    pthread_mutex_unlock(&table.mu);
+    return was;
+}
+
+nb__conn *nb__conn_from_event(uint64_t data)
+{
+    uint32_t slot = (uint32_t)data - CONN_TAG_BASE, gen = (uint32_t)(data >> 32);
+    nb__conn *c = NULL;
+    pthread_mutex_lock(&table.mu);
+    if (slot < table.cap && table.slots[slot] && table.gens[slot] == gen) {
+        c = table.slots[slot];
+        nb__conn_ref(c);
+    }
+    pthread_mutex_unlock(&table.mu);
+    return c;
+}
+
+void nb__conn_ref(nb__conn *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+void nb__conn_unref(nb__conn *c)
+{
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    close(c->fd);
+    for (nb__wchunk *w = c->wq_head, *next; w; w = next) {
+        next = w->next;
+        free(w->data);
+        free(w);
+    }
+    free(c->rbuf);
+    free(c->big);
+    free(c->peer_name);
+    pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->wmu);
+    pthread_mutex_destroy(&c->pmu);
+    free(c);
+    pthread_mutex_lock(&table.mu);
+    table.live--;
+    pthread_cond_broadcast(&table.freed);
+    pthread_mutex_unlock(&table.mu);
+}
+
+/* Re-arms the one-shot registration with what c needs now: input unless someone
+ * holds the reader role, output while bytes are queued or a connect is pending.
+ * Called with c->mu held, so the last call always reflects the last change. */
+static void conn_arm_locked(nb__conn *c)
+{
+    if (c->closing)
+        return;
+    uint32_t ev = 0;
+    if (!c->reading)
+        ev |= EPOLLIN | EPOLLRDHUP;
+    if (c->connecting || atomic_load(&c->wq_nonempty))
+        ev |= EPOLLOUT;
+    if (ev) {
+        nb__loop_mod(c->fd, conn_event_data(c), ev | EPOLLONESHOT);
+        c->armed = true;
+    } else if (c->armed) {
+        /* Only hang-ups and errors can still fire; the handler drops them. */
+        nb__loop_mod(c->fd, conn_event_data(c), EPOLLONESHOT);
+        c->armed = false;
+    }
+}
+
+// Returns a connection referenced once for the caller (who unrefs it); NULL on failure.
+nb__conn *nb__conn_new(int fd, bool outbound, int dial_index, const char *addr)
+{
+    nb__conn *c = calloc(1, sizeof *c);
+    if (c)
+        c->rbuf = malloc(RBUF_SIZE);
+    if (!c || !c->rbuf) {
+        free(c);
+        close(fd);
+        return NULL;
+    }
+    c->fd = fd;
+    atomic_init(&c->refs, 2); /* the table's and the caller's */
+    c->outbound = outbound;
+    c->dial_index = dial_index;
+    c->peer_index = -1;
+    snprintf(c->addr, sizeof c->addr, "%s", addr);
+    c->created_ms = nb__mono_ms();
+    atomic_init(&c->last_rx_ms, c->created_ms);
+    c->rcap = RBUF_SIZE;
+    c->max_frame = NB__FRAME_HANDSHAKE_MAX;
+    c->step = outbound ? NB__HS_CONNECTING : NB__HS_WAIT_HELLO;
+    c->connecting = outbound;
+    c->next_call_id = 1;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->wmu, NULL);
+    pthread_mutex_init(&c->pmu, NULL);
+    if (table_insert(c) < 0) {
+        atomic_store(&c->refs, 1);
+        nb__conn_unref(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&c->mu);
+    uint32_t ev = EPOLLONESHOT | (outbound ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
+    bool added = nb__loop_add(fd, conn_event_data(c), ev) == 0;
+    c->armed = added;
+    pthread_mutex_unlock(&c->mu);
+    if (!added) {
+        /* Never seen by anyone: undo without nb__conn_close, which would call
+         * into membership (whose lock the dialler may hold). */
+        c->closing = true;
+        if (table_remove(c))
+            nb__conn_unref(c);
+        nb__conn_unref(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Writes queued chunks until the socket is full. Called with c->wmu held;
+ * returns -1 on a broken socket. */
+static int conn_flush_locked(nb__conn *c)
+{
+    while (c->wq_head) {
+        nb__wchunk *w = c->wq_head;
+        ssize_t n = send(c->fd, w->data + w->off, w->len - w->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        }
+        w->off += (size_t)n;
+        if (w->off < w->len)
+            continue;
+        c->wq_head = w->next;
+        if (!c->wq_head)
+            c->wq_tail = NULL;
+        free(w->data);
+        free(w);
+    }
+    atomic_store(&c->wq_nonempty, false);
+    return 0;
+}
+
+int nb__conn_send(nb__conn *c, msgpack_sbuffer *sb)
+{
+    size_t len = sb->size;
+    char *data = msgpack_sbuffer_release(sb);
+    pthread_mutex_lock(&c->wmu);
+    if (atomic_load(&c->broken)) {
+        pthread_mutex_unlock(&c->wmu);
+        free(data);
+        return -1;
+    }
+    size_t off = 0;
+    if (!c->wq_head) {
+        while (off < len) {
+            ssize_t n = send(c->fd, data + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n >= 0) {
+                off += (size_t)n;
+            } else if (errno != EINTR) {
+                break;
+            }
+        }
+        if (off == len) {
+            pthread_mutex_unlock(&c->wmu);
+            free(data);
+            return 0;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            int err = errno;
+            pthread_mutex_unlock(&c->wmu);
+            free(data);
+            nb__conn_close(c, "write failed: %s", strerror(err));
+            return -1;
+        }
+    }
+    nb__wchunk *w = malloc(sizeof *w);
+    if (!w) {
+        pthread_mutex_unlock(&c->wmu);
+        free(data);
+        nb__conn_close(c, "out of memory queueing a frame");
+        return -1;
+    }
+    *w = (nb__wchunk){NULL, data, off, len};
+    bool was_empty = !c->wq_head;
+    if (c->wq_tail)
+        c->wq_tail->next = w;
+    else
+        c->wq_head = w;
+    c->wq_tail = w;
+    atomic_store(&c->wq_nonempty, true);
+    pthread_mutex_unlock(&c->wmu);
+    if (was_empty) {
+        pthread_mutex_lock(&c->mu);
+        conn_arm_locked(c);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return 0;
+}
+
+void nb__frame_begin(msgpack_sbuffer *sb, msgpack_packer *pk)
+{
+    static const char zero[NB__FRAME_HEADER_SIZE];
+    msgpack_sbuffer_init(sb);
+    msgpack_sbuffer_write(sb, zero, sizeof zero);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+}
+
+void nb__frame_end(msgpack_sbuffer *sb, nb__frame_type type, uint64_t call_id)
+{
+    nb__frame_header h = {(uint32_t)(sb->size - NB__FRAME_HEADER_SIZE), NB__WIRE_VERSION,
+                          (uint8_t)type, 0, call_id};
+    if (sb->data)
+        nb__frame_put_header((unsigned char *)sb->data, &h);
+}
+
+int nb__conn_send_empty(nb__conn *c, nb__frame_type type)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    nb__frame_end(&sb, type, 0);
+    if (!sb.data)
+        return -1;
+    return nb__conn_send(c, &sb);
+}
+
+void nb__conn_close(nb__conn *c, const char *fmt, ...)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->closing) {
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    c->closing = true;
+    nb__loop_del(c->fd);
+    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_lock(&c->wmu);
+    atomic_store(&c->broken, true);
+    pthread_mutex_unlock(&c->wmu);
+    /* Wakes a caller blocked in poll() on this socket; the descriptor itself is
+     * closed only with the last reference, so it cannot be reused under anyone. */
+    shutdown(c->fd, SHUT_RDWR);
+
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    nb__members_on_close(c, why);
+    nb__pcall_fail_all(c, NB_E_NODE_DOWN, why);
+    if (table_remove(c))
+        nb__conn_unref(c);
+}
+
+bool nb__conn_reader_try(nb__conn *c)
+{
+    bool got = false;
+    pthread_mutex_lock(&c->mu);
+    if (!c->reading && !c->closing) {
+        c->reading = true;
+        got = true;
+        if (c->armed)
+            conn_arm_locked(c);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return got;
+}
+
+void nb__conn_reader_leave(nb__conn *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->reading = false;
+    conn_arm_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Checks a header before its payload is read; fills ctx->why when it is bad. */
+static bool header_ok(const nb__conn *c, const nb__frame_header *h, nb__reader_ctx *ctx)
+{
+    if (h->version != NB__WIRE_VERSION) {
+        snprintf(ctx->why, sizeof ctx->why, "frame of wire version %u (this node speaks %d)",
+                 h->version, NB__WIRE_VERSION);
+        return false;
+    }
+    if (h->type == 0 || h->type >= NB__F_TYPE_END || h->flags != 0) {
+        snprintf(ctx->why, sizeof ctx->why, "malformed frame header (type %u, flags %u)",
+                 h->type, h->flags);
+        return false;
+    }
+    if (h->length > c->max_frame) {
+        snprintf(ctx->why, sizeof ctx->why, "frame of %u bytes exceeds the limit of %zu",
+                 h->length, c->max_frame);
+        return false;
+    }
+    return true;
+}
+
+/* Dispatches every complete frame in rbuf; starts a large frame's own buffer. */
+static int conn_parse(nb__conn *c, nb__reader_ctx *ctx)
+{
+    size_t off = 0;
+    int rc = 0;
+    while (rc == 0 && c->rlen - off >= NB__FRAME_HEADER_SIZE) {
+        nb__frame_header h;
+        nb__frame_get_header(c->rbuf + off, &h);
+        if (!header_ok(c, &h, ctx)) {
+            /* A hostile or broken byte stream: only this connection pays. */
+            nb__log(NB__LOG_WARN, "closing the connection with %s: %s",
+                    atomic_load(&c->up) ? c->peer_name : c->addr, ctx->why);
+            return -1;
+        }
+        size_t total = NB__FRAME_HEADER_SIZE + (size_t)h.length;
+        if (c->rlen - off >= total) {
+            unsigned char *owned = NULL;
+            rc = nb__on_frame(c, &h, c->rbuf + off + NB__FRAME_HEADER_SIZE, &owned, ctx);
+            off += total;
+            continue;
+        }
+        if (total > c->rcap) {
+            size_t have = c->rlen - off - NB__FRAME_HEADER_SIZE;
+            c->big = malloc(h.length);
+            if (!c->big) {
+                snprintf(ctx->why, sizeof ctx->why, "out of memory for a %u-byte frame", h.length);
+                return -1;
+            }
+            memcpy(c->big, c->rbuf + off + NB__FRAME_HEADER_SIZE, have);
+            c->big_have = have;
+            c->big_hdr = h;
+            off = c->rlen;
+        }
+        break;
+    }
+    memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+    c->rlen -= off;
+    return rc;
+}
+
+/* Hands a completed large frame to the upper layer. */
+static int conn_big_done(nb__conn *c, nb__reader_ctx *ctx)
+{
+    unsigned char *owned = c->big;
+    nb__frame_header h = c->big_hdr;
+    c->big = NULL;
+    c->big_have = 0;
+    int rc = nb__on_frame(c, &h, owned, &owned, ctx);
+    free(owned);
+    return rc;
+}
+
+int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
+{
+    ssize_t n;
+    do {
+        if (c->big)
+            n = recv(c->fd, c->big + c->big_have, c->big_hdr.length - c->big_have, MSG_DONTWAIT);
+        else
+            n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) {
+        snprintf(ctx->why, sizeof ctx->why, "connection closed by the peer");
+        return -1;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        snprintf(ctx->why, sizeof ctx->why, "read failed: %s", strerror(errno));
+        return -1;
+    }
+    atomic_store_explicit(&c->last_rx_ms, nb__mono_ms(), memory_order_relaxed);
+    int rc;
+    if (c->big) {
+        c->big_have += (size_t)n;
+        rc = c->big_have == c->big_hdr.length ? conn_big_done(c, ctx) : 0;
+    } else {
+        c->rlen += (size_t)n;
+        rc = conn_parse(c, ctx);
+    }
+    return rc < 0 ? -1 : 1;
+}
+
+/* Completes a non-blocking connect; on success the handshake starts. */
+static int conn_connected(nb__conn *c, nb__reader_ctx *ctx)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err) {
+        snprintf(ctx->why, sizeof ctx->why, "connect to %s failed: %s", c->addr, strerror(err));
+        return -1;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->connecting = false;
+    pthread_mutex_unlock(&c->mu);
+    c->step = NB__HS_WAIT_CHALLENGE;
+    return nb__hs_send_hello(c, ctx);
+}
+
+void nb__conn_on_event(nb__conn *c, uint32_t events)
+{
+    bool read = false;
+    pthread_mutex_lock(&c->mu);
+    c->armed = false;
+    bool connecting = c->connecting;
+    if (!c->closing && !c->reading &&
+        (connecting || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))) {
+        c->reading = true;
+        read = true;
+    }
+    pthread_mutex_unlock(&c->mu);
+
+    nb__reader_ctx ctx = {.can_run = true};
+    int rc = 0;
+    if (read && connecting) {
+        rc = conn_connected(c, &ctx);
+    } else {
+        if (events & EPOLLOUT) {
+            pthread_mutex_lock(&c->wmu);
+            int fr = conn_flush_locked(c);
+            pthread_mutex_unlock(&c->wmu);
+            if (fr < 0) {
+                rc = -1;
+                snprintf(ctx.why, sizeof ctx.why, "write failed: %s", strerror(errno));
+            }
+        }
+        if (read && rc == 0)
+            rc = nb__conn_pump(c, &ctx);
+    }
+    pthread_mutex_lock(&c->mu);
+    if (read)
+        c->reading = false;
+    conn_arm_locked(c);
+    pthread_mutex_unlock(&c->mu);
+    if (rc < 0)
+        nb__conn_close(c, "%s", ctx.why);
+    if (ctx.run_here)
+        nb__workers_run(ctx.run_here);
+}
+
+void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg)
+{
+    pthread_mutex_lock(&table.mu);
+    size_t n = 0;
+    nb__conn **all = table.cap ? malloc(table.cap * sizeof *all) : NULL;
+    for (size_t i = 0; all && i < table.cap; i++) {
+        if (table.slots[i]) {
+            all[n] = table.slots[i];
+            nb__conn_ref(all[n++]);
+        }
+    }
+    pthread_mutex_unlock(&table.mu);
+    for (size_t i = 0; i < n; i++) {
+        fn(all[i], arg);
+        nb__conn_unref(all[i]);
+    }
+    free(all);
+}
+
+static void close_one(nb__conn *c, void *arg)
+{
+    nb__conn_close(c, "%s", (const char *)arg);
+}
+
+void nb__conn_close_all(const char *why)
+{
+    nb__conn_foreach(close_one, (void *)why);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&table.mu);
+    while (table.live > 0) {
+        if (pthread_cond_timedwait(&table.freed, &table.mu, &until) != 0) {
+            nb__log(NB__LOG_WARN, "nb_stop: %zu connection(s) still referenced", table.live);
+            break;
+        }
+    }
+    if (table.live == 0) {
+        free(table.slots);
+        free(table.gens);
+        table.slots = NULL;
+        table.gens = NULL;
+        table.cap = 0;
+    }
+    pthread_mutex_unlock(&table.mu);
+}

@@ -1,0 +1,65 @@
+/*
+ * dispatch.c — where each frame read from a connection goes: the handshake until
+ * the connection is up, then requests to the workers, replies to the calls
+ * waiting for them, and membership's own frames.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "membership.h"
+#include "nodeinfo.h"
+#include "pending.h"
+#include "transport.h"
+#include "workers.h"
+
+/* Gives the payload to a new owner: the heap buffer itself when there is one,
+ * else a copy (NULL when out of memory). */
+static unsigned char *take_payload(const unsigned char *payload, size_t len,
+                                   unsigned char **owned)
+{
+    if (*owned) {
+        unsigned char *p = *owned;
+        *owned = NULL;
+        return p;
+    }
+    unsigned char *p = malloc(len ? len : 1);
+    if (p && len)
+        memcpy(p, payload, len);
+    return p;
+}
+
+int nb__on_frame(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
+                 unsigned char **owned, nb__reader_ctx *ctx)
+{
+    if (!atomic_load_explicit(&c->up, memory_order_relaxed))
+        return nb__hs_on_frame(c, h, payload, ctx);
+    switch (h->type) {
+    case NB__F_REQUEST:
+        return nb__workers_on_request(c, h, payload, owned, ctx);
+    case NB__F_REPLY: {
+        unsigned char *p = take_payload(payload, h->length, owned);
+        if (!p) {
+            snprintf(ctx->why, sizeof ctx->why, "out of memory for a reply");
+            return -1;
+        }
+        nb__pcall_on_reply(c, h->call_id, p, h->length);
+        return 0;
+    }
+    case NB__F_PING:
+        return 0;
+    case NB__F_INFO:
+        nb__info_on_frame(c, payload, h->length);
+        return 0;
+    case NB__F_GOODBYE:
+        nb__members_on_goodbye(c);
+        return 0;
+    case NB__F_REFUSE:
+        snprintf(ctx->why, sizeof ctx->why, "%s closed the connection", c->peer_name);
+        return -1;
+    default:
+        snprintf(ctx->why, sizeof ctx->why, "unexpected frame type %u from %s", h->type,
+                 c->peer_name);
+        return -1;
+    }
+}

@@ -1,0 +1,93 @@
+/*
+ * frame.h — the wire format between two nodes (SPEC.md section 8).
+ *
+ * A connection carries frames. Every frame is a fixed 16-byte header followed by
+ * `length` bytes of MessagePack payload:
+ *
+ *   offset  size  field
+ *   0       4     length   payload bytes, big-endian (the header is not counted)
+ *   4       1     version  NB__WIRE_VERSION; any other value closes the connection
+ *   5       1     type     nb__frame_type
+ *   6       2     flags    big-endian; none defined yet, must be 0
+ *   8       8     call id  big-endian; REQUEST and REPLY only, 0 elsewhere
+ *
+ * Payloads, each one MessagePack value:
+ *
+ *   HELLO      [version, name, fingerprint, boot_id, nonce(bin 32)]           dialer
+ *   CHALLENGE  [version, name, fingerprint, boot_id, nonce(bin 32), mac(bin 32)] acceptor
+ *   AUTH       [mac(bin 32), [[wire_id, registered_at_ms], ...]]              dialer
+ *   WELCOME    [[[wire_id, registered_at_ms], ...]]                          acceptor
+ *   REFUSE     [reason]                       either side, then the connection closes
+ *   REQUEST    [wire_id, timeout_ms, args]    timeout_ms: what is left of the caller's
+ *                                             deadline when the request was written
+ *   REPLY      [code, value or nil, message or nil]
+ *   PING       (empty)                        heartbeat: any frame proves liveness
+ *   INFO       [memory_used_mb, memory_total_mb, memory_percent, threads, cpus,
+ *               version, uptime_seconds, load1]
+ *   GOODBYE    (empty)                        the sender is leaving: route elsewhere
+ *
+ * The challenge is mutual: the acceptor's mac is HMAC-SHA256(cookie, "nebula-acceptor"
+ * || dialer nonce || acceptor nonce), the dialer's HMAC-SHA256(cookie, "nebula-dialer"
+ * || acceptor nonce || dialer nonce). Before the handshake completes a frame may not
+ * exceed NB__FRAME_HANDSHAKE_MAX, so an unauthenticated stream cannot make a node
+ * allocate much.
+ */
+#ifndef NB_RUNTIME_FRAME_H
+#define NB_RUNTIME_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NB__WIRE_VERSION 1
+#define NB__FRAME_HEADER_SIZE 16
+#define NB__FRAME_DEFAULT_MAX ((size_t)64 << 20)
+#define NB__FRAME_HANDSHAKE_MAX ((size_t)64 << 10)
+#define NB__NONCE_SIZE 32
+#define NB__MAC_SIZE 32
+
+typedef enum nb__frame_type {
+    NB__F_HELLO = 1,
+    NB__F_CHALLENGE,
+    NB__F_AUTH,
+    NB__F_WELCOME,
+    NB__F_REFUSE,
+    NB__F_REQUEST,
+    NB__F_REPLY,
+    NB__F_PING,
+    NB__F_INFO,
+    NB__F_GOODBYE,
+    NB__F_TYPE_END
+} nb__frame_type;
+
+typedef struct nb__frame_header {
+    uint32_t length;
+    uint8_t version;
+    uint8_t type;
+    uint16_t flags;
+    uint64_t call_id;
+} nb__frame_header;
+
+static inline void nb__frame_put_header(unsigned char *p, const nb__frame_header *h)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(h->length >> (24 - 8 * i));
+    p[4] = h->version;
+    p[5] = h->type;
+    p[6] = (unsigned char)(h->flags >> 8);
+    p[7] = (unsigned char)h->flags;
+    for (int i = 0; i < 8; i++)
+        p[8 + i] = (unsigned char)(h->call_id >> (56 - 8 * i));
+}
+
+static inline void nb__frame_get_header(const unsigned char *p, nb__frame_header *h)
+{
+    h->length = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    h->version = p[4];
+    h->type = p[5];
+    h->flags = (uint16_t)(p[6] << 8 | p[7]);
+    h->call_id = 0;
+    for (int i = 0; i < 8; i++)
+        h->call_id = h->call_id << 8 | p[8 + i];
+}
+
+#endif /* NB_RUNTIME_FRAME_H */

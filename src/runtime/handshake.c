@@ -1,0 +1,274 @@
+/*
+ * handshake.c — from a fresh TCP connection to an authenticated peer (SPEC.md
+ * section 8; the frames are described in frame.h).
+ *
+ *   dialer                                   acceptor
+ *   HELLO [version, name, fingerprint, boot, nonce_d]  ->
+ *                <-  CHALLENGE [version, name, fingerprint, boot, nonce_a, mac_a]
+ *   AUTH [mac_d, served methods]                       ->
+ *                <-  WELCOME [served methods]
+ *
+ * Each side proves it knows the cookie by a MAC over both fresh nonces, compared
+ * in constant time, before it learns anything about the other's methods. A peer
+ * with another protocol version, another topology fingerprint or a wrong cookie
+ * is refused with a REFUSE frame and a log line on both sides saying why.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "membership.h"
+#include "runtime.h"
+#include "transport.h"
+
+/* Copies a MessagePack string into buf; false when o is not a fitting string. */
+static bool get_str(const msgpack_object *o, char *buf, size_t size)
+{
+    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size ||
+        memchr(o->via.str.ptr, '\0', o->via.str.size))
+        return false;
+    memcpy(buf, o->via.str.ptr, o->via.str.size);
+    buf[o->via.str.size] = '\0';
+    return true;
+}
+
+static bool get_bin32(const msgpack_object *o, unsigned char *out)
+{
+    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != 32)
+        return false;
+    memcpy(out, o->via.bin.ptr, 32);
+    return true;
+}
+
+/* Sends REFUSE and fills ctx->why so the connection closes; logs at warning
+ * level unless the refusal is part of normal operation. */
+static int refuse(nb__conn *c, nb__reader_ctx *ctx, bool benign, const char *why)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_str_with_body(&pk, why, strlen(why));
+    if (benign)
+        msgpack_pack_true(&pk);
+    else
+        msgpack_pack_false(&pk);
+    nb__frame_end(&sb, NB__F_REFUSE, 0);
+    nb__conn_send(c, &sb);
+    nb__log(benign ? NB__LOG_DEBUG : NB__LOG_WARN, "refused %s at %s: %s",
+            c->peer_name ? c->peer_name : "a peer", c->addr, why);
+    snprintf(ctx->why, sizeof ctx->why, "refused: %s", why);
+    return -1;
+}
+
+/* Packs the identity part shared by HELLO and CHALLENGE. */
+static void pack_identity(msgpack_packer *pk, size_t extra)
+{
+    const char *fp = nb__cfg.def->fingerprint;
+    msgpack_pack_array(pk, 5 + extra);
+    msgpack_pack_uint32(pk, NB__WIRE_VERSION);
+    msgpack_pack_str_with_body(pk, nb__cfg.self_name, strlen(nb__cfg.self_name));
+    msgpack_pack_str_with_body(pk, fp, strlen(fp));
+    msgpack_pack_uint64(pk, nb__cfg.boot_id);
+}
+
+int nb__hs_send_hello(nb__conn *c, nb__reader_ctx *ctx)
+{
+    if (nb__random_bytes(c->nonce_self, sizeof c->nonce_self) < 0) {
+        snprintf(ctx->why, sizeof ctx->why, "no random bytes for a nonce");
+        return -1;
+    }
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    pack_identity(&pk, 0);
+    msgpack_pack_bin_with_body(&pk, c->nonce_self, sizeof c->nonce_self);
+    nb__frame_end(&sb, NB__F_HELLO, 0);
+    c->step = NB__HS_WAIT_CHALLENGE;
+    if (nb__conn_send(c, &sb) < 0) {
+        snprintf(ctx->why, sizeof ctx->why, "cannot send HELLO to %s", c->addr);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the identity of HELLO/CHALLENGE into c; refuses a peer we cannot talk to. */
+static int read_identity(nb__conn *c, const msgpack_object *o, size_t n_fields,
+                         nb__reader_ctx *ctx)
+{
+    char name[256], fp[128], why[512];
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != n_fields)
+        return refuse(c, ctx, false, "malformed handshake frame");
+    const msgpack_object *f = o->via.array.ptr;
+    if (f[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER || f[0].via.u64 != NB__WIRE_VERSION) {
+        snprintf(why, sizeof why, "protocol version mismatch: this node speaks version %d",
+                 NB__WIRE_VERSION);
+        return refuse(c, ctx, false, why);
+    }
+    if (!get_str(&f[1], name, sizeof name) || !get_str(&f[2], fp, sizeof fp) ||
+        f[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER || !get_bin32(&f[4], c->nonce_peer))
+        return refuse(c, ctx, false, "malformed handshake frame");
+    free(c->peer_name);
+    c->peer_name = strdup(name);
+    c->peer_boot = f[3].via.u64;
+    if (strcmp(fp, nb__cfg.def->fingerprint) != 0) {
+        snprintf(why, sizeof why,
+                 "topology fingerprint mismatch: %s has %s, %s has %s (built from another "
+                 "nebula.yaml or other API signatures)",
+                 name, fp, nb__cfg.self_name, nb__cfg.def->fingerprint);
+        return refuse(c, ctx, false, why);
+    }
+    if (strcmp(name, nb__cfg.self_name) == 0) {
+        snprintf(why, sizeof why, "%s is this node's own name", name);
+        return refuse(c, ctx, false, why);
+    }
+    c->peer_index = -1;
+    for (size_t i = 0; i < nb__cfg.def->n_nodes; i++)
+        if (strcmp(nb__cfg.def->nodes[i].name, name) == 0)
+            c->peer_index = (int)i;
+    return 0;
+}
+
+static int on_hello(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
+{
+    if (read_identity(c, o, 5, ctx) < 0)
+        return -1;
+    unsigned char mac[NB__MAC_SIZE];
+    if (nb__random_bytes(c->nonce_self, sizeof c->nonce_self) < 0)
+        return refuse(c, ctx, false, "no random bytes for a nonce");
+    nb__cookie_mac("nebula-acceptor", c->nonce_peer, c->nonce_self, NB__NONCE_SIZE, mac);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    pack_identity(&pk, 1);
+    msgpack_pack_bin_with_body(&pk, c->nonce_self, sizeof c->nonce_self);
+    msgpack_pack_bin_with_body(&pk, mac, sizeof mac);
+    nb__frame_end(&sb, NB__F_CHALLENGE, 0);
+    c->step = NB__HS_WAIT_AUTH;
+    return nb__conn_send(c, &sb);
+}
+
+static int on_challenge(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
+{
+    if (read_identity(c, o, 6, ctx) < 0)
+        return -1;
+    const char *expected = nb__cfg.def->nodes[c->dial_index].name;
+    char why[512];
+    if (c->peer_index != c->dial_index) {
+        snprintf(why, sizeof why, "expected %s at %s, found %s", expected, c->addr, c->peer_name);
+        return refuse(c, ctx, false, why);
+    }
+    unsigned char want[NB__MAC_SIZE], got[NB__MAC_SIZE];
+    nb__cookie_mac("nebula-acceptor", c->nonce_self, c->nonce_peer, NB__NONCE_SIZE, want);
+    if (!get_bin32(&o->via.array.ptr[5], got) || CRYPTO_memcmp(want, got, sizeof want) != 0) {
+        snprintf(why, sizeof why, "wrong cookie: %s and %s do not share the cluster cookie",
+                 c->peer_name, nb__cfg.self_name);
+        return refuse(c, ctx, false, why);
+    }
+    unsigned char mac[NB__MAC_SIZE];
+    nb__cookie_mac("nebula-dialer", c->nonce_peer, c->nonce_self, NB__NONCE_SIZE, mac);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_bin_with_body(&pk, mac, sizeof mac);
+    nb__members_pack_served(&pk);
+    nb__frame_end(&sb, NB__F_AUTH, 0);
+    c->step = NB__HS_WAIT_WELCOME;
+    return nb__conn_send(c, &sb);
+}
+
+static int on_auth(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
+{
+    unsigned char want[NB__MAC_SIZE], got[NB__MAC_SIZE];
+    char why[512];
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2 ||
+        !get_bin32(&o->via.array.ptr[0], got))
+        return refuse(c, ctx, false, "malformed AUTH frame");
+    nb__cookie_mac("nebula-dialer", c->nonce_self, c->nonce_peer, NB__NONCE_SIZE, want);
+    if (CRYPTO_memcmp(want, got, sizeof want) != 0) {
+        snprintf(why, sizeof why, "wrong cookie: %s and %s do not share the cluster cookie",
+                 c->peer_name, nb__cfg.self_name);
+        return refuse(c, ctx, false, why);
+    }
+    const msgpack_object *methods = &o->via.array.ptr[1];
+    if (c->peer_index < 0 && methods->type == MSGPACK_OBJECT_ARRAY && methods->via.array.size) {
+        snprintf(why, sizeof why, "%s is not in the topology, so it may join only as a generic "
+                 "node, but it claims to serve %u method(s)", c->peer_name,
+                 methods->via.array.size);
+        return refuse(c, ctx, false, why);
+    }
+    bool benign;
+    if (nb__members_claim(c, why, sizeof why, &benign) < 0)
+        return refuse(c, ctx, benign, why);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    msgpack_pack_array(&pk, 1);
+    nb__members_pack_served(&pk);
+    nb__frame_end(&sb, NB__F_WELCOME, 0);
+    c->step = NB__HS_UP;
+    if (nb__conn_send(c, &sb) < 0)
+        return -1;
+    if (nb__members_establish(c, methods, ctx->why, sizeof ctx->why) < 0)
+        return refuse(c, ctx, false, ctx->why);
+    return 0;
+}
+
+static int on_welcome(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 1)
+        return refuse(c, ctx, false, "malformed WELCOME frame");
+    c->step = NB__HS_UP;
+    if (nb__members_establish(c, &o->via.array.ptr[0], ctx->why, sizeof ctx->why) < 0)
+        return refuse(c, ctx, false, ctx->why);
+    return 0;
+}
+
+/* The peer refused us: log its reason, once, and close. */
+static int on_refuse(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
+{
+    char reason[512] = "no reason given";
+    bool benign = false;
+    if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 2) {
+        get_str(&o->via.array.ptr[0], reason, sizeof reason);
+        benign = o->via.array.ptr[1].type == MSGPACK_OBJECT_BOOLEAN &&
+                 o->via.array.ptr[1].via.boolean;
+    }
+    nb__log(benign ? NB__LOG_DEBUG : NB__LOG_WARN, "%s at %s refused this node: %s",
+            c->peer_name ? c->peer_name : "the peer", c->addr, reason);
+    snprintf(ctx->why, sizeof ctx->why, "refused by the peer: %s", reason);
+    return -1;
+}
+
+int nb__hs_on_frame(nb__conn *c, const nb__frame_header *h, const unsigned char *payload,
+                    nb__reader_ctx *ctx)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    int rc = -1;
+    if (msgpack_unpack_next(&up, (const char *)payload, h->length, &off) !=
+            MSGPACK_UNPACK_SUCCESS || off != h->length) {
+        snprintf(ctx->why, sizeof ctx->why, "malformed handshake payload from %s", c->addr);
+    } else if (h->type == NB__F_REFUSE) {
+        rc = on_refuse(c, &up.data, ctx);
+    } else if (h->type == NB__F_HELLO && c->step == NB__HS_WAIT_HELLO) {
+        rc = on_hello(c, &up.data, ctx);
+    } else if (h->type == NB__F_CHALLENGE && c->step == NB__HS_WAIT_CHALLENGE) {
+        rc = on_challenge(c, &up.data, ctx);
+    } else if (h->type == NB__F_AUTH && c->step == NB__HS_WAIT_AUTH) {
+        rc = on_auth(c, &up.data, ctx);
+    } else if (h->type == NB__F_WELCOME && c->step == NB__HS_WAIT_WELCOME) {
+        rc = on_welcome(c, &up.data, ctx);
+    } else {
+        snprintf(ctx->why, sizeof ctx->why, "unexpected frame type %u during the handshake with %s",
+                 h->type, c->addr);
+    }
+    msgpack_unpacked_destroy(&up);
+    if (rc < 0 && !ctx->why[0])
+        snprintf(ctx->why, sizeof ctx->why, "handshake with %s failed", c->addr);
+    return rc;
+}

@@ -1,0 +1,528 @@
+/*
+ * membership.c — the peer table: one entry per configured node, holding the
+ * connection that stands for it, what it serves and when to dial it again.
+ *
+ * Lock: M.lock (read for routing, write for changes). Never held while calling
+ * nb__conn_close, which calls back into nb__members_on_close.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "membership.h"
+#include "nodeinfo.h"
+#include "runtime.h"
+
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 2000
+
+typedef struct nb__served_at {
+    uint64_t wire_id;
+    int64_t registered_at_ms;
+} nb__served_at;
+
+typedef struct nb__peer {
+    nb__conn *conn;           /* referenced; NULL when none */
+    bool up, leaving;
+    nb__served_at *methods;   /* sorted by wire_id */
+    size_t n_methods;
+    int backoff_ms;
+    int64_t next_dial_ms;
+    int64_t last_seen_ms;     /* Unix ms, kept when it disconnects */
+    /* Where to dial it: resolved by the timer thread, outside the lock. */
+    bool resolved;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    int64_t next_resolve_ms;
+} nb__peer;
+
+static struct {
+    pthread_rwlock_t lock;
+    nb__peer *peers;          /* def->n_nodes entries */
+    size_t n;
+    bool dialing;
+    int64_t last_ping_ms, last_info_ms;
+    pthread_mutex_t change_mu;
+    pthread_cond_t change_cv;
+    uint64_t changes;
+} M = {.lock = PTHREAD_RWLOCK_INITIALIZER,
+       .change_mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void announce_change(void)
+{
+    pthread_mutex_lock(&M.change_mu);
+    M.changes++;
+    pthread_cond_broadcast(&M.change_cv);
+    pthread_mutex_unlock(&M.change_mu);
+}
+
+int nb__members_start(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&M.change_cv, &attr);
+    pthread_condattr_destroy(&attr);
+    M.n = nb__cfg.def->n_nodes;
+    M.peers = calloc(M.n ? M.n : 1, sizeof *M.peers);
+    if (!M.peers)
+        return -1;
+    M.dialing = true;
+    M.last_ping_ms = M.last_info_ms = nb__mono_ms();
+    return 0;
+}
+
+void nb__members_stop_dialing(void)
+{
+    pthread_rwlock_wrlock(&M.lock);
+    M.dialing = false;
+    pthread_rwlock_unlock(&M.lock);
+}
+
+void nb__members_stop(void)
+{
+    pthread_rwlock_wrlock(&M.lock);
+    for (size_t i = 0; i < M.n; i++) {
+        if (M.peers[i].conn)
+            nb__conn_unref(M.peers[i].conn);
+        free(M.peers[i].methods);
+    }
+    free(M.peers);
+    M.peers = NULL;
+    M.n = 0;
+    pthread_rwlock_unlock(&M.lock);
+    pthread_cond_destroy(&M.change_cv);
+}
+
+/* Index of the peer entry c stands in, or -1. Called with M.lock held. */
+static int entry_of(const nb__conn *c)
+{
+    for (size_t i = 0; i < M.n; i++)
+        if (M.peers[i].conn == c)
+            return (int)i;
+    return -1;
+}
+
+int nb__members_claim(nb__conn *c, char *why, size_t n, bool *benign)
+{
+    *benign = false;
+    if (c->peer_index < 0)
+        return 0; /* not configured: a generic node, which no entry stands for */
+    nb__conn *drop = NULL;
+    int rc = 0;
+    pthread_rwlock_wrlock(&M.lock);
+    nb__peer *p = &M.peers[c->peer_index];
+    nb__conn *old = p->conn;
+    bool restarted = old && atomic_load(&old->up) && old->peer_boot != c->peer_boot;
+    if (old && old->outbound && !restarted && strcmp(nb__cfg.self_name, c->peer_name) < 0) {
+        snprintf(why, n, "simultaneous connect: keeping the connection dialled by %s",
+                 nb__cfg.self_name);
+        *benign = true;
+        rc = -1;
+    } else {
+        drop = old;   /* ours lost the tie-break, or the peer dialled again */
+        p->conn = c;
+        nb__conn_ref(c);
+        p->up = false;
+    }
+    pthread_rwlock_unlock(&M.lock);
+    if (drop) {
+        nb__conn_close(drop, "replaced by a newer connection from %s", c->peer_name);
+        nb__conn_unref(drop);
+    }
+    return rc;
+}
+
+/* Copies the peer's served list, keeping what it may serve, sorted. */
+static int compare_served(const void *a, const void *b)
+{
+    uint64_t x = ((const nb__served_at *)a)->wire_id, y = ((const nb__served_at *)b)->wire_id;
+    return x < y ? -1 : x > y;
+}
+
+static int parse_served(const msgpack_object *o, nb__served_at **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return -1;
+    if (o->via.array.size == 0)
+        return 0;
+    nb__served_at *s = calloc(o->via.array.size, sizeof *s);
+    if (!s)
+        return -1;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *e = &o->via.array.ptr[i];
+        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2 ||
+            e->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            e->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            free(s);
+            return -1;
+        }
+        s[i].wire_id = e->via.array.ptr[0].via.u64;
+        s[i].registered_at_ms = (int64_t)e->via.array.ptr[1].via.u64;
+    }
+    qsort(s, o->via.array.size, sizeof *s, compare_served);
+    *out = s;
+    *n = o->via.array.size;
+    return 0;
+}
+
+int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why, size_t n)
+{
+    nb__served_at *served;
+    size_t n_served;
+    if (parse_served(methods, &served, &n_served) < 0) {
+        snprintf(why, n, "malformed list of served methods from %s", c->peer_name);
+        return -1;
+    }
+    if (c->peer_index < 0 && n_served > 0) {
+        snprintf(why, n, "%s is not in the topology, so it may join only as a generic node, "
+                 "but it claims to serve %zu method(s)", c->peer_name, n_served);
+        free(served);
+        return -1;
+    }
+    c->max_frame = nb__cfg.max_frame;
+    if (c->peer_index >= 0) {
+        pthread_rwlock_wrlock(&M.lock);
+        nb__peer *p = &M.peers[c->peer_index];
+        if (p->conn != c) {
+            pthread_rwlock_unlock(&M.lock);
+            free(served);
+            snprintf(why, n, "superseded by another connection to %s", c->peer_name);
+            return -1;
+        }
+        free(p->methods);
+        p->methods = served;
+        p->n_methods = n_served;
+        p->up = true;
+        p->leaving = false;
+        p->backoff_ms = BACKOFF_MIN_MS;
+        atomic_store(&c->up, true);
+        pthread_rwlock_unlock(&M.lock);
+        nb__info_forget(c->peer_index);
+    } else {
+        free(served);
+        atomic_store(&c->up, true);
+    }
+    nb__log(NB__LOG_INFO, "connected to %s at %s (%zu served method(s))", c->peer_name, c->addr,
+            n_served);
+    announce_change();
+    nb__info_send(c);
+    return 0;
+}
+
+void nb__members_on_close(nb__conn *c, const char *why)
+{
+    bool was_up = atomic_load(&c->up), left = false;
+    pthread_rwlock_wrlock(&M.lock);
+    int i = entry_of(c);
+    if (i >= 0) {
+        nb__peer *p = &M.peers[i];
+        left = p->leaving;
+        if (p->up)
+            p->last_seen_ms = nb__unix_ms() - (nb__mono_ms() - atomic_load(&c->last_rx_ms));
+        p->conn = NULL;
+        p->up = false;
+        free(p->methods);
+        p->methods = NULL;
+        p->n_methods = 0;
+        if (p->backoff_ms < BACKOFF_MIN_MS)
+            p->backoff_ms = BACKOFF_MIN_MS;
+        p->next_dial_ms = nb__mono_ms() + p->backoff_ms;
+        p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+    }
+    pthread_rwlock_unlock(&M.lock);
+    if (i >= 0) {
+        nb__info_forget(i);
+        nb__conn_unref(c);
+    }
+    if (was_up) {
+        pthread_rwlock_rdlock(&M.lock);
+        bool stopping = !M.dialing;
+        pthread_rwlock_unlock(&M.lock);
+        if (left || stopping)
+            nb__log(NB__LOG_INFO, "node %s %s", c->peer_name,
+                    left ? "left the cluster" : "disconnected: this node is stopping");
+        else
+            nb__log(NB__LOG_WARN, "node %s down: %s", c->peer_name, why);
+        announce_change();
+    } else {
+        nb__log(NB__LOG_DEBUG, "connection %s (%s) closed: %s", c->addr,
+                c->outbound ? "outgoing" : "incoming", why);
+    }
+}
+
+void nb__members_on_goodbye(nb__conn *c)
+{
+    pthread_rwlock_wrlock(&M.lock);
+    int i = entry_of(c);
+    if (i >= 0)
+        M.peers[i].leaving = true;
+    pthread_rwlock_unlock(&M.lock);
+    nb__log(NB__LOG_INFO, "%s is leaving the cluster", c->peer_name);
+    announce_change();
+}
+
+static void goodbye_one(nb__conn *c, void *arg)
+{
+    (void)arg;
+    if (atomic_load(&c->up))
+        nb__conn_send_empty(c, NB__F_GOODBYE);
+}
+
+void nb__members_say_goodbye(void)
+{
+    nb__conn_foreach(goodbye_one, NULL);
+}
+
+void nb__members_pack_served(msgpack_packer *pk)
+{
+    const nb__cluster_def *def = nb__cfg.def;
+    size_t n = 0;
+    for (size_t i = 0; i < def->n_methods; i++)
+        n += nb__serves_locally(def->methods[i]);
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < def->n_methods; i++) {
+        if (!nb__serves_locally(def->methods[i]))
+            continue;
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_uint64(pk, def->methods[i]->wire_id);
+        msgpack_pack_uint64(pk, (uint64_t)nb__cfg.registered_at_ms);
+    }
+}
+
+/* Resolves the addresses of configured nodes not resolved yet. Name lookups may
+ * block, so this runs on the timer thread without holding the lock; only that
+ * thread touches `resolved`, `addr` and `next_resolve_ms`. */
+static void resolve_due(int64_t now)
+{
+    for (size_t i = 0; i < M.n; i++) {
+        nb__peer *p = &M.peers[i];
+        if (p->resolved || !nb__cfg.dial_addr[i] || (int)i == nb__cfg.self_index ||
+            now < p->next_resolve_ms)
+            continue;
+        p->resolved = nb__resolve(nb__cfg.dial_addr[i], &p->addr, &p->addr_len) == 0;
+        if (!p->resolved) {
+            nb__log(NB__LOG_WARN, "cannot resolve %s (%s); retrying",
+                    nb__cfg.dial_addr[i], nb__cfg.def->nodes[i].name);
+            p->next_resolve_ms = now + BACKOFF_MAX_MS * 5;
+        }
+    }
+}
+
+/* Dials every configured node that has no connection and whose backoff is over.
+ * The connection is created under the lock (connect() does not block) so that
+ * it stands for its node before its handshake can complete. */
+static void dial_due(int64_t now)
+{
+    resolve_due(now);
+    pthread_rwlock_wrlock(&M.lock);
+    for (size_t i = 0; M.dialing && i < M.n; i++) {
+        nb__peer *p = &M.peers[i];
+        if ((int)i == nb__cfg.self_index || p->conn || !p->resolved || now < p->next_dial_ms ||
+            strcmp(nb__cfg.def->nodes[i].name, nb__cfg.self_name) == 0)
+            continue;
+        p->conn = nb__loop_dial(&p->addr, p->addr_len, nb__cfg.dial_addr[i], (int)i);
+        if (!p->conn) {
+            if (p->backoff_ms < BACKOFF_MIN_MS)
+                p->backoff_ms = BACKOFF_MIN_MS;
+            p->next_dial_ms = now + p->backoff_ms;
+            p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+        }
+    }
+    pthread_rwlock_unlock(&M.lock);
+}
+
+typedef struct tick_ctx {
+    int64_t now;
+    bool ping, info;
+} tick_ctx;
+
+/* Heartbeats, silence detection and node info pushes for one connection. */
+static void tick_one(nb__conn *c, void *arg)
+{
+    const tick_ctx *t = arg;
+    int64_t limit = 4 * (int64_t)nb__cfg.heartbeat_ms;
+    int64_t silent = t->now - atomic_load(&c->last_rx_ms);
+    if (!atomic_load(&c->up)) {
+        int64_t age = t->now - c->created_ms;
+        if (age > (limit > 2000 ? limit : 2000))
+            nb__conn_close(c, "handshake with %s not finished after %lld ms", c->addr,
+                           (long long)age);
+        return;
+    }
+    if (silent > limit) {
+        nb__conn_close(c, "silent for %lld ms (heartbeat every %d ms)", (long long)silent,
+                       nb__cfg.heartbeat_ms);
+        return;
+    }
+    if (t->ping)
+        nb__conn_send_empty(c, NB__F_PING);
+    if (t->info)
+        nb__info_send(c);
+}
+
+void nb__members_tick(int64_t now)
+{
+    dial_due(now);
+    tick_ctx t = {now, false, false};
+    if (now - M.last_ping_ms >= nb__cfg.heartbeat_ms) {
+        t.ping = true;
+        M.last_ping_ms = now;
+    }
+    if (now - M.last_info_ms >= nb__cfg.refresh_ms) {
+        t.info = true;
+        M.last_info_ms = now;
+        nb__info_refresh_self();
+    }
+    nb__conn_foreach(tick_one, &t);
+}
+
+/* The registration time of m on peer p, or -1 when p does not serve it. */
+static int64_t served_since(const nb__peer *p, uint64_t wire_id)
+{
+    size_t lo = 0, hi = p->n_methods;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->methods[mid].wire_id < wire_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->n_methods && p->methods[lo].wire_id == wire_id ? p->methods[lo].registered_at_ms
+                                                                   : -1;
+}
+
+static bool routable(const nb__peer *p)
+{
+    return p->conn && p->up && !p->leaving;
+}
+
+/* Whether candidate (t, name) registered before the best so far. */
+static bool earlier(int64_t t, const char *name, int64_t best_t, const char *best_name)
+{
+    return !best_name || t < best_t || (t == best_t && strcmp(name, best_name) < 0);
+}
+
+int nb__members_route(const nb__method *m, const nb__selector *sel, nb__target *t)
+{
+    const nb__cluster_def *def = nb__cfg.def;
+    const char *best_name = NULL;
+    int64_t best_t = 0;
+    int best = -1;
+    if (nb__serves_locally(m) && nb__cfg.self_index >= 0 &&
+        (!sel || nb__sel_match(sel, &def->nodes[nb__cfg.self_index]))) {
+        best_name = nb__cfg.self_name;
+        best_t = nb__cfg.registered_at_ms;
+    }
+    pthread_rwlock_rdlock(&M.lock);
+    for (size_t i = 0; i < M.n; i++) {
+        const nb__peer *p = &M.peers[i];
+        if (!routable(p) || (sel && !nb__sel_match(sel, &def->nodes[i])))
+            continue;
+        int64_t since = served_since(p, m->wire_id);
+        if (since >= 0 && earlier(since, def->nodes[i].name, best_t, best_name)) {
+            best = (int)i;
+            best_t = since;
+            best_name = def->nodes[i].name;
+        }
+    }
+    *t = (nb__target){.local = best_name && best < 0, .node = best_name};
+    if (best >= 0) {
+        t->conn = M.peers[best].conn;
+        nb__conn_ref(t->conn);
+    }
+    pthread_rwlock_unlock(&M.lock);
+    return best_name ? 0 : -1;
+}
+
+// Returns a referenced connection (caller unrefs) or NULL.
+nb__conn *nb__members_conn_serving(int idx, const nb__method *m)
+{
+    nb__conn *c = NULL;
+    pthread_rwlock_rdlock(&M.lock);
+    if (idx >= 0 && (size_t)idx < M.n && routable(&M.peers[idx]) &&
+        served_since(&M.peers[idx], m->wire_id) >= 0) {
+        c = M.peers[idx].conn;
+        nb__conn_ref(c);
+    }
+    pthread_rwlock_unlock(&M.lock);
+    return c;
+}
+
+// Returns an array the caller frees, of connections the caller unrefs.
+nb__conn **nb__members_serving(const nb__method *m, size_t *n)
+{
+    *n = 0;
+    pthread_rwlock_rdlock(&M.lock);
+    nb__conn **all = malloc((M.n ? M.n : 1) * sizeof *all);
+    for (size_t i = 0; all && i < M.n; i++) {
+        if (routable(&M.peers[i]) && served_since(&M.peers[i], m->wire_id) >= 0) {
+            all[*n] = M.peers[i].conn;
+            nb__conn_ref(all[(*n)++]);
+        }
+    }
+    pthread_rwlock_unlock(&M.lock);
+    return all;
+}
+
+bool nb__members_any_up(const nb__selector *sel)
+{
+    const nb__cluster_def *def = nb__cfg.def;
+    if (!nb__cfg.generic && nb__cfg.self_index >= 0 &&
+        nb__sel_match(sel, &def->nodes[nb__cfg.self_index]))
+        return true;
+    bool found = false;
+    pthread_rwlock_rdlock(&M.lock);
+    for (size_t i = 0; i < M.n && !found; i++)
+        found = routable(&M.peers[i]) && nb__sel_match(sel, &def->nodes[i]);
+    pthread_rwlock_unlock(&M.lock);
+    return found;
+}
+
+uint64_t nb__members_generation(void)
+{
+    pthread_mutex_lock(&M.change_mu);
+    uint64_t g = M.changes;
+    pthread_mutex_unlock(&M.change_mu);
+    return g;
+}
+
+void nb__members_wake_waiters(void)
+{
+    announce_change();
+}
+
+void nb__members_wait_change(uint64_t seen, int64_t deadline_ms)
+{
+    pthread_mutex_lock(&M.change_mu);
+    while (M.changes == seen) {
+        if (deadline_ms < 0) {
+            pthread_cond_wait(&M.change_cv, &M.change_mu);
+            continue;
+        }
+        struct timespec ts = {.tv_sec = deadline_ms / 1000,
+                              .tv_nsec = (deadline_ms % 1000) * 1000000L};
+        if (pthread_cond_timedwait(&M.change_cv, &M.change_mu, &ts) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&M.change_mu);
+}
+
+void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms)
+{
+    *connected = false;
+    *last_seen_ms = 0;
+    pthread_rwlock_rdlock(&M.lock);
+    if (idx >= 0 && (size_t)idx < M.n) {
+        const nb__peer *p = &M.peers[idx];
+        *connected = p->conn && p->up;
+        *last_seen_ms = p->last_seen_ms;
+        if (*connected)
+            *last_seen_ms = nb__unix_ms() - (nb__mono_ms() - atomic_load(&p->conn->last_rx_ms));
+    }
+    pthread_rwlock_unlock(&M.lock);
+}

@@ -1,0 +1,88 @@
+/*
+ * membership.h — which configured nodes are connected, what each serves, when to
+ * dial them again, and the routing decisions made from that (SPEC.md section 8).
+ *
+ * One connection per peer: membership holds, per configured node, the connection
+ * currently standing for it (dialling, in handshake, or up). When two connections
+ * to the same peer meet (both nodes dialled at once), the one dialled by the node
+ * with the smaller name is kept, on both sides; a peer that restarted (another
+ * boot id) replaces its old connection.
+ *
+ * Connections passed in are borrowed; those returned are referenced for the
+ * caller, who drops them with nb__conn_unref.
+ */
+#ifndef NB_RUNTIME_MEMBERSHIP_H
+#define NB_RUNTIME_MEMBERSHIP_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nebula.h"
+#include "selector.h"
+#include "transport.h"
+
+int nb__members_start(void);
+/* Stops dialling (nb_stop, before connections close). */
+void nb__members_stop_dialing(void);
+void nb__members_stop(void);
+
+/* Acceptor side, after the dialer proved the cookie: takes c as the connection of
+ * its peer, or refuses it (returns -1; *benign when it lost a simultaneous-connect
+ * tie-break, which is not worth a warning). */
+int nb__members_claim(nb__conn *c, char *why, size_t n, bool *benign);
+
+/* Both sides, at the end of the handshake: c is up and serves `methods` (the
+ * MessagePack array [[wire_id, registered_at_ms], ...]). Returns -1 with why set
+ * when c can no longer stand for its peer or the peer may not serve. */
+int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why, size_t n);
+
+/* A connection closed (called once, from nb__conn_close). */
+void nb__members_on_close(nb__conn *c, const char *why);
+
+/* The peer behind c said GOODBYE: route elsewhere from now on. */
+void nb__members_on_goodbye(nb__conn *c);
+
+/* Sends GOODBYE on every connection that is up. */
+void nb__members_say_goodbye(void);
+
+/* Packs this node's served methods as [[wire_id, registered_at_ms], ...]. */
+void nb__members_pack_served(msgpack_packer *pk);
+
+/* Periodic work: dial, heartbeats, silent peers, node info pushes. */
+void nb__members_tick(int64_t now_ms);
+
+/* Where a unicast of m goes. */
+typedef struct nb__target {
+    bool local;          /* run the body here */
+    nb__conn *conn;      /* else this connection, referenced (unref when done) */
+    const char *node;    /* the chosen node's name (static or held by conn) */
+} nb__target;
+
+/* The first-registered node serving m among this node (when it serves m locally)
+ * and the connected peers, restricted to those sel matches when sel is not NULL.
+ * Returns 0 and fills *t, or -1 when none. */
+int nb__members_route(const nb__method *m, const nb__selector *sel, nb__target *t);
+
+/* The connection to configured node idx when it is up and serves m, referenced;
+ * else NULL. */
+nb__conn *nb__members_conn_serving(int idx, const nb__method *m);
+
+/* Every connected peer serving m (each referenced; free the array). */
+nb__conn **nb__members_serving(const nb__method *m, size_t *n);
+
+/* True when a node sel matches is connected and serving (this one included). */
+bool nb__members_any_up(const nb__selector *sel);
+
+/* A counter bumped by every membership change. */
+uint64_t nb__members_generation(void);
+/* Waits until the counter moves past `seen` or the monotonic deadline passes
+ * (-1: forever). */
+void nb__members_wait_change(uint64_t seen, int64_t deadline_ms);
+/* Wakes every waiter (nb_stop). */
+void nb__members_wake_waiters(void);
+
+/* Connection state of configured node idx for node info. */
+void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms);
+
+#endif /* NB_RUNTIME_MEMBERSHIP_H */

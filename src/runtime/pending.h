@@ -1,0 +1,72 @@
+/*
+ * pending.h — outgoing calls waiting for their reply.
+ *
+ * A call registers a nb__pcall on the connection it is sent on before writing the
+ * request. Exactly one of three things then resolves it, once:
+ *   - its REPLY is read (by whichever thread reads that connection),
+ *   - the connection closes (NB_E_NODE_DOWN for every call still on it),
+ *   - the caller gives up at its deadline (nb__pcall_cancel, NB_E_TIMEOUT).
+ * Whoever unlinks it from the connection's list (under conn->pmu) owns the
+ * outcome; a reply that finds nothing to unlink is late and is discarded. Several
+ * calls may share one waiter (a multicast waits on all of them at once).
+ *
+ * Ownership: nb__pcall and nb__waiter live in the caller's frame; everything a
+ * resolved call owns (message, reply payload) is freed by nb__pcall_release.
+ */
+#ifndef NB_RUNTIME_PENDING_H
+#define NB_RUNTIME_PENDING_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nebula.h"
+#include "transport.h"
+
+typedef struct nb__waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} nb__waiter;
+
+typedef struct nb__pcall {
+    struct nb__pcall *next, *prev;  /* conn->pending, under conn->pmu */
+    bool linked;                    /* under conn->pmu */
+    uint64_t id;
+    nb__conn *conn;                 /* referenced while registered */
+    nb__waiter *w;
+    /* Outcome, written once under w->mu. */
+    bool done;
+    nb_code code;
+    char *msg;                      /* owned, or NULL */
+    unsigned char *reply;           /* owned REPLY payload when code is NB_OK */
+    size_t reply_len;
+} nb__pcall;
+
+void nb__waiter_init(nb__waiter *w);
+void nb__waiter_destroy(nb__waiter *w);
+
+/* Assigns an id and links p on c (referencing c). Returns 0, or -1 when c is
+ * already closing (p untouched). */
+int nb__pcall_register(nb__conn *c, nb__pcall *p, nb__waiter *w);
+
+/* Resolves the call `id` on c with a reply payload (ownership taken). A late or
+ * unknown id frees the payload. */
+void nb__pcall_on_reply(nb__conn *c, uint64_t id, unsigned char *payload, size_t len);
+
+/* Resolves every call still on c with code/msg. */
+void nb__pcall_fail_all(nb__conn *c, nb_code code, const char *msg);
+
+/* The caller gives up on p with code: true when it did (p resolved with code),
+ * false when a reply or a failure got there first (p is then resolved or about
+ * to be: wait for p->done). */
+bool nb__pcall_cancel(nb__pcall *p, nb_code code, const char *msg);
+
+/* Waits until p is done or the monotonic deadline (ms) passes; reads c itself when
+ * nobody else does. Returns with p->done set (a timeout resolves it with
+ * NB_E_TIMEOUT). */
+void nb__pcall_wait(nb__pcall *p, int64_t deadline_ms, const char *method, const char *node);
+
+/* Frees what p's outcome owns and drops its connection reference. */
+void nb__pcall_release(nb__pcall *p);
+
+#endif /* NB_RUNTIME_PENDING_H */

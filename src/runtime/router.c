@@ -1,0 +1,249 @@
+/*
+ * router.c — nb__invoke: where one API call runs (SPEC.md section 7, "Routing").
+ *
+ * Precedence: the call's own options (f__with), else the innermost routing block,
+ * else the default route: local when this node serves the method, otherwise the
+ * connected node that registered it first (the same for every caller).
+ *
+ * Contract: every call ends with exactly one outcome in nb_last_code(); on any
+ * failure *ret stays zero. A request is written at most once, never resent.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "membership.h"
+#include "nodeinfo.h"
+#include "pending.h"
+#include "router.h"
+#include "runtime.h"
+#include "selector.h"
+#include "status.h"
+
+#define FALLBACK_TIMEOUT_MS 5000
+
+int nb__call_timeout(const nb__method *m, const nb_call *r)
+{
+    if (r && r->timeout_ms > 0)
+        return r->timeout_ms;
+    if (m->module && m->module->default_timeout_ms > 0)
+        return m->module->default_timeout_ms;
+    const nb__cluster_def *def = nb__cluster();
+    if (def && def->default_timeout_ms > 0)
+        return def->default_timeout_ms;
+    return FALLBACK_TIMEOUT_MS;
+}
+
+void nb__run_local(const nb__method *m, const void *args, void *ret)
+{
+    const nb_call *saved = nb__tls.route;
+    nb__tls.route = NULL;
+    m->local((void *)args, ret);
+    nb__tls.route = saved;
+    nb__set_code(NB_OK);
+}
+
+// Returns a frame buffer in *sb owned by the caller (sent with nb__conn_send).
+int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, uint64_t id,
+                       msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    nb__frame_begin(sb, &pk);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint64(&pk, m->wire_id);
+    msgpack_pack_uint32(&pk, (uint32_t)(timeout_ms > 0 ? timeout_ms : 0));
+    if (nb__encode_struct(&pk, m->args, args) < 0 || !sb->data) {
+        msgpack_sbuffer_destroy(sb);
+        return -1;
+    }
+    nb__frame_end(sb, NB__F_REQUEST, id);
+    return 0;
+}
+
+int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, void *ret,
+                     nb_code *code, char *msg, size_t msg_size)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    const msgpack_object *o = &up.data;
+    int rc = -1;
+    msg[0] = '\0';
+    if (msgpack_unpack_next(&up, (const char *)buf, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+        o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
+        o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        o->via.array.ptr[0].via.u64 >= NB__CODE_COUNT) {
+        snprintf(msg, msg_size, "%s: malformed reply", m->name);
+        *code = NB_E_PROTOCOL;
+    } else if ((*code = (nb_code)o->via.array.ptr[0].via.u64) != NB_OK) {
+        const msgpack_object *t = &o->via.array.ptr[2];
+        if (t->type == MSGPACK_OBJECT_STR)
+            snprintf(msg, msg_size, "%.*s", (int)t->via.str.size, t->via.str.ptr);
+        rc = 0;
+    } else if (m->ret.kind != NB__K_VOID &&
+               nb__decode_value(&o->via.array.ptr[1], &m->ret, ret) < 0) {
+        snprintf(msg, msg_size, "%s: the reply does not decode as %s (signature mismatch?)",
+                 m->name, m->signature);
+        *code = NB_E_PROTOCOL;
+    } else {
+        rc = 0;
+    }
+    msgpack_unpacked_destroy(&up);
+    return rc;
+}
+
+/* Sends one request on c and waits for its outcome; sets the thread's code. */
+static void call_remote(const nb__method *m, nb__conn *c, const char *node, const void *args,
+                        void *ret, int timeout_ms)
+{
+    int64_t deadline = nb__mono_ms() + timeout_ms;
+    nb__waiter w;
+    nb__pcall p;
+    nb__waiter_init(&w);
+    if (nb__pcall_register(c, &p, &w) < 0) {
+        nb__waiter_destroy(&w);
+        nb__fail(NB_E_NODE_DOWN, "%s: %s went down before the call was sent", m->name, node);
+        return;
+    }
+    msgpack_sbuffer sb;
+    if (nb__encode_request(m, args, timeout_ms, p.id, &sb) < 0) {
+        nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
+        nb__fail(NB_E_PROTOCOL, "%s: out of memory encoding the arguments", m->name);
+    } else if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
+        size_t size = sb.size;
+        msgpack_sbuffer_destroy(&sb);
+        nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
+        nb__fail(NB_E_PROTOCOL, "%s: the request (%zu bytes) exceeds the frame limit of %zu bytes",
+                 m->name, size, nb__cfg.max_frame);
+    } else {
+        nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
+        nb__pcall_wait(&p, deadline, m->name, node);
+        char msg[512];
+        nb_code code = p.code;
+        if (code == NB_OK)
+            nb__decode_reply(m, p.reply, p.reply_len, ret, &code, msg, sizeof msg);
+        else
+            snprintf(msg, sizeof msg, "%s", p.msg ? p.msg : "");
+        if (code == NB_OK)
+            nb__set_code(NB_OK);
+        else if (code == NB_E_NODE_DOWN && p.code == NB_E_NODE_DOWN)
+            nb__fail(code, "%s: %s went down during the call (%s)", m->name, node, msg);
+        else
+            nb__fail(code, "%s", msg[0] ? msg : nb_code_name(code));
+    }
+    nb__pcall_release(&p);
+    nb__waiter_destroy(&w);
+}
+
+/* Runs m on target t (local or remote), for a started node. */
+static void run_on(const nb__method *m, nb__target *t, const void *args, void *ret, int timeout)
+{
+    if (t->local) {
+        nb__run_local(m, args, ret);
+        return;
+    }
+    call_remote(m, t->conn, t->node, args, ret, timeout);
+    nb__conn_unref(t->conn);
+}
+
+static void route_default(const nb__method *m, const nb_call *r, const void *args, void *ret)
+{
+    if (nb__serves_locally(m)) {
+        if (nb__tls.route == &nb__unarmed && nb__is_running())
+            nb__tls.route = NULL; /* arm this thread's fast path (status.h) */
+        nb__run_local(m, args, ret);
+        return;
+    }
+    if (!nb__lease_enter()) {
+        nb__fail(NB_E_NOT_STARTED, "%s: remote call before nb_start()", m->name);
+        return;
+    }
+    nb__target t;
+    if (nb__members_route(m, NULL, &t) < 0)
+        nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")", m->name,
+                 m->selector);
+    else
+        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+    nb__lease_leave();
+}
+
+int nb__parse_selector(const char *text, nb__selector *sel)
+{
+    size_t at;
+    const char *why;
+    if (nb__sel_parse(text, strlen(text), sel, &at, &why) < 0) {
+        nb__fail(NB_E_BAD_SELECTOR, "selector \"%s\": %s at offset %zu", text, why, at);
+        return -1;
+    }
+    const nb__cluster_def *def = nb__cfg.def;
+    for (size_t i = 0; i < sel->n_terms; i++) {
+        if (!nb__sel_term_known(&sel->terms[i], def->nodes, def->n_nodes)) {
+            char term[256];
+            nb__sel_term_format(&sel->terms[i], term, sizeof term);
+            nb__fail(NB_E_BAD_SELECTOR, "selector \"%s\": %s names no node of the topology", text,
+                     term);
+            nb__sel_free(sel);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void route_selector(const nb__method *m, const nb_call *r, const void *args, void *ret)
+{
+    nb__selector sel;
+    if (nb__parse_selector(r->node, &sel) < 0)
+        return;
+    nb__target t;
+    if (nb__members_route(m, &sel, &t) < 0)
+        nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it", m->name,
+                 r->node);
+    else
+        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+    nb__sel_free(&sel);
+}
+
+static void route_pick(const nb__method *m, const nb_call *r, const void *args, void *ret)
+{
+    size_t n;
+    nb_node_info *info = nb__info_snapshot(&n);
+    int i = r->pick(info, n, r->arg);
+    const nb__cluster_def *def = nb__cfg.def;
+    if (i < 0 || (size_t)i >= n) {
+        nb__fail(NB_E_NO_WORKER, "%s: the pick function chose no node", m->name);
+    } else if (i == nb__cfg.self_index && nb__serves_locally(m)) {
+        nb__run_local(m, args, ret);
+    } else {
+        nb__target t = {.conn = nb__members_conn_serving(i, m), .node = def->nodes[i].name};
+        if (!t.conn)
+            nb__fail(NB_E_NO_WORKER, "%s: %s (chosen by the pick function) is not connected "
+                     "or does not serve it", m->name, def->nodes[i].name);
+        else
+            run_on(m, &t, args, ret, nb__call_timeout(m, r));
+    }
+    nb_nodes_info_free(info, n);
+}
+
+void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void *ret)
+{
+    /* A call's own options replace the block's entirely: one that sets only
+     * default_route (or only a timeout) is routed by default. */
+    const nb_call *r = call ? call : nb__block_route();
+    if (!r || !(r->node || r->pick || r->nodes || r->filter || r->all)) {
+        route_default(m, r, args, ret);
+        return;
+    }
+    if (!nb__lease_enter()) {
+        nb__fail(NB_E_NOT_STARTED, "%s: routed call before nb_start()", m->name);
+        return;
+    }
+    if (r->nodes || r->filter || r->all)
+        nb__route_multi(m, r, args, ret);
+    else if (r->node)
+        route_selector(m, r, args, ret);
+    else
+        route_pick(m, r, args, ret);
+    nb__lease_leave();
+}

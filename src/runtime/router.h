@@ -1,0 +1,38 @@
+/*
+ * router.h — pieces of nb__invoke shared by unicast (router.c) and multicast /
+ * broadcast (multicast.c). Pointers passed in are borrowed for the call.
+ */
+#ifndef NB_RUNTIME_ROUTER_H
+#define NB_RUNTIME_ROUTER_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nebula.h"
+#include "selector.h"
+
+/* The call's timeout: per call > per module > default_timeout > 5000 ms. */
+int nb__call_timeout(const nb__method *m, const nb_call *r);
+
+/* Runs m's body here without the caller's routing block; sets NB_OK. */
+void nb__run_local(const nb__method *m, const void *args, void *ret);
+
+/* Builds a REQUEST frame in *sb (caller sends or destroys it). Returns 0 or -1. */
+int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, uint64_t id,
+                       msgpack_sbuffer *sb);
+
+/* Decodes a REPLY payload: *code is the remote outcome (or NB_E_PROTOCOL when the
+ * reply is malformed), msg its text; on NB_OK the value is decoded into ret
+ * (zeroed storage; left zero on failure). Returns 0, or -1 when malformed. */
+int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, void *ret,
+                     nb_code *code, char *msg, size_t msg_size);
+
+/* Parses a run-time selector and checks it names only known tags and nodes.
+ * Returns 0 (free sel with nb__sel_free) or -1 after nb__fail(NB_E_BAD_SELECTOR). */
+int nb__parse_selector(const char *text, nb__selector *sel);
+
+/* Multicast and broadcast (multicast.c), inside a lease. */
+void nb__route_multi(const nb__method *m, const nb_call *r, const void *args, void *ret);
+
+#endif /* NB_RUNTIME_ROUTER_H */

@@ -1,0 +1,352 @@
+/*
+ * transport.c — the event loop: one epoll set, a bounded pool of loop threads,
+ * the listening socket, outgoing connects and the membership timer.
+ *
+ * Every descriptor but the stop eventfd is registered EPOLLONESHOT, so each event
+ * is handled by exactly one thread and re-armed by it when done. The stop eventfd
+ * is level-triggered and never read: once written, every thread sees it and exits.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "membership.h"
+#include "runtime.h"
+#include "status.h"
+#include "transport.h"
+#include "workers.h"
+
+enum { TAG_LISTEN = 1, TAG_TIMER, TAG_JOBS, TAG_STOP };
+
+/* The timer's period: fine enough for the first reconnection backoff step. */
+#define TICK_MS 25
+#define MIN_THREADS 2
+
+static struct {
+    int epfd, listen_fd, timer_fd, jobs_fd, stop_fd;
+    pthread_mutex_t mu;        /* threads[] */
+    pthread_t *threads;
+    size_t n_threads, max_threads;
+    atomic_int idle;           /* threads waiting in epoll_wait (or about to) */
+} L = {.epfd = -1, .listen_fd = -1, .timer_fd = -1, .jobs_fd = -1, .stop_fd = -1,
+       .mu = PTHREAD_MUTEX_INITIALIZER};
+
+int nb__loop_add(int fd, uint64_t data, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.u64 = data};
+    return epoll_ctl(L.epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void nb__loop_mod(int fd, uint64_t data, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.u64 = data};
+    if (epoll_ctl(L.epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+        nb__log(NB__LOG_DEBUG, "epoll_ctl(MOD, %d): %s", fd, strerror(errno));
+}
+
+void nb__loop_del(int fd)
+{
+    epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void set_nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Writes "ip:port" of ss into buf. */
+static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(buf, size, "%s:%d", host, port);
+}
+
+int nb__resolve(const char *hostport, struct sockaddr_storage *ss, socklen_t *len)
+{
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || !colon[1])
+        return -1;
+    char host[256];
+    size_t hl = (size_t)(colon - hostport);
+    if (hl >= sizeof host)
+        return -1;
+    memcpy(host, hostport, hl);
+    host[hl] = '\0';
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res)
+        return -1;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+// Returns a connection referenced for the caller, or NULL.
+nb__conn *nb__loop_dial(const struct sockaddr_storage *ss, socklen_t len, const char *addr,
+                        int index)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    set_nodelay(fd);
+    if (connect(fd, (const struct sockaddr *)ss, len) < 0 && errno != EINPROGRESS) {
+        nb__log(NB__LOG_DEBUG, "connect to %s: %s", addr, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    return nb__conn_new(fd, true, index, addr);
+}
+
+static void on_accept(void)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept4(L.listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                nb__log(NB__LOG_WARN, "accept: %s", strerror(errno));
+            break;
+        }
+        set_nodelay(fd);
+        char addr[64];
+        format_addr(&ss, addr, sizeof addr);
+        nb__conn *c = nb__conn_new(fd, false, -1, addr);
+        if (c)
+            nb__conn_unref(c);
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_LISTEN};
+    epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.listen_fd, &ev);
+}
+
+static void on_timer(void)
+{
+    uint64_t expirations;
+    if (read(L.timer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        nb__log(NB__LOG_DEBUG, "timerfd read: %s", strerror(errno));
+    nb__members_tick(nb__mono_ms());
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_TIMER};
+    epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.timer_fd, &ev);
+}
+
+static void on_jobs(void)
+{
+    struct nb__job *job = nb__workers_take();
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_JOBS};
+    epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.jobs_fd, &ev);
+    if (job)
+        nb__workers_run(job);
+}
+
+void nb__loop_kick_jobs(void)
+{
+    uint64_t one = 1;
+    if (write(L.jobs_fd, &one, sizeof one) < 0)
+        nb__log(NB__LOG_ERROR, "cannot wake a worker: %s", strerror(errno));
+}
+
+void nb__loop_jobs_drained(void)
+{
+    uint64_t v;
+    if (read(L.jobs_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        nb__log(NB__LOG_DEBUG, "jobs eventfd read: %s", strerror(errno));
+}
+
+static void *loop_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct epoll_event ev;
+        atomic_fetch_add(&L.idle, 1);
+        int n = epoll_wait(L.epfd, &ev, 1, -1);
+        atomic_fetch_sub(&L.idle, 1);
+        if (n <= 0)
+            continue;
+        switch (ev.data.u64) {
+        case TAG_STOP:
+            return NULL;
+        case TAG_LISTEN:
+            on_accept();
+            break;
+        case TAG_TIMER:
+            on_timer();
+            break;
+        case TAG_JOBS:
+            on_jobs();
+            break;
+        default: {
+            nb__conn *c = nb__conn_from_event(ev.data.u64);
+            if (c) {
+                nb__conn_on_event(c, ev.events);
+                nb__conn_unref(c);
+            }
+        }
+        }
+    }
+}
+
+/* Adds one loop thread; returns 0 or -1. Called with L.mu held. */
+static int spawn_locked(void)
+{
+    if (L.n_threads >= L.max_threads)
+        return -1;
+    if (pthread_create(&L.threads[L.n_threads], NULL, loop_thread, NULL) != 0)
+        return -1;
+    L.n_threads++;
+    return 0;
+}
+
+void nb__loop_before_body(void)
+{
+    if (atomic_load(&L.idle) > 0)
+        return;
+    pthread_mutex_lock(&L.mu);
+    if (atomic_load(&L.idle) == 0 && spawn_locked() < 0 && L.n_threads >= L.max_threads)
+        nb__log(NB__LOG_DEBUG, "all %zu loop threads are busy", L.n_threads);
+    pthread_mutex_unlock(&L.mu);
+}
+
+static int listen_on(const char *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (nb__resolve(addr, &ss, &len) < 0) {
+        nb__fail(NB_E_CONFIG, "cannot resolve the listen address %s", addr);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+        nb__fail(NB_E_SYSTEM, "cannot listen on %s: %s", addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    L.listen_fd = fd;
+    return nb__loop_add(fd, TAG_LISTEN, EPOLLIN | EPOLLONESHOT);
+}
+
+static int timer_start(void)
+{
+    L.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (L.timer_fd < 0)
+        return -1;
+    struct itimerspec its = {{0, TICK_MS * 1000000L}, {0, TICK_MS * 1000000L}};
+    if (timerfd_settime(L.timer_fd, 0, &its, NULL) < 0)
+        return -1;
+    return nb__loop_add(L.timer_fd, TAG_TIMER, EPOLLIN | EPOLLONESHOT);
+}
+
+static int loop_fds(void)
+{
+    L.epfd = epoll_create1(EPOLL_CLOEXEC);
+    L.jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    L.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (L.epfd < 0 || L.jobs_fd < 0 || L.stop_fd < 0)
+        return -1;
+    if (nb__loop_add(L.jobs_fd, TAG_JOBS, EPOLLIN | EPOLLONESHOT) < 0 ||
+        nb__loop_add(L.stop_fd, TAG_STOP, EPOLLIN) < 0)
+        return -1;
+    return 0;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+int nb__loop_start(void)
+{
+    atomic_store(&L.idle, 0);
+    if (loop_fds() < 0) {
+        nb__fail(NB_E_SYSTEM, "cannot create the event loop: %s", strerror(errno));
+        nb__loop_stop();
+        return -1;
+    }
+    if (nb__cfg.listen_addr && listen_on(nb__cfg.listen_addr) < 0) {
+        nb__loop_stop();
+        return -1;
+    }
+    if (timer_start() < 0) {
+        nb__fail(NB_E_SYSTEM, "cannot create the membership timer: %s", strerror(errno));
+        nb__loop_stop();
+        return -1;
+    }
+    L.max_threads = MIN_THREADS + nb__workers_thread_budget();
+    L.threads = calloc(L.max_threads, sizeof *L.threads);
+    pthread_mutex_lock(&L.mu);
+    int rc = 0;
+    for (int i = 0; i < MIN_THREADS && rc == 0; i++)
+        rc = L.threads ? spawn_locked() : -1;
+    pthread_mutex_unlock(&L.mu);
+    if (rc < 0) {
+        nb__fail(NB_E_SYSTEM, "cannot start the loop threads");
+        nb__loop_stop();
+        return -1;
+    }
+    return 0;
+}
+
+void nb__loop_stop_listening(void)
+{
+    if (L.listen_fd >= 0) {
+        nb__loop_del(L.listen_fd);
+        close_fd(&L.listen_fd);
+    }
+}
+
+void nb__loop_stop(void)
+{
+    if (L.stop_fd >= 0) {
+        uint64_t one = 1;
+        if (write(L.stop_fd, &one, sizeof one) < 0)
+            nb__log(NB__LOG_ERROR, "cannot stop the loop threads: %s", strerror(errno));
+    }
+    pthread_mutex_lock(&L.mu);
+    size_t n = L.n_threads;
+    pthread_mutex_unlock(&L.mu);
+    /* No thread is spawned any more: growth happens only before a body, and every
+     * body has finished (nb_stop drained them) before the loop stops. */
+    for (size_t i = 0; i < n; i++)
+        pthread_join(L.threads[i], NULL);
+    free(L.threads);
+    L.threads = NULL;
+    L.n_threads = 0;
+    nb__loop_stop_listening();
+    close_fd(&L.timer_fd);
+    close_fd(&L.jobs_fd);
+    close_fd(&L.stop_fd);
+    close_fd(&L.epfd);
+}

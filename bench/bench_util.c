@@ -1,0 +1,268 @@
+#define _POSIX_C_SOURCE 200809L
+#include "bench_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_CHILDREN = 16 };
+static pid_t children[MAX_CHILDREN];
+static int n_children;
+
+int64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void stop_children(void)
+{
+    for (int i = 0; i < n_children; i++)
+        if (children[i] > 0)
+            bench_stop(children[i]);
+}
+
+void bench_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1); /* atexit stops the children */
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        bench_die("free port: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+void bench_cluster_env(const char *first, ...)
+{
+    char buf[1024] = "";
+    size_t used = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *node = first; node != NULL; node = va_arg(ap, const char *)) {
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=127.0.0.1:%d",
+                                 used ? "," : "", node, free_port());
+        if (used >= sizeof buf)
+            bench_die("too many nodes");
+    }
+    va_end(ap);
+    setenv("NEBULA_ADDRESSES", buf, 1);
+    setenv("NEBULA_COOKIE", "nebula-bench-cookie", 1);
+    if (atexit(stop_children) != 0)
+        bench_die("atexit");
+}
+
+static void track(pid_t pid)
+{
+    if (n_children == MAX_CHILDREN)
+        bench_die("too many children");
+    children[n_children++] = pid;
+}
+
+pid_t bench_spawn(const char *bin, const char *node)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        setenv("NEBULA_NODE", node, 1);
+        execl(bin, bin, (char *)NULL);
+        fprintf(stderr, "bench: exec %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    track(pid);
+    return pid;
+}
+
+void bench_stop(pid_t pid)
+{
+    for (int i = 0; i < n_children; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+    kill(pid, SIGTERM);
+    for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t r = read(fd, (char *)buf + got, len - got);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+    for (size_t put = 0; put < len;) {
+        ssize_t w = write(fd, (const char *)buf + put, len - put);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        put += (size_t)w;
+    }
+    return 0;
+}
+
+/* The raw protocol: a request is [u32 request length][u32 reply length][padding];
+ * the reply is reply-length bytes. Exactly the bytes the caller asked for. */
+static void raw_echo_serve(int lfd)
+{
+    int fd = accept(lfd, NULL, NULL);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    size_t cap = 1 << 16;
+    unsigned char *buf = malloc(cap);
+    uint32_t hdr[2];
+    while (read_full(fd, hdr, sizeof hdr) == 0) {
+        size_t need = hdr[0] > hdr[1] ? hdr[0] : hdr[1];
+        if (need > cap) {
+            cap = need;
+            buf = realloc(buf, cap);
+        }
+        if (hdr[0] > sizeof hdr && read_full(fd, buf, hdr[0] - sizeof hdr) != 0)
+            break;
+        if (write_full(fd, buf, hdr[1]) != 0)
+            break;
+    }
+    _exit(0);
+}
+
+bench_raw_peer bench_raw_start(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &len) != 0)
+        bench_die("raw peer: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (pid == 0)
+        raw_echo_serve(lfd);
+    track(pid);
+    close(lfd);
+    bench_raw_peer p = {.pid = pid, .fd = socket(AF_INET, SOCK_STREAM, 0)};
+    int one = 1;
+    if (connect(p.fd, (struct sockaddr *)&a, sizeof a) != 0)
+        bench_die("raw connect: %s", strerror(errno));
+    setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return p;
+}
+
+double bench_raw_round(bench_raw_peer *p, size_t request_bytes, size_t reply_bytes, int trips)
+{
+    size_t need = request_bytes > reply_bytes ? request_bytes : reply_bytes;
+    if (need < 8)
+        need = 8;
+    if (need > p->cap) {
+        p->buf = realloc(p->buf, need);
+        memset(p->buf, 0, need);
+        p->cap = need;
+    }
+    uint32_t hdr[2] = {(uint32_t)request_bytes, (uint32_t)reply_bytes};
+    int64_t t0 = bench_now_ns();
+    for (int i = 0; i < trips; i++) {
+        memcpy(p->buf, hdr, sizeof hdr);
+        if (write_full(p->fd, p->buf, request_bytes) != 0 ||
+            read_full(p->fd, p->buf, reply_bytes) != 0)
+            bench_die("raw round trip: %s", strerror(errno));
+    }
+    return (double)(bench_now_ns() - t0) / trips;
+}
+
+void bench_raw_stop(bench_raw_peer *p)
+{
+    close(p->fd);
+    free(p->buf);
+    bench_stop(p->pid);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+    double s[64];
+    memcpy(s, v, (size_t)n * sizeof *v);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+bench_row bench_make_row(const char *name, const char *unit, const double *value,
+                         const double *baseline, int rounds, double goal)
+{
+    bench_row r = {.unit = unit, .goal = goal};
+    snprintf(r.name, sizeof r.name, "%s", name);
+    r.value = median(value, rounds);
+    r.baseline = median(baseline, rounds);
+    r.ratio = r.value / r.baseline;
+    return r;
+}
+
+void bench_print(const bench_row *rows, size_t n, const char *json)
+{
+    printf("%-48s %12s %12s %7s %7s\n", "figure (median of rounds)", "value", "baseline", "ratio",
+           "goal");
+    for (size_t i = 0; i < n; i++) {
+        double div = strcmp(rows[i].unit, "us") == 0 ? 1000.0 : 1.0;
+        char goal[16] = "-";
+        if (rows[i].goal > 0)
+            snprintf(goal, sizeof goal, "<=%.1f", rows[i].goal);
+        printf("%-48s %9.2f %-2s %9.2f %-2s %7.2f %7s\n", rows[i].name, rows[i].value / div,
+               rows[i].unit, rows[i].baseline / div, rows[i].unit, rows[i].ratio, goal);
+    }
+    if (json == NULL)
+        return;
+    FILE *f = fopen(json, "w");
+    if (f == NULL)
+        bench_die("%s: %s", json, strerror(errno));
+    fputs("[\n", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  {\"figure\": \"%s\", \"value_ns\": %.3f, \"baseline_ns\": %.3f, "
+                   "\"ratio\": %.4f, \"goal\": %.2f}%s\n",
+                rows[i].name, rows[i].value, rows[i].baseline, rows[i].ratio, rows[i].goal,
+                i + 1 < n ? "," : "");
+    fputs("]\n", f);
+    fclose(f);
+}

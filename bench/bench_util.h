@@ -1,0 +1,59 @@
+/*
+ * bench_util.h — what the benchmarks share: a clock, child processes that are
+ * always stopped, free loopback ports, a raw TCP echo peer, and the side-by-side
+ * report (median per side, ratio, goal, and a JSON copy).
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Bytes nebula puts on the wire for one bench_inc call (request and reply frame,
+ * header included) and on top of an echo payload; the raw ping-pong sends exactly
+ * as many, so the pair differs only in what the library does. See src/runtime/frame.h. */
+#define BENCH_INC_REQUEST_BYTES 34  /* 16 header + [wire_id u64, timeout, [x]] */
+#define BENCH_INC_REPLY_BYTES 22    /* 16 header + [code, value, nil] */
+#define BENCH_ECHO_REQUEST_OVERHEAD 34
+#define BENCH_ECHO_REPLY_OVERHEAD 24
+
+int64_t bench_now_ns(void);
+void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Picks a free loopback port for every node name given (NULL-terminated list
+ * after the first) and exports NEBULA_ADDRESSES and NEBULA_COOKIE for this
+ * process and its children. */
+void bench_cluster_env(const char *first, ...);
+
+/* Starts `bin` as node `node`; the child is stopped at exit even if we die. */
+pid_t bench_spawn(const char *bin, const char *node);
+/* SIGTERM, then SIGKILL after 5 s; always reaps. */
+void bench_stop(pid_t pid);
+
+/* A forked echo peer over one TCP connection (TCP_NODELAY both ends). */
+typedef struct bench_raw_peer {
+    pid_t pid;
+    int fd;
+    unsigned char *buf;
+    size_t cap;
+} bench_raw_peer;
+bench_raw_peer bench_raw_start(void);
+/* Mean ns per round trip of `trips` blocking request/reply exchanges. */
+double bench_raw_round(bench_raw_peer *p, size_t request_bytes, size_t reply_bytes, int trips);
+void bench_raw_stop(bench_raw_peer *p);
+
+typedef struct bench_row {
+    char name[96];
+    const char *unit;   /* "ns" or "us" */
+    double value;       /* median, ns */
+    double baseline;    /* median, ns */
+    double ratio;
+    double goal;        /* 0: no goal */
+} bench_row;
+bench_row bench_make_row(const char *name, const char *unit, const double *value,
+                         const double *baseline, int rounds, double goal);
+/* Prints the table; with json != NULL also writes the rows there as JSON. */
+void bench_print(const bench_row *rows, size_t n, const char *json);
+
+#endif

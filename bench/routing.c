@@ -1,0 +1,141 @@
+/*
+ * bench_routing — the side-by-side figures of SPEC.md section 11, rows 1 and 2:
+ *
+ *   resolved-local call  ÷ plain C call (both out of line)      goal <= 1.2
+ *   remote round trip    ÷ raw blocking TCP ping-pong, same bytes goal <= 1.3
+ *
+ * One binary per node (built by nebulac). The client spawns the server node and a
+ * raw TCP echo peer, then alternates the two sides of each pair round after round,
+ * so a noisy machine slows both sides alike; it prints medians and their ratio.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nebula.h>
+#include "bench_api.h"
+#include "plain.h"
+
+#if NB_ON("@client")
+#include "bench_util.h"
+
+enum { ROUNDS = 7, LOCAL_CALLS = 20 * 1000 * 1000, TRIPS = 4000 };
+
+static volatile int sink;
+
+static double local_round(int use_router)
+{
+    int64_t t0 = bench_now_ns();
+    int acc = 0;
+    if (use_router)
+        for (int i = 0; i < LOCAL_CALLS; i++)
+            acc += bench_add(i, 1);
+    else
+        for (int i = 0; i < LOCAL_CALLS; i++)
+            acc += plain_add(i, 1);
+    sink = acc;
+    return (double)(bench_now_ns() - t0) / LOCAL_CALLS;
+}
+
+static double nebula_round(void)
+{
+    int64_t t0 = bench_now_ns();
+    for (int i = 0; i < TRIPS; i++) {
+        if (bench_inc(i) != i + 1 || nb_last_code() != NB_OK)
+            bench_die("bench_inc: %s", nb_last_message());
+    }
+    return (double)(bench_now_ns() - t0) / TRIPS;
+}
+
+static double nebula_echo_round(void *buf, size_t len, int trips)
+{
+    int64_t t0 = bench_now_ns();
+    for (int i = 0; i < trips; i++) {
+        nb_bytes r = bench_echo((nb_bytes){buf, len});
+        if (r.len != len || nb_last_code() != NB_OK)
+            bench_die("bench_echo: %s", nb_last_message());
+        free(r.data);
+    }
+    return (double)(bench_now_ns() - t0) / trips;
+}
+
+int main(int argc, char **argv)
+{
+    const char *server_bin = argc > 1 ? argv[1] : getenv("BENCH_SERVER");
+    if (server_bin == NULL)
+        bench_die("usage: %s SERVER_BINARY [--json FILE]", argv[0]);
+    const char *json = argc > 3 && strcmp(argv[2], "--json") == 0 ? argv[3] : NULL;
+
+    bench_cluster_env("client@127.0.0.1", "server@127.0.0.1");
+    pid_t server = bench_spawn(server_bin, "server@127.0.0.1");
+    if (nb_start(NULL) != 0)
+        bench_die("nb_start: %s", nb_last_message());
+    if (nb_await("@server", 20000) != 0)
+        bench_die("server not up: %s", nb_last_message());
+    bench_raw_peer raw = bench_raw_start();
+
+    double plain[ROUNDS], routed[ROUNDS], rawrt[ROUNDS], nbrt[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        plain[r] = local_round(0);
+        routed[r] = local_round(1);
+        /* Same bytes each way as nebula's frames for bench_inc. */
+        rawrt[r] = bench_raw_round(&raw, BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES, TRIPS);
+        nbrt[r] = nebula_round();
+    }
+    bench_row rows[8];
+    size_t n = 0;
+    rows[n++] = bench_make_row("resolved-local call / plain C call", "ns", routed, plain, ROUNDS, 1.2);
+    rows[n++] = bench_make_row("remote round trip / raw TCP ping-pong", "us", nbrt, rawrt, ROUNDS, 1.3);
+
+    static const size_t sizes[] = {64, 4096, 65536, 1 << 20};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t len = sizes[s];
+        int trips = len >= 65536 ? 200 : 2000;
+        void *buf = calloc(1, len);
+        double a[ROUNDS], b[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++) {
+            b[r] = bench_raw_round(&raw, len + BENCH_ECHO_REQUEST_OVERHEAD,
+                                   len + BENCH_ECHO_REPLY_OVERHEAD, trips);
+            a[r] = nebula_echo_round(buf, len, trips);
+        }
+        free(buf);
+        char name[96];
+        snprintf(name, sizeof name, "echo %zu B round trip / raw TCP ping-pong", len);
+        rows[n++] = bench_make_row(name, "us", a, b, ROUNDS, 0);
+    }
+
+    bench_print(rows, n, json);
+    bench_raw_stop(&raw);
+    nb_stop();
+    bench_stop(server);
+    return 0;
+}
+
+#else /* the server node: serve until told to stop */
+
+int main(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    if (nb_start(NULL) != 0) {
+        fprintf(stderr, "bench server: nb_start: %s\n", nb_last_message());
+        return 1;
+    }
+    int sig;
+    sigwait(&set, &sig);
+    nb_stop();
+    return 0;
+}
+#endif

@@ -3,11 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp((*(nbc_api *const *)a)->name, (*(nbc_api *const *)b)->name);
-}
-
 static bool serves(const nbc_api *a, size_t node)
 {
     for (size_t i = 0; i < a->n_serving; i++)
@@ -39,13 +34,9 @@ void nbc_explain(FILE *out, const nbc_model *m, const nbc_build *b)
     size_t cols = 2 + t->n_nodes;
     size_t *w = calloc(cols, sizeof *w);
     const char **cells = calloc(cols, sizeof *cells);
-    nbc_api **sorted = calloc(m->n_apis + 1, sizeof *sorted);
-    if (w == NULL || cells == NULL || sorted == NULL)
+    if (w == NULL || cells == NULL)
         nbc_oom();
-    if (m->n_apis > 0) {
-        memcpy(sorted, m->apis, m->n_apis * sizeof *sorted);
-        qsort(sorted, m->n_apis, sizeof *sorted, by_name);
-    }
+    nbc_api **sorted = nbc_model_apis_by_name(m);
     w[0] = strlen("API");
     w[1] = strlen("selector");
     for (size_t i = 0; i < t->n_nodes; i++)

@@ -209,4 +209,9 @@ void nbc_model_free(nbc_model *m);
 /* The API named `name` (owned by the model), or NULL. */
 nbc_api *nbc_model_find_api(const nbc_model *m, const char *name);
 
+/* The model's APIs sorted by name, the order every generated table and the
+ * fingerprint use. Returns an array of m->n_apis pointers into the model (never
+ * NULL; exits on out of memory); the caller frees the array, not the APIs. */
+nbc_api **nbc_model_apis_by_name(const nbc_model *m);
+
 #endif /* NBC_MODEL_H */

@@ -439,6 +439,23 @@ nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc f
     return f;
 }
 
+static int api_by_name(const void *a, const void *b)
+{
+    return strcmp((*(nbc_api *const *)a)->name, (*(nbc_api *const *)b)->name);
+}
+
+nbc_api **nbc_model_apis_by_name(const nbc_model *m)
+{
+    nbc_api **sorted = malloc((m->n_apis + 1) * sizeof *sorted);
+    if (sorted == NULL)
+        nbc_oom();
+    if (m->n_apis > 0) {
+        memcpy(sorted, m->apis, m->n_apis * sizeof *sorted);
+        qsort(sorted, m->n_apis, sizeof *sorted, api_by_name);
+    }
+    return sorted;
+}
+
 nbc_api *nbc_model_find_api(const nbc_model *m, const char *name)
 {
     for (size_t i = 0; i < m->n_apis; i++)

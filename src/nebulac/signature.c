@@ -71,11 +71,6 @@ uint64_t nbc_wire_id(const nbc_api *api)
     return w.h;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp((*(nbc_api *const *)a)->name, (*(nbc_api *const *)b)->name);
-}
-
 void nbc_fingerprint(const nbc_model *m, const nbc_topology *topo, char out[17])
 {
     uint64_t h = NB__FNV64_INIT;
@@ -87,13 +82,7 @@ void nbc_fingerprint(const nbc_model *m, const nbc_topology *topo, char out[17])
         h = hash_str(h, ";");
     }
     h = hash_str(h, "|");
-    nbc_api **sorted = malloc((m->n_apis + 1) * sizeof *sorted);
-    if (sorted == NULL)
-        nbc_oom();
-    if (m->n_apis > 0) {
-        memcpy(sorted, m->apis, m->n_apis * sizeof *sorted);
-        qsort(sorted, m->n_apis, sizeof *sorted, by_name);
-    }
+    nbc_api **sorted = nbc_model_apis_by_name(m);
     for (size_t i = 0; i < m->n_apis; i++) {
         char id[40];
         snprintf(id, sizeof id, ":%016" PRIx64 ";", sorted[i]->wire_id);

@@ -219,12 +219,9 @@ static int configure(const nb__cluster_def *def, const nb_options *opts)
     return 0;
 }
 
-/* Undoes what a failed nb_start set up. */
-static void start_failed(void)
+/* Stops the threads and frees what nb_start set up; leaves the state STOPPED. */
+static void tear_down(void)
 {
-    nb_code saved = nb_last_code();
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", nb_last_message());
     nb__loop_stop();
     nb__members_stop();
     nb__info_stop();
@@ -232,6 +229,15 @@ static void start_failed(void)
     config_free();
     atomic_store(&LC.generic, false);
     atomic_store(&LC.state, STOPPED);
+}
+
+/* Undoes what a failed nb_start set up, keeping the failure's code and message. */
+static void start_failed(void)
+{
+    nb_code saved = nb_last_code();
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", nb_last_message());
+    tear_down();
     nb__fail(saved, "%s", msg);
 }
 
@@ -297,14 +303,8 @@ void nb_stop(void)
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
-    nb__loop_stop();
-    nb__members_stop();
-    nb__info_stop();
-    nb__workers_stop();
-    config_free();
-    atomic_store(&LC.generic, false);
     snprintf(LC.self_name, sizeof LC.self_name, "nonode@nohost");
-    atomic_store(&LC.state, STOPPED);
+    tear_down();
     pthread_mutex_unlock(&LC.mu);
 }
 

@@ -221,3 +221,29 @@ bool h_log_contains(const char *log_name, const char *needle, int timeout_ms)
     } while (h_now_ms() < until);
     return false;
 }
+
+/* The state letter of /proc/PID/stat (the field after the parenthesised name). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *close = strrchr(buf, ')');
+    return close && close[1] == ' ' ? close[2] : '?';
+}
+
+int h_sigstop(pid_t pid, int timeout_ms)
+{
+    kill(pid, SIGSTOP);
+    for (long long until = h_now_ms() + timeout_ms; h_now_ms() < until;) {
+        if (proc_state(pid) == 'T')
+            return 0;
+        usleep(1000);
+    }
+    return -1;
+}

@@ -45,4 +45,8 @@ bool h_log_contains(const char *log_name, const char *needle, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 long long h_now_ms(void);
 
+/* Sends SIGSTOP and waits (bounded) until the process is really stopped: kill()
+ * returns before the target has taken the signal. Returns 0, or -1 at timeout. */
+int h_sigstop(pid_t pid, int timeout_ms);
+
 #endif /* CLUSTER_HARNESS_H */

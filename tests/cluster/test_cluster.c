@@ -537,7 +537,7 @@ static void test_silent_node_declared_down_then_back(void **state)
 {
     (void)state;
     /* A stopped process keeps its sockets open: only heartbeats can tell. */
-    kill(pids[DB2], SIGSTOP);
+    assert_int_equal(h_sigstop(pids[DB2], 5000), 0);
     nb_call r = on(DB2);
     r.timeout_ms = 30000;
     long long t0 = h_now_ms();

@@ -70,4 +70,9 @@ nb__tref nb__tref_of_struct(const nb__type *type);
  */
 int nb__wire_check(const void *buf, size_t len);
 
+/* Unpacks bytes received from a peer into *up (initialised by the caller, released
+ * with msgpack_unpacked_destroy): nb__wire_check first, then msgpack-c, and the
+ * object must span exactly buf[0..len). Returns 0, or -1 for malformed bytes. */
+int nb__unpack_peer(msgpack_unpacked *up, const void *buf, size_t len);
+
 #endif /* NB_RUNTIME_CODEC_H */

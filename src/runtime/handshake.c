@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "log.h"
 #include "membership.h"
 #include "runtime.h"
@@ -248,10 +249,8 @@ int nb__hs_on_frame(nb__conn *c, const nb__frame_header *h, const unsigned char 
 {
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    size_t off = 0;
     int rc = -1;
-    if (msgpack_unpack_next(&up, (const char *)payload, h->length, &off) !=
-            MSGPACK_UNPACK_SUCCESS || off != h->length) {
+    if (nb__unpack_peer(&up, payload, h->length) != 0) {
         snprintf(ctx->why, sizeof ctx->why, "malformed handshake payload from %s", c->addr);
     } else if (h->type == NB__F_REFUSE) {
         rc = on_refuse(c, &up.data, ctx);

@@ -90,3 +90,12 @@ int nb__wire_check(const void *buf, size_t len)
     }
     return at == len ? 0 : -1;
 }
+
+int nb__unpack_peer(msgpack_unpacked *up, const void *buf, size_t len)
+{
+    size_t off = 0;
+    if (nb__wire_check(buf, len) != 0 ||
+        msgpack_unpack_next(up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
+        return -1;
+    return 0;
+}

@@ -850,9 +850,9 @@ static bool try_decode(const char *buf, size_t len, every_t *out)
 {
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    size_t off = 0;
     bool decoded = false;
-    if (msgpack_unpack_next(&up, buf, len, &off) == MSGPACK_UNPACK_SUCCESS) {
+    /* As the transport does with a peer's bytes: checked, then unpacked. */
+    if (nb__unpack_peer(&up, buf, len) == 0) {
         memset(out, 0, sizeof *out);
         if (nb__decode_value(&up.data, &t_every, out) == 0) {
             decoded = true;

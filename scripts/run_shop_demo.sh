@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# The shop demo (examples/shop): one set of sources, three topologies.
+#
+#   prod     api, db and worker, three processes; the api node runs the session,
+#            then a serving node is killed (kill -9) and the next call goes to
+#            another one with no timeout spent
+#   staging  app and db, two processes
+#   dev      one process wearing every tag: the same session, every call local
+#
+# Then a summary of the binaries: size and linked libraries (readelf -d), with
+# SQLite in the &db nodes only and zlib in the &worker nodes only. The key lines
+# of every session are checked; the exit status says whether all of them held.
+#
+#   scripts/run_shop_demo.sh               build (in $SHOP_BUILD_DIR, default
+#                                          build/plain), then run
+#   scripts/run_shop_demo.sh --no-build D  run the binaries already in D
+#
+# Every node listens on a free loopback port picked here ($NEBULA_ADDRESSES),
+# with a fresh cookie. Every process started is stopped by its PID on exit, and
+# every wait is bounded.
+set -euo pipefail
+
+build=1
+if [ "${1:-}" = --no-build ]; then
+  build=0
+  shift
+fi
+bin_dir=${1:-}
+if [ -n "$bin_dir" ] && [ -d "$bin_dir" ]; then
+  bin_dir=$(cd "$bin_dir" && pwd) # it was given relative to the caller's directory
+fi
+cd "$(dirname "$0")/.."
+
+targets=(shop_api shop_db shop_worker shop_staging_app shop_staging_db shop_dev)
+if [ "$build" = 1 ]; then
+  dir=${SHOP_BUILD_DIR:-build/plain}
+  echo "== Building ${targets[*]} in $dir"
+  cmake -S . -B "$dir" >/dev/null
+  cmake --build "$dir" -j"$(nproc 2>/dev/null || echo 2)" --target nebulac "${targets[@]}" \
+    >/dev/null
+  bin_dir=${bin_dir:-$(cd "$dir" && pwd)/examples/shop}
+fi
+if [ -z "$bin_dir" ] || [ ! -x "$bin_dir/shop_api" ]; then
+  echo "run_shop_demo.sh: no shop binaries in '${bin_dir}' (usage: $0 [--no-build DIR])" >&2
+  exit 2
+fi
+
+# nebulac, when this is a build tree, prints where every API runs per layout.
+nebulac=$bin_dir/../../src/nebulac/nebulac
+explain() {
+  if [ -x "$nebulac" ]; then
+    echo "-- placement (nebulac --explain):"
+    (cd examples/shop && "$nebulac" --topology "$1" --explain \
+       main.c session.c users.c cache.c jobs.c health.c) | sed 's/^/   /'
+  fi
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/shop-demo.XXXXXX")
+declare -A pid_of=()  # node name -> PID, for the serving nodes
+declare -A running=() # every PID this script started and has not reaped yet
+
+# Stops pid (SIGTERM, then SIGKILL after 5 s) and reaps it. Returns its status.
+# A reaped PID is forgotten at once: the system may give it to another process.
+stop_pid() {
+  local pid=$1 i status=0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || status=$?
+  unset "running[$pid]"
+  return "$status"
+}
+
+cleanup() {
+  local pid
+  for pid in "${!running[@]}"; do
+    stop_pid "$pid" || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# True when something listens on TCP port $1 (IPv4 or IPv6).
+port_in_use() {
+  local hex
+  hex=$(printf ':%04X ' "$1")
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" {print $2 " "}' |
+    grep -q -- "$hex"
+}
+
+# Prints a free loopback port, not one handed out before in this run.
+used_ports=" "
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    if [[ $used_ports != *" $p "* ]] && ! port_in_use "$p"; then
+      used_ports+="$p "
+      echo "$p"
+      return
+    fi
+  done
+}
+
+# Sets NEBULA_ADDRESSES for the nodes named in "$@" (short@127.0.0.1).
+assign_ports() {
+  local node list=""
+  for node in "$@"; do
+    list+="${list:+,}$node=127.0.0.1:$(free_port)"
+  done
+  export NEBULA_ADDRESSES=$list
+}
+
+# Starts a serving node in the background: start_node <name> <binary>.
+# Waits (at most 10 s) until it says it is serving, so start order is
+# registration order.
+start_node() {
+  local name=$1 exe=$2 log="$tmp/${1%@*}.log" i
+  "$bin_dir/$exe" >"$log" 2>&1 &
+  pid_of[$name]=$!
+  running[$!]=1
+  for ((i = 0; i < 100; i++)); do
+    grep -q serving "$log" && return 0
+    kill -0 "${pid_of[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+# Stops every serving node still running (SIGTERM: a clean leave). Returns 1
+# when one of them did not exit with status 0.
+stop_nodes() {
+  local name status=0
+  for name in "${!pid_of[@]}"; do
+    if ! stop_pid "${pid_of[$name]}"; then
+      echo "$name did not stop cleanly:" >&2
+      cat "$tmp/${name%@*}.log" >&2
+      status=1
+    fi
+    unset "pid_of[$name]"
+  done
+  return "$status"
+}
+
+# kill -9 the node the api named, wait (bounded) until it is gone, and say so
+# on stdout and in log $2.
+kill_node() {
+  local name=$1 log=$2 pid=${pid_of[$1]:-}
+  if [ -z "$pid" ]; then
+    echo "   [demo] $name is not a node this script started" | tee -a "$log"
+    return 1
+  fi
+  echo "   [demo] kill -9 $name (pid $pid): a crash, not a clean leave" | tee -a "$log"
+  # SIGKILL cannot be caught, so this wait is short; waiting at once also keeps
+  # bash from announcing "Killed" later.
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "running[$pid]" "pid_of[$name]"
+}
+
+# Runs the api binary $1 with --failover, printing its session into $2 and
+# killing the node it names when it prints READY_FOR_FAILOVER.
+run_api_with_failover() {
+  local exe=$1 log=$2 line tag node rest api_in api_out pid status=0
+  mkfifo "$tmp/api.in" "$tmp/api.out"
+  exec {api_in}<>"$tmp/api.in" # read-write: opening does not wait for the api
+  timeout -k 5 90 "$bin_dir/$exe" --failover <"$tmp/api.in" >"$tmp/api.out" 2>&1 &
+  pid=$!
+  running[$pid]=1
+  exec {api_out}<"$tmp/api.out"
+  while IFS= read -r -t 60 -u "$api_out" line; do
+    printf '%s\n' "$line" | tee -a "$log"
+    if [[ $line == READY_FOR_FAILOVER* ]]; then
+      read -r tag node rest <<<"$line"
+      kill_node "$node" "$log" || true
+      echo go >&"$api_in"
+    fi
+  done
+  exec {api_in}>&- {api_out}<&-
+  stop_pid "$pid" || status=$?
+  return "$status"
+}
+
+# Runs a session without failover: run_api <binary> <log>.
+run_api() {
+  local status=0
+  timeout -k 5 60 "$bin_dir/$1" </dev/null 2>&1 | tee "$2" || status=$?
+  return "$status"
+}
+
+export NEBULA_COOKIE
+NEBULA_COOKIE=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+unset NEBULA_NODE NEBULA_LISTEN NEBULA_COOKIE_FILE NEBULA_ALLOW_RUNTIME_NODE_MISMATCH
+
+failures=0
+# check <description> <command...>: runs the command, prints and counts the result.
+check() {
+  local what=$1
+  shift
+  if "$@" >/dev/null 2>&1; then
+    echo "  ok      $what"
+  else
+    echo "  FAILED  $what"
+    failures=$((failures + 1))
+  fi
+}
+
+# --- prod ---------------------------------------------------------------------
+echo
+echo "== prod (nebula.yaml): api, db and worker, three processes"
+explain nebula.yaml
+assign_ports api@127.0.0.1 db@127.0.0.1 worker@127.0.0.1
+export SHOP_DB="$tmp/prod.db"
+prod_status=0
+if start_node db@127.0.0.1 shop_db && start_node worker@127.0.0.1 shop_worker; then
+  run_api_with_failover shop_api "$tmp/prod.out" || prod_status=$?
+else
+  prod_status=1
+fi
+stop_nodes || prod_status=1
+touch "$tmp/prod.out"
+
+# --- staging ------------------------------------------------------------------
+echo
+echo "== staging (nebula.staging.yaml): app and db, two processes"
+explain nebula.staging.yaml
+assign_ports app@127.0.0.1 db@127.0.0.1
+export SHOP_DB="$tmp/staging.db"
+staging_status=0
+if start_node db@127.0.0.1 shop_staging_db; then
+  run_api shop_staging_app "$tmp/staging.out" || staging_status=$?
+else
+  staging_status=1
+fi
+stop_nodes || staging_status=1
+touch "$tmp/staging.out"
+
+# --- dev ----------------------------------------------------------------------
+echo
+echo "== dev (nebula.dev.yaml): one process wearing every tag"
+explain nebula.dev.yaml
+assign_ports dev@127.0.0.1
+export SHOP_DB="$tmp/dev.db"
+dev_status=0
+run_api shop_dev "$tmp/dev.out" || dev_status=$?
+
+# --- the binaries -------------------------------------------------------------
+echo
+echo "== One binary per node: size and linked libraries (readelf -d, NEEDED)"
+for exe in "${targets[@]}"; do
+  libs=$(readelf -d "$bin_dir/$exe" 2>&1 | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
+         tr '\n' ' ') || libs="(not an ELF executable)"
+  printf '  %-18s %8d bytes  %s\n' "$exe" "$(stat -c %s "$bin_dir/$exe")" "$libs"
+done
+
+# --- checks -------------------------------------------------------------------
+needs() { readelf -d "$bin_dir/$1" | grep NEEDED | grep -q "$2"; }
+lacks() { # binary $1: no library $2 among NEEDED, no dynamic symbol matching $3
+  ! needs "$1" "$2" && ! nm -D "$bin_dir/$1" 2>/dev/null | grep -qE "$3"
+}
+names_only() { # the node names log $1 mentions are exactly $2
+  [ "$(grep -o '[a-z_]*@127\.0\.0\.1' "$1" | sort -u | tr '\n' ' ')" = "$2 " ]
+}
+multicast_ok() { # the line of log $1 holding $2 is followed by $3 NB_OK replies
+  [ "$(grep -A "$3" -F "$2" "$1" | grep -c -- '-> .* NB_OK ')" = "$3" ]
+}
+calls() { # the calls a session made, in order, up to the failover step
+  sed '/^== failover/q' "$1" | sed -nE 's/^  NB_[A-Z_]+ +[a-z&! ]+ +[0-9.]+ ms  ([^=:]*).*/\1/p'
+}
+same_calls() { # logs $1 and $2 made the same calls, and at least one
+  [ -n "$(calls "$1")" ] && [ "$(calls "$1")" = "$(calls "$2")" ]
+}
+all_local() { # log $1 has local calls and no remote ones
+  grep -q '^  NB_OK  local ' "$1" && ! grep -q remote "$1"
+}
+p=$tmp/prod.out s=$tmp/staging.out d=$tmp/dev.out
+
+echo
+echo "== Checks"
+check "prod: every process exited 0" [ "$prod_status" = 0 ]
+check "prod: users_get(2) came back from the db node" \
+  grep -qE '^  NB_OK  remote &db .* users_get\(2\) = \{2, "grace", "grace@example.org"\}' "$p"
+check "prod: a missing user is NULL, with NB_OK" \
+  grep -qE '^  NB_OK  remote &db .* users_get\(99\) = NULL' "$p"
+check "prod: cache_put reached both &cache nodes" \
+  multicast_ok "$p" 'NB_ON_NODES("&cache") { cache_put' 2
+check "prod: cache_invalidate reached both &cache nodes" \
+  multicast_ok "$p" 'NB_ON_ALL_NODES { cache_invalidate' 2
+check "prod: node_health answered by all 3 nodes" \
+  multicast_ok "$p" 'NB_ON_ALL_NODES { node_health' 3
+check "prod: the job ran on the worker" grep -q 'by worker@127.0.0.1' "$p"
+check "prod: failover, no timeout spent" grep -q '^  failover ok: ' "$p"
+check "staging: every process exited 0" [ "$staging_status" = 0 ]
+check "staging: users are remote" grep -qE '^  NB_OK  remote &db .* users_get\(2\)' "$s"
+check "staging: the job ran on app" grep -q 'by app@127.0.0.1' "$s"
+check "dev: the process exited 0" [ "$dev_status" = 0 ]
+check "dev: every call local (no remote placement)" all_local "$d"
+check "dev: every answer from dev@127.0.0.1" names_only "$d" dev@127.0.0.1
+check "dev: the same calls as prod, in the same order" same_calls "$p" "$d"
+for exe in shop_db shop_staging_db shop_dev; do
+  check "$exe links libsqlite3" needs "$exe" libsqlite3
+done
+for exe in shop_api shop_worker shop_staging_app; do
+  check "$exe has no trace of SQLite" lacks "$exe" libsqlite3 ' sqlite3_'
+done
+for exe in shop_api shop_db shop_staging_db; do
+  check "$exe has no trace of zlib" lacks "$exe" libz ' (compress2|crc32)$'
+done
+
+echo
+if [ "$failures" = 0 ]; then
+  echo "shop demo: all checks passed"
+else
+  echo "shop demo: $failures check(s) FAILED (node logs follow)"
+  for f in "$tmp"/*.log; do
+    echo "--- $f"
+    tail -n 20 "$f"
+  done
+  exit 1
+fi

@@ -7,9 +7,11 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,6 +90,8 @@ pid_t bench_spawn(const char *bin, const char *node)
     if (pid < 0)
         bench_die("fork: %s", strerror(errno));
     if (pid == 0) {
+        /* A bench killed by a signal skips atexit: the child goes with it. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         setenv("NEBULA_NODE", node, 1);
         execl(bin, bin, (char *)NULL);
         fprintf(stderr, "bench: exec %s: %s\n", bin, strerror(errno));
@@ -215,6 +219,105 @@ void bench_raw_stop(bench_raw_peer *p)
     bench_stop(p->pid);
 }
 
+/* The pipelined peer: answers every complete request it has read with one
+ * reply, all of a read's replies in one write. Requests and replies have fixed
+ * sizes, so counting bytes is enough to know how many arrived. */
+static void pipe_serve(int lfd, size_t request_bytes, size_t reply_bytes)
+{
+    int fd = accept(lfd, NULL, NULL);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    size_t in_cap = 1 << 16;
+    unsigned char *in = malloc(in_cap);
+    unsigned char *out = calloc(in_cap / request_bytes + 2, reply_bytes);
+    uint64_t got = 0, answered = 0;
+    for (;;) {
+        ssize_t n = read(fd, in, in_cap);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            break;
+        }
+        got += (uint64_t)n;
+        uint64_t complete = got / request_bytes;
+        if (complete > answered &&
+            write_full(fd, out, (size_t)(complete - answered) * reply_bytes) != 0)
+            break;
+        answered = complete;
+    }
+    _exit(0);
+}
+
+bench_pipe_peer bench_pipe_start(size_t request_bytes, size_t reply_bytes)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &len) != 0)
+        bench_die("pipe peer: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (pid == 0)
+        pipe_serve(lfd, request_bytes, reply_bytes);
+    track(pid);
+    close(lfd);
+    bench_pipe_peer p = {.pid = pid, .fd = socket(AF_INET, SOCK_STREAM, 0),
+                         .request_bytes = request_bytes, .reply_bytes = reply_bytes};
+    int one = 1;
+    if (connect(p.fd, (struct sockaddr *)&a, sizeof a) != 0)
+        bench_die("pipe connect: %s", strerror(errno));
+    setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return p;
+}
+
+double bench_pipe_round(bench_pipe_peer *p, int window, int64_t duration_ns)
+{
+    size_t rcap = 1 << 16, wlen = (size_t)window * p->request_bytes;
+    if (p->cap < rcap + wlen) {
+        free(p->buf);
+        p->cap = rcap + wlen;
+        p->buf = calloc(1, p->cap);
+        if (!p->buf)
+            bench_die("pipe: out of memory");
+    }
+    unsigned char *rbuf = p->buf, *wbuf = p->buf + rcap;
+    int64_t t0 = bench_now_ns(), stop = t0 + duration_ns;
+    uint64_t got = 0, replies = 0, sent = (uint64_t)window;
+    bool sending = true;
+    if (write_full(p->fd, wbuf, wlen) != 0)
+        bench_die("pipe write: %s", strerror(errno));
+    /* Every reply read makes room for one more request, until the time is up;
+     * then what is still in flight is drained, so the next round starts clean. */
+    while (replies < sent) {
+        ssize_t n = read(p->fd, rbuf, rcap);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            bench_die("pipe read: %s", n < 0 ? strerror(errno) : "peer closed");
+        }
+        got += (uint64_t)n;
+        uint64_t k = got / p->reply_bytes - replies;
+        replies += k;
+        if (sending && k > 0 && bench_now_ns() >= stop)
+            sending = false;
+        if (sending && k > 0) {
+            if (write_full(p->fd, wbuf, (size_t)k * p->request_bytes) != 0)
+                bench_die("pipe write: %s", strerror(errno));
+            sent += k;
+        }
+    }
+    return (double)(bench_now_ns() - t0) / (double)replies;
+}
+
+void bench_pipe_stop(bench_pipe_peer *p)
+{
+    close(p->fd);
+    free(p->buf);
+    bench_stop(p->pid);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -262,6 +365,34 @@ void bench_print(const bench_row *rows, size_t n, const char *json)
         fprintf(f, "  {\"figure\": \"%s\", \"value_ns\": %.3f, \"baseline_ns\": %.3f, "
                    "\"ratio\": %.4f, \"goal\": %.2f}%s\n",
                 rows[i].name, rows[i].value, rows[i].baseline, rows[i].ratio, rows[i].goal,
+                i + 1 < n ? "," : "");
+    fputs("]\n", f);
+    fclose(f);
+}
+
+void bench_print_rates(const bench_row *rows, size_t n, const char *json)
+{
+    printf("%-52s %13s %13s %7s %7s\n", "figure (median of rounds)", "calls/s", "baseline/s",
+           "speed", "goal");
+    for (size_t i = 0; i < n; i++) {
+        char goal[16] = "-";
+        if (rows[i].goal > 0)
+            snprintf(goal, sizeof goal, ">=%.1f", rows[i].goal);
+        printf("%-52s %13.0f %13.0f %7.2f %7s\n", rows[i].name, 1e9 / rows[i].value,
+               1e9 / rows[i].baseline, rows[i].baseline / rows[i].value, goal);
+    }
+    if (json == NULL)
+        return;
+    FILE *f = fopen(json, "w");
+    if (f == NULL)
+        bench_die("%s: %s", json, strerror(errno));
+    fputs("[\n", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  {\"figure\": \"%s\", \"calls_per_s\": %.0f, \"baseline_per_s\": %.0f, "
+                   "\"speed\": %.4f, \"goal_min\": %.2f, \"value_ns\": %.3f, "
+                   "\"baseline_ns\": %.3f}%s\n",
+                rows[i].name, 1e9 / rows[i].value, 1e9 / rows[i].baseline,
+                rows[i].baseline / rows[i].value, rows[i].goal, rows[i].value, rows[i].baseline,
                 i + 1 < n ? "," : "");
     fputs("]\n", f);
     fclose(f);

@@ -24,7 +24,7 @@ void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
 /* Picks a free loopback port for every node name given (NULL-terminated list
  * after the first) and exports NEBULA_ADDRESSES and NEBULA_COOKIE for this
  * process and its children. */
-void bench_cluster_env(const char *first, ...);
+void bench_cluster_env(const char *first, ...) __attribute__((sentinel));
 
 /* Starts `bin` as node `node`; the child is stopped at exit even if we die. */
 pid_t bench_spawn(const char *bin, const char *node);
@@ -43,6 +43,24 @@ bench_raw_peer bench_raw_start(void);
 double bench_raw_round(bench_raw_peer *p, size_t request_bytes, size_t reply_bytes, int trips);
 void bench_raw_stop(bench_raw_peer *p);
 
+/* A forked peer for the pipelined raw TCP baseline (SPEC.md section 11 row 4):
+ * fixed-size requests and replies over one TCP connection, a window of requests
+ * in flight, each side moving as many messages per read and write as it has.
+ * It is the transport's ceiling for many callers sharing one connection: the
+ * same bytes per call and the same number in flight, without any thread per call. */
+typedef struct bench_pipe_peer {
+    pid_t pid;
+    int fd;
+    size_t request_bytes, reply_bytes;
+    unsigned char *buf;
+    size_t cap;
+} bench_pipe_peer;
+bench_pipe_peer bench_pipe_start(size_t request_bytes, size_t reply_bytes);
+/* Runs the pipeline for about duration_ns with `window` requests in flight and
+ * returns the aggregate ns per message (elapsed / replies received). */
+double bench_pipe_round(bench_pipe_peer *p, int window, int64_t duration_ns);
+void bench_pipe_stop(bench_pipe_peer *p);
+
 typedef struct bench_row {
     char name[96];
     const char *unit;   /* "ns" or "us" */
@@ -55,5 +73,10 @@ bench_row bench_make_row(const char *name, const char *unit, const double *value
                          const double *baseline, int rounds, double goal);
 /* Prints the table; with json != NULL also writes the rows there as JSON. */
 void bench_print(const bench_row *rows, size_t n, const char *json);
+
+/* Prints rows whose value and baseline are aggregate ns per call as calls/s, with
+ * the speed ratio (value's calls/s ÷ baseline's) against a minimum goal (row.goal,
+ * 0: none); with json != NULL also writes them there as JSON. */
+void bench_print_rates(const bench_row *rows, size_t n, const char *json);
 
 #endif

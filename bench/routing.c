@@ -7,6 +7,12 @@
  * One binary per node (built by nebulac). The client spawns the server node and a
  * raw TCP echo peer, then alternates the two sides of each pair round after round,
  * so a noisy machine slows both sides alike; it prints medians and their ratio.
+ *
+ *   bench_routing_client SERVER_BINARY [--json FILE]     the table above
+ *   bench_routing_client SERVER_BINARY --only-rtt [--rounds N] [--step]
+ *       prints "raw_rtt_ns V" and "nebula_rtt_ns V" per round (N, default 7);
+ *       with --step each round first waits for a line on stdin. bench/run.sh uses
+ *       it to put Erlang gen_server:call rounds between ours.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -68,27 +74,16 @@ static double nebula_echo_round(void *buf, size_t len, int trips)
     return (double)(bench_now_ns() - t0) / trips;
 }
 
-int main(int argc, char **argv)
+/* The default run: rows 1 and 2 of section 11 and the echo sizes, as a table.
+ * raw and json stay the caller's. */
+static void full_run(bench_raw_peer *raw, const char *json)
 {
-    const char *server_bin = argc > 1 ? argv[1] : getenv("BENCH_SERVER");
-    if (server_bin == NULL)
-        bench_die("usage: %s SERVER_BINARY [--json FILE]", argv[0]);
-    const char *json = argc > 3 && strcmp(argv[2], "--json") == 0 ? argv[3] : NULL;
-
-    bench_cluster_env("client@127.0.0.1", "server@127.0.0.1");
-    pid_t server = bench_spawn(server_bin, "server@127.0.0.1");
-    if (nb_start(NULL) != 0)
-        bench_die("nb_start: %s", nb_last_message());
-    if (nb_await("@server", 20000) != 0)
-        bench_die("server not up: %s", nb_last_message());
-    bench_raw_peer raw = bench_raw_start();
-
     double plain[ROUNDS], routed[ROUNDS], rawrt[ROUNDS], nbrt[ROUNDS];
     for (int r = 0; r < ROUNDS; r++) {
         plain[r] = local_round(0);
         routed[r] = local_round(1);
         /* Same bytes each way as nebula's frames for bench_inc. */
-        rawrt[r] = bench_raw_round(&raw, BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES, TRIPS);
+        rawrt[r] = bench_raw_round(raw, BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES, TRIPS);
         nbrt[r] = nebula_round();
     }
     bench_row rows[8];
@@ -103,7 +98,7 @@ int main(int argc, char **argv)
         void *buf = calloc(1, len);
         double a[ROUNDS], b[ROUNDS];
         for (int r = 0; r < ROUNDS; r++) {
-            b[r] = bench_raw_round(&raw, len + BENCH_ECHO_REQUEST_OVERHEAD,
+            b[r] = bench_raw_round(raw, len + BENCH_ECHO_REQUEST_OVERHEAD,
                                    len + BENCH_ECHO_REPLY_OVERHEAD, trips);
             a[r] = nebula_echo_round(buf, len, trips);
         }
@@ -112,8 +107,74 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "echo %zu B round trip / raw TCP ping-pong", len);
         rows[n++] = bench_make_row(name, "us", a, b, ROUNDS, 0);
     }
-
     bench_print(rows, n, json);
+}
+
+/* --only-rtt: one line per side and round, for a driver that puts the rounds of
+ * another system (bench/erlang) between ours. With `step`, each round waits for a
+ * line on stdin and end of input ends the run early. raw stays the caller's. */
+static void rtt_run(bench_raw_peer *raw, int rounds, int step)
+{
+    char line[64];
+    for (int r = 0; r < rounds; r++) {
+        if (step && fgets(line, sizeof line, stdin) == NULL)
+            break;
+        double raw_ns = bench_raw_round(raw, BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES, TRIPS);
+        double nb_ns = nebula_round();
+        printf("raw_rtt_ns %.1f\nnebula_rtt_ns %.1f\n", raw_ns, nb_ns);
+        fflush(stdout);
+    }
+}
+
+typedef struct bench_args {
+    const char *server_bin;
+    const char *json;
+    int only_rtt, step, rounds;
+} bench_args;
+
+/* The strings in the result point into argv or the environment: nothing to free. */
+static bench_args parse_args(int argc, char **argv)
+{
+    bench_args a = {.server_bin = getenv("BENCH_SERVER"), .rounds = ROUNDS};
+    int i = 1;
+    if (argc > 1 && strncmp(argv[1], "--", 2) != 0)
+        a.server_bin = argv[i++];
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
+            a.json = argv[++i];
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+            a.rounds = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only-rtt") == 0)
+            a.only_rtt = 1;
+        else if (strcmp(argv[i], "--step") == 0)
+            a.step = 1;
+        else
+            a.server_bin = NULL;
+    }
+    if (a.server_bin == NULL || a.rounds < 1)
+        bench_die("usage: %s SERVER_BINARY [--json FILE] | [--only-rtt [--rounds N] [--step]]",
+                  argv[0]);
+    return a;
+}
+
+int main(int argc, char **argv)
+{
+    bench_args args = parse_args(argc, argv);
+    bench_cluster_env("client@127.0.0.1", "server@127.0.0.1", (char *)NULL);
+    pid_t server = bench_spawn(args.server_bin, "server@127.0.0.1");
+    if (nb_start(NULL) != 0)
+        bench_die("nb_start: %s", nb_last_message());
+    if (nb_await("@server", 20000) != 0)
+        bench_die("server not up: %s", nb_last_message());
+    bench_raw_peer raw = bench_raw_start();
+
+    if (args.only_rtt) {
+        /* An untimed round first, as the Erlang client warms up before it measures. */
+        nebula_round();
+        rtt_run(&raw, args.rounds, args.step);
+    } else {
+        full_run(&raw, args.json);
+    }
     bench_raw_stop(&raw);
     nb_stop();
     bench_stop(server);

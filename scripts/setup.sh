@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages NebulaAPI for C builds and tests with (SPEC.md
-# section 12). Idempotent: does nothing when they are all present.
+# section 12), plus any package named on the command line (bench/setup.sh adds
+# Erlang this way). Idempotent: does nothing when they are all present.
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
   libsqlite3-dev                     # the shop example: its &db nodes store users in SQLite
   zlib1g-dev                         # the shop example: its &worker nodes compress with zlib
   binutils file                      # readelf/nm/strings in the placement tests
+  "$@"
 )
 
 missing=()

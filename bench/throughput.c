@@ -1,0 +1,198 @@
+/*
+ * bench_throughput — SPEC.md section 11 row 4: calls/s with many concurrent
+ * callers on one node against one serving node, small arguments.
+ *
+ *   nebula: CALLERS threads, each making synchronous bench_inc calls to the
+ *           server node for the round's duration, all over the one connection
+ *           between the two nodes;
+ *   raw:    pipelined raw TCP over one connection with CALLERS requests in
+ *           flight and the same bytes per call (bench_pipe_*): the transport's
+ *           ceiling for that many callers, with no thread per call;
+ *   Erlang: gen_server:call from as many processes between two local nodes,
+ *           measured by bench/erlang when its figure is given (--erlang N or
+ *           $BENCH_ERLANG_CALLS_PER_S), else SPEC.md's reference of 40 k calls/s,
+ *           printed as such.
+ *
+ * The nebula and raw rounds alternate, so a noisy machine slows both alike; the
+ * medians are printed as calls/s with their speed ratio.
+ *
+ *   bench_throughput_client SERVER_BINARY [--json FILE] [--erlang CALLS_PER_S]
+ *                           [--callers N] [--ms MS] [--rounds N]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nebula.h>
+#include "bench_api.h"
+
+#if NB_ON("@client")
+#include "bench_util.h"
+
+enum { MAX_CALLERS = 256, MAX_ROUNDS = 64 };
+#define ERLANG_REFERENCE_CALLS_PER_S 40000.0
+
+/* One caller's count, alone on its cache line. */
+typedef struct caller {
+    pthread_t thread;
+    int64_t calls;
+    int64_t first;   /* the argument of its first call */
+    char pad[40];
+} caller;
+
+static atomic_bool go, stop;
+
+static void *caller_main(void *arg)
+{
+    caller *me = arg;
+    while (!atomic_load(&go))
+        nanosleep(&(struct timespec){0, 100 * 1000}, NULL);
+    int64_t x = me->first;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        if (bench_inc(x) != x + 1 || nb_last_code() != NB_OK)
+            bench_die("bench_inc: %s", nb_last_message());
+        x++;
+        me->calls++;
+    }
+    return NULL;
+}
+
+/* One round of n synchronous callers for ms milliseconds: aggregate ns per call. */
+static double nebula_round(caller *callers, int n, int ms)
+{
+    atomic_store(&go, false);
+    atomic_store(&stop, false);
+    for (int i = 0; i < n; i++) {
+        callers[i].calls = 0;
+        callers[i].first = (int64_t)i << 32;
+        if (pthread_create(&callers[i].thread, NULL, caller_main, &callers[i]) != 0)
+            bench_die("pthread_create");
+    }
+    int64_t t0 = bench_now_ns();
+    atomic_store(&go, true);
+    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
+    atomic_store(&stop, true);
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(callers[i].thread, NULL);
+        total += callers[i].calls;
+    }
+    int64_t elapsed = bench_now_ns() - t0;
+    if (total == 0)
+        bench_die("no call completed in a round");
+    return (double)elapsed / (double)total;
+}
+
+typedef struct options {
+    const char *server, *json;
+    double erlang;      /* measured calls/s, 0: not measured */
+    int callers, ms, rounds;
+} options;
+
+static int int_arg(const char *s, int lo, int hi, const char *what)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi)
+        bench_die("%s must be %d..%d", what, lo, hi);
+    return (int)v;
+}
+
+static options parse_args(int argc, char **argv)
+{
+    options o = {.server = getenv("BENCH_SERVER"), .callers = 32, .ms = 1000, .rounds = 5};
+    const char *erl = getenv("BENCH_ERLANG_CALLS_PER_S");
+    int positional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--json") == 0 && next)
+            o.json = argv[++i];
+        else if (strcmp(argv[i], "--erlang") == 0 && next)
+            erl = argv[++i];
+        else if (strcmp(argv[i], "--callers") == 0 && next)
+            o.callers = int_arg(argv[++i], 1, MAX_CALLERS, "--callers");
+        else if (strcmp(argv[i], "--ms") == 0 && next)
+            o.ms = int_arg(argv[++i], 10, 60000, "--ms");
+        else if (strcmp(argv[i], "--rounds") == 0 && next)
+            o.rounds = int_arg(argv[++i], 1, MAX_ROUNDS, "--rounds");
+        else if (argv[i][0] != '-' && !positional++)
+            o.server = argv[i];
+        else
+            bench_die("usage: %s SERVER_BINARY [--json FILE] [--erlang CALLS_PER_S] "
+                      "[--callers N] [--ms MS] [--rounds N]", argv[0]);
+    }
+    if (!o.server)
+        bench_die("usage: %s SERVER_BINARY [--json FILE] [--erlang CALLS_PER_S]", argv[0]);
+    if (erl && *erl && (o.erlang = strtod(erl, NULL)) <= 0)
+        bench_die("the Erlang figure must be a positive calls/s");
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    options o = parse_args(argc, argv);
+    bench_cluster_env("client@127.0.0.1", "server@127.0.0.1", (char *)NULL);
+    pid_t server = bench_spawn(o.server, "server@127.0.0.1");
+    if (nb_start(NULL) != 0)
+        bench_die("nb_start: %s", nb_last_message());
+    if (nb_await("@server", 20000) != 0)
+        bench_die("server not up: %s", nb_last_message());
+    bench_pipe_peer pipe = bench_pipe_start(BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES);
+    static caller callers[MAX_CALLERS];
+
+    /* A short warm-up of each side: connections, thread stacks, caches. */
+    nebula_round(callers, o.callers, 100);
+    bench_pipe_round(&pipe, o.callers, 50 * 1000000LL);
+
+    double nb[MAX_ROUNDS], raw[MAX_ROUNDS], erl[MAX_ROUNDS];
+    double erlang = o.erlang > 0 ? o.erlang : ERLANG_REFERENCE_CALLS_PER_S;
+    for (int r = 0; r < o.rounds; r++) {
+        raw[r] = bench_pipe_round(&pipe, o.callers, (int64_t)o.ms * 1000000LL);
+        nb[r] = nebula_round(callers, o.callers, o.ms);
+        erl[r] = 1e9 / erlang;
+    }
+
+    char name[3][96];
+    snprintf(name[0], sizeof name[0], "%d callers: nebula / pipelined raw TCP", o.callers);
+    snprintf(name[1], sizeof name[1], "%d callers: nebula / Erlang gen_server%s", o.callers,
+             o.erlang > 0 ? "" : " (ref.)");
+    bench_row rows[2] = {
+        bench_make_row(name[0], "ns", nb, raw, o.rounds, 0),
+        bench_make_row(name[1], "ns", nb, erl, o.rounds, 5.0),
+    };
+    bench_print_rates(rows, 2, o.json);
+    if (o.erlang <= 0)
+        printf("(ref.): no Erlang measurement given (--erlang or $BENCH_ERLANG_CALLS_PER_S); "
+               "the baseline is SPEC.md's reference figure of %.0f calls/s\n",
+               ERLANG_REFERENCE_CALLS_PER_S);
+    bench_pipe_stop(&pipe);
+    nb_stop();
+    bench_stop(server);
+    return 0;
+}
+
+#else /* the server node: serve until told to stop */
+
+int main(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    if (nb_start(NULL) != 0) {
+        fprintf(stderr, "bench server: nb_start: %s\n", nb_last_message());
+        return 1;
+    }
+    int sig;
+    sigwait(&set, &sig);
+    nb_stop();
+    return 0;
+}
+#endif

@@ -128,6 +128,11 @@ void nbc_emit_struct_descriptor(nbc_buf *o, const nbc_struct *st)
         nbc_buf_puts(o, "NULL};\n");
     nbc_buf_printf(o, "void nb_free_%s(%s *p) { nb__struct_free(&nb__type_%s, p); }\n", st->ident,
                    st->display, st->ident);
+    nbc_buf_printf(o,
+                   "void nb_clear_%s(%s *p)\n{\n"
+                   "    static const nb__tref t = {NB__K_STRUCT, sizeof(%s), 0, NULL, &nb__type_%s};\n"
+                   "    if (p)\n        nb__value_clear(&t, p);\n}\n",
+                   st->ident, st->display, st->display, st->ident);
     for (size_t i = 0; i < st->n_fields; i++)
         free(elems[i]);
     free(elems);
@@ -135,6 +140,6 @@ void nbc_emit_struct_descriptor(nbc_buf *o, const nbc_struct *st)
 
 void nbc_emit_struct_decls(nbc_buf *o, const nbc_struct *st)
 {
-    nbc_buf_printf(o, " extern const nb__type nb__type_%s; void nb_free_%s(%s *p);", st->ident, st->ident,
-                   st->display);
+    nbc_buf_printf(o, " extern const nb__type nb__type_%s; void nb_free_%s(%s *p); void nb_clear_%s(%s *p);",
+                   st->ident, st->ident, st->display, st->ident, st->display);
 }

@@ -137,23 +137,30 @@ static char *body_name(const nbc_api *a)
     return nbc_buf_take(&b);
 }
 
+static char *with_proto(const nbc_api *a);
+
 static void add_api_edits(edits *e, const nbc_api *a)
 {
+    /* The annotation line declares the router and f__with, so code below the
+     * definition can call either even without a header prototype. */
     nbc_buf b = {0};
     put_proto(&b, a, "", 0);
+    nbc_buf_putc(&b, ';');
+    char *with = with_proto(a);
+    nbc_buf_puts(&b, with);
+    free(with);
     if (a->local) {
         /* The body stays, renamed and static; the router takes its name.
          * `used` keeps an out-of-line copy even where the optimizer inlines
          * every call, so the body stays visible to nm and to debuggers. */
-        nbc_buf_puts(&b, a->anno.off == a->anno.end ? "; static __attribute__((used)) "
-                                                    : "; static __attribute__((used))");
+        nbc_buf_puts(&b, a->anno.off == a->anno.end ? " static __attribute__((used)) "
+                                                    : " static __attribute__((used))");
         add_edit(e, a->anno.off, a->anno.end, nbc_buf_take(&b));
         add_edit(e, a->name_tok.off, a->name_tok.end, body_name(a));
         for (size_t i = 0; i < a->n_drop; i++)
             add_edit(e, a->drop[i].off, a->drop[i].end, NULL);
     } else {
         /* Not served here: no trace of the body. */
-        nbc_buf_putc(&b, ';');
         add_edit(e, a->anno.off, a->body_end, nbc_buf_take(&b));
     }
 }

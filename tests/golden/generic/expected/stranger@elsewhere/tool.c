@@ -3,13 +3,13 @@
 
 #include <nebula.h>
 #line 3 "tool.c"
-int64_t everywhere(void);
+int64_t everywhere(void); int64_t everywhere__with(const nb_call *call);
 
 
-int32_t not_on_db(int32_t x);
+int32_t not_on_db(int32_t x); int32_t not_on_db__with(const nb_call *call, int32_t x);
 
 
-void web_only(void);
+void web_only(void); void web_only__with(const nb_call *call);
 
 
 int generic_and_tagless = 1 + 0;

@@ -13,14 +13,14 @@ int ret, args, call;
 NB_STRUCT typedef struct stats {
     uint32_t count;
     double total, worst;
-} stats_t; extern const nb__type nb__type_stats_t; void nb_free_stats_t(stats_t *p);
+} stats_t; extern const nb__type nb__type_stats_t; void nb_free_stats_t(stats_t *p); void nb_clear_stats_t(stats_t *p);
 
-double shapes_area(const struct shape *s); static __attribute__((used)) double nb__body_shapes_area(const struct shape *s)
+double shapes_area(const struct shape *s); double shapes_area__with(const nb_call *call, const struct shape *s); static __attribute__((used)) double nb__body_shapes_area(const struct shape *s)
 {
     return s ? (s->corners[2].x - s->corners[0].x) * (s->corners[2].y - s->corners[0].y) : 0.0;
 }
 
-struct shape *shapes_make(const char *name, point_t at); static __attribute__((used))
+struct shape *shapes_make(const char *name, point_t at); struct shape *shapes_make__with(const nb_call *call, const char *name, point_t at); static __attribute__((used))
 struct shape *nb__body_shapes_make(const char *name, point_t at)
 {
     struct shape *s = calloc(1, sizeof *s);
@@ -29,14 +29,14 @@ struct shape *nb__body_shapes_make(const char *name, point_t at)
     return s;
 }
 
-stats_t geo_stats(uint8_t kind, const stats_t *prev); static __attribute__((used))
+stats_t geo_stats(uint8_t kind, const stats_t *prev); stats_t geo_stats__with(const nb_call *call, uint8_t kind, const stats_t *prev); static __attribute__((used))
 stats_t nb__body_geo_stats(uint8_t kind, const stats_t *prev)
 {
     stats_t st = {kind, prev ? prev->total : 0.0, 0.0};
     return st;
 }
 
-char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd);
+char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); char *every_type__with(const nb_call *call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd);
 
 
 
@@ -51,7 +51,7 @@ char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t 
 
 
 
-void geo_forget(nb_bytes key);
+void geo_forget(nb_bytes key); void geo_forget__with(const nb_call *call, nb_bytes key);
 
 
 
@@ -65,6 +65,12 @@ static const nb__field nb__fields_stats_t[] = {
 };
 const nb__type nb__type_stats_t = {"stats_t", sizeof(stats_t), 3, nb__fields_stats_t};
 void nb_free_stats_t(stats_t *p) { nb__struct_free(&nb__type_stats_t, p); }
+void nb_clear_stats_t(stats_t *p)
+{
+    static const nb__tref t = {NB__K_STRUCT, sizeof(stats_t), 0, NULL, &nb__type_stats_t};
+    if (p)
+        nb__value_clear(&t, p);
+}
 static const nb__module nb__this_module = {"geo.c", 0, 0};
 /* ---- nebulac 0.1.0: shapes_area, selector "&geo", local on geo@h1 ---- */
 #line 15 "geo.c"

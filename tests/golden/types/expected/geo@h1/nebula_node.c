@@ -15,6 +15,12 @@ static const nb__field nb__fields_point_t[] = {
 };
 const nb__type nb__type_point_t = {"point_t", sizeof(point_t), 2, nb__fields_point_t};
 void nb_free_point_t(point_t *p) { nb__struct_free(&nb__type_point_t, p); }
+void nb_clear_point_t(point_t *p)
+{
+    static const nb__tref t = {NB__K_STRUCT, sizeof(point_t), 0, NULL, &nb__type_point_t};
+    if (p)
+        nb__value_clear(&t, p);
+}
 #line 11 "include/shapes.h"
 static const nb__tref nb__elem_shape_corners = {NB__K_STRUCT, sizeof(point_t), 0, NULL, &nb__type_point_t};
 static const nb__tref nb__elem_shape_grid_2 = {NB__K_INT, sizeof(int32_t), 0, NULL, NULL};
@@ -32,7 +38,13 @@ static const nb__field nb__fields_shape[] = {
 };
 const nb__type nb__type_shape = {"struct shape", sizeof(struct shape), 8, nb__fields_shape};
 void nb_free_shape(struct shape *p) { nb__struct_free(&nb__type_shape, p); }
-#line 36 "nebula_node.c"
+void nb_clear_shape(struct shape *p)
+{
+    static const nb__tref t = {NB__K_STRUCT, sizeof(struct shape), 0, NULL, &nb__type_shape};
+    if (p)
+        nb__value_clear(&t, p);
+}
+#line 48 "nebula_node.c"
 static const char *const nb__tags_0[] = {"geo", "east"};
 static const char *const nb__tags_1[] = {"app"};
 static const nb__node_def nb__nodes[] = {

@@ -6,7 +6,7 @@
 
 #include <nebula.h>
 #line 6 "jobs.c"
-uint64_t jobs_checksum(nb_bytes data);
+uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data);
 
 
 
@@ -16,7 +16,7 @@ uint64_t jobs_checksum(nb_bytes data);
 
 
 
-int64_t node_uptime_ms(void); static __attribute__((used))                             /* no selector: local on every node */
+int64_t node_uptime_ms(void); int64_t node_uptime_ms__with(const nb_call *call); static __attribute__((used))                             /* no selector: local on every node */
 int64_t nb__body_node_uptime_ms(void)
 {
     return 7;

@@ -12,7 +12,7 @@
 
 #include <nebula.h>
 #line 12 "users.c"
-user_t *users_find(int64_t id);
+user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id);
 
 
 
@@ -24,16 +24,16 @@ user_t *users_find(int64_t id);
 
 
 
-int64_t users_count(void);
+int64_t users_count(void); int64_t users_count__with(const nb_call *call);
 
-bool users_rename(int64_t id, const char *name);
+bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name);
 
 
 
 
 
 /* Every &cache node keeps a copy; by default one of them is told. */
-void users_update_cache(int64_t id, const user_t *u); static __attribute__((used))
+void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u); static __attribute__((used))
 void nb__body_users_update_cache(int64_t id, const user_t *u)
 {
     (void)id;

@@ -8,7 +8,7 @@
 NB_STRUCT typedef struct user {      /* serializable: fields of supported types */
     int64_t id;
     char   *name;
-} user_t; extern const nb__type nb__type_user_t; void nb_free_user_t(user_t *p);
+} user_t; extern const nb__type nb__type_user_t; void nb_free_user_t(user_t *p); void nb_clear_user_t(user_t *p);
 
 /* NULL when there is no such user; free with nb_free_user_t(). */
 user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id);

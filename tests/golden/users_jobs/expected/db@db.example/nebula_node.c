@@ -15,7 +15,13 @@ static const nb__field nb__fields_user_t[] = {
 };
 const nb__type nb__type_user_t = {"user_t", sizeof(user_t), 2, nb__fields_user_t};
 void nb_free_user_t(user_t *p) { nb__struct_free(&nb__type_user_t, p); }
-#line 19 "nebula_node.c"
+void nb_clear_user_t(user_t *p)
+{
+    static const nb__tref t = {NB__K_STRUCT, sizeof(user_t), 0, NULL, &nb__type_user_t};
+    if (p)
+        nb__value_clear(&t, p);
+}
+#line 25 "nebula_node.c"
 static const char *const nb__tags_0[] = {"mainframe_cluster", "api", "cache"};
 static const char *const nb__tags_1[] = {"mainframe_cluster", "db", "cache"};
 static const char *const nb__tags_2[] = {"cloud_worker_lambda", "worker"};

@@ -7,7 +7,7 @@
 
 NB_STRUCT typedef struct point {
     double x, y;
-} point_t; extern const nb__type nb__type_point_t; void nb_free_point_t(point_t *p);
+} point_t; extern const nb__type nb__type_point_t; void nb_free_point_t(point_t *p); void nb_clear_point_t(point_t *p);
 
 /* Arrays, a nested struct by value, a struct pointer, strings and bytes. */
 NB_STRUCT struct shape {
@@ -19,7 +19,7 @@ NB_STRUCT struct shape {
     nb_bytes blob;
     bool closed;
     char *tags[2];
-}; extern const nb__type nb__type_shape; void nb_free_shape(struct shape *p);
+}; extern const nb__type nb__type_shape; void nb_free_shape(struct shape *p); void nb_clear_shape(struct shape *p);
 
 /* Annotated here only: the definition in geo.c carries no NB_API. */
  double shapes_area(const struct shape *s); double shapes_area__with(const nb_call *call, const struct shape *s);

@@ -1,8 +1,8 @@
 /*
  * nebulac — topology + annotated C sources in, plain C per node out.
  *
- *   nebulac --topology FILE --node NAME --out DIR [-I DIR]... [--explain]
- *           [--depfile FILE] SOURCE.c...
+ *   nebulac --topology FILE (--node NAME | --generic) --out DIR [-I DIR]...
+ *           [--explain] [--depfile FILE] SOURCE.c...
  *
  * The pipeline: load the topology, decide the node, parse (lexer, scan, parse),
  * validate the whole model, and only then emit; nothing is written when any
@@ -26,6 +26,7 @@ typedef struct options {
     const char *out;
     const char *depfile;
     bool explain;
+    bool generic;
     const char **includes;
     size_t n_includes;
     const char **sources;
@@ -33,13 +34,16 @@ typedef struct options {
 } options;
 
 static const char usage[] =
-    "usage: nebulac --topology FILE [--node NAME] --out DIR [-I DIR]... [--explain]\n"
-    "               [--depfile FILE] SOURCE.c...\n"
+    "usage: nebulac --topology FILE [--node NAME | --generic] --out DIR [-I DIR]...\n"
+    "               [--explain] [--depfile FILE] SOURCE.c...\n"
     "\n"
     "Rewrites annotated C sources for one node of a NebulaAPI cluster.\n"
     "\n"
     "  --topology FILE  the cluster's nebula.yaml\n"
     "  --node NAME      the node to build (default: $NEBULA_NODE, then default_opts.self_node)\n"
+    "  --generic        a generic build (nonode@nohost): every API remote, serves nothing,\n"
+    "                   needs no nb_start(); whatever --node, $NEBULA_NODE and the topology\n"
+    "                   say (this is how the nebula command-line tool is built)\n"
     "  --out DIR        where the rewritten sources and nebula_node.c go\n"
     "  -I DIR           search DIR for quoted includes (after the including file's directory)\n"
     "  --explain        print where every API runs (local or remote on each node)\n"
@@ -91,6 +95,8 @@ static int parse_args(int argc, char **argv, options *o)
             return -1;
         } else if (strcmp(a, "--explain") == 0) {
             o->explain = true;
+        } else if (strcmp(a, "--generic") == 0) {
+            o->generic = true;
         } else if ((v = option_value(argc, argv, &i, "--topology", &bad)) != NULL) {
             o->topology = v;
         } else if ((v = option_value(argc, argv, &i, "--node", &bad)) != NULL) {
@@ -136,11 +142,17 @@ static void list_nodes(const nbc_topology *t)
 }
 
 /*
- * Decides the node: --node, else $NEBULA_NODE, else default_opts.self_node.
- * Returns 0 and fills *b, or -1 after reporting.
+ * Decides the node: --generic, else --node, else $NEBULA_NODE, else
+ * default_opts.self_node. Returns 0 and fills *b, or -1 after reporting.
  */
 static int resolve_node(const options *o, const nbc_topology *t, nbc_build *b)
 {
+    /* --generic is asked for explicitly, so it needs no allow_nonode_nohost:
+     * that flag guards against building nameless by accident. */
+    if (o->generic) {
+        nbc_build_init(b, t, -1, "nonode@nohost");
+        return 0;
+    }
     const char *name = o->node, *from = "--node";
     if (name == NULL || name[0] == '\0') {
         name = getenv("NEBULA_NODE");

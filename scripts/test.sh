@@ -21,6 +21,7 @@ for cfg in "${configs[@]}"; do
     *) echo "unknown configuration '$cfg' (plain, asan, tsan)" >&2; exit 2 ;;
   esac
   dir="build/$cfg"
+  mkdir -p build
   echo "== $cfg: configure and build in $dir"
   cmake -S . -B "$dir" -DNEBULA_SANITIZE="$sanitize" -DNEBULA_WERROR=ON \
         -DNEBULA_BUILD_BENCH=$([ "$cfg" = plain ] && echo ON || echo OFF) >"$dir.configure.log" 2>&1 \

@@ -3,16 +3,21 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -309,6 +314,106 @@ double bench_pipe_round(bench_pipe_peer *p, int window, int64_t duration_ns)
         }
     }
     return (double)(bench_now_ns() - t0) / (double)replies;
+}
+
+/* The 32-thread raw mux (bench_mux_round): callers queue themselves in request
+ * order under the write mutex, the reader wakes them in that order. */
+typedef struct mux_waiter {
+    atomic_uint done; /* a futex word */
+    struct mux_waiter *next;
+} mux_waiter;
+
+typedef struct mux {
+    bench_pipe_peer *p;
+    pthread_mutex_t mu; /* the socket's write side and the queue of waiters */
+    mux_waiter *head, *tail;
+    uint64_t sent;      /* under mu */
+    atomic_bool stop, drained;
+    atomic_long calls;
+} mux;
+
+static void *mux_caller(void *arg)
+{
+    mux *m = arg;
+    mux_waiter me;
+    unsigned char req[256] = {0};
+    while (!atomic_load(&m->stop)) {
+        atomic_store(&me.done, 0);
+        me.next = NULL;
+        pthread_mutex_lock(&m->mu);
+        if (m->tail)
+            m->tail->next = &me;
+        else
+            m->head = &me;
+        m->tail = &me;
+        m->sent++;
+        if (write_full(m->p->fd, req, m->p->request_bytes) != 0)
+            bench_die("mux write: %s", strerror(errno));
+        pthread_mutex_unlock(&m->mu);
+        while (atomic_load(&me.done) == 0)
+            syscall(SYS_futex, &me.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        atomic_fetch_add(&m->calls, 1);
+    }
+    return NULL;
+}
+
+/* Wakes the caller of every complete reply, in order, until drained is set and
+ * every request sent has been answered. */
+static void *mux_reader(void *arg)
+{
+    mux *m = arg;
+    uint64_t got = 0, answered = 0;
+    for (;;) {
+        pthread_mutex_lock(&m->mu);
+        bool finished = atomic_load(&m->drained) && answered == m->sent;
+        pthread_mutex_unlock(&m->mu);
+        if (finished)
+            return NULL;
+        struct pollfd pfd = {.fd = m->p->fd, .events = POLLIN};
+        if (poll(&pfd, 1, 10) <= 0)
+            continue;
+        ssize_t n = read(m->p->fd, m->p->buf, m->p->cap);
+        if (n <= 0)
+            bench_die("mux read: %s", n < 0 ? strerror(errno) : "peer closed");
+        got += (uint64_t)n;
+        for (; answered < got / m->p->reply_bytes; answered++) {
+            pthread_mutex_lock(&m->mu);
+            mux_waiter *w = m->head;
+            m->head = w->next;
+            if (!m->head)
+                m->tail = NULL;
+            pthread_mutex_unlock(&m->mu);
+            atomic_store(&w->done, 1);
+            syscall(SYS_futex, &w->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
+    }
+}
+
+double bench_mux_round(bench_pipe_peer *p, int threads, int64_t duration_ns)
+{
+    enum { MAX_THREADS = 256 };
+    if (threads > MAX_THREADS || p->request_bytes > 256)
+        bench_die("mux: too many threads or too large a request");
+    if (p->cap < (1 << 16)) {
+        free(p->buf);
+        p->cap = 1 << 16;
+        if (!(p->buf = calloc(1, p->cap)))
+            bench_die("mux: out of memory");
+    }
+    mux m = {.p = p, .mu = PTHREAD_MUTEX_INITIALIZER};
+    pthread_t reader, callers[MAX_THREADS];
+    int64_t t0 = bench_now_ns();
+    pthread_create(&reader, NULL, mux_reader, &m);
+    for (int i = 0; i < threads; i++)
+        pthread_create(&callers[i], NULL, mux_caller, &m);
+    nanosleep(&(struct timespec){duration_ns / 1000000000, duration_ns % 1000000000}, NULL);
+    atomic_store(&m.stop, true);
+    for (int i = 0; i < threads; i++)
+        pthread_join(callers[i], NULL);
+    int64_t elapsed = bench_now_ns() - t0;
+    atomic_store(&m.drained, true);
+    pthread_join(reader, NULL);
+    return (double)elapsed / (double)atomic_load(&m.calls);
 }
 
 void bench_pipe_stop(bench_pipe_peer *p)

@@ -60,6 +60,12 @@ bench_pipe_peer bench_pipe_start(size_t request_bytes, size_t reply_bytes);
  * returns the aggregate ns per message (elapsed / replies received). */
 double bench_pipe_round(bench_pipe_peer *p, int window, int64_t duration_ns);
 void bench_pipe_stop(bench_pipe_peer *p);
+/* The same peer driven the way a library of synchronous calls must: `threads`
+ * threads, each writing its own request (one write, under a mutex) and sleeping
+ * until a reader thread has read its reply and woken it (a futex per thread;
+ * replies come back in request order). The floor of the hand-offs any such
+ * library pays, without its framing or encoding. Aggregate ns per call. */
+double bench_mux_round(bench_pipe_peer *p, int threads, int64_t duration_ns);
 
 typedef struct bench_row {
     char name[96];

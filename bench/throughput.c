@@ -5,15 +5,19 @@
  *   nebula: CALLERS threads, each making synchronous bench_inc calls to the
  *           server node for the round's duration, all over the one connection
  *           between the two nodes;
- *   raw:    pipelined raw TCP over one connection with CALLERS requests in
- *           flight and the same bytes per call (bench_pipe_*): the transport's
- *           ceiling for that many callers, with no thread per call;
+ *   mux:    the same CALLERS threads over one raw TCP connection, same bytes
+ *           per call, with the least a library of synchronous calls must do:
+ *           each writes its request, a reader thread wakes it for its reply
+ *           (bench_mux_round) — the floor of the thread hand-offs;
+ *   pipe:   pipelined raw TCP over one connection with CALLERS requests in
+ *           flight and the same bytes per call (bench_pipe_round): the
+ *           transport's ceiling, with no thread per call at all;
  *   Erlang: gen_server:call from as many processes between two local nodes,
  *           measured by bench/erlang when its figure is given (--erlang N or
  *           $BENCH_ERLANG_CALLS_PER_S), else SPEC.md's reference of 40 k calls/s,
  *           printed as such.
  *
- * The nebula and raw rounds alternate, so a noisy machine slows both alike; the
+ * The rounds of each side alternate, so a noisy machine slows all alike; the
  * medians are printed as calls/s with their speed ratio.
  *
  *   bench_throughput_client SERVER_BINARY [--json FILE] [--erlang CALLS_PER_S]
@@ -149,24 +153,29 @@ int main(int argc, char **argv)
     /* A short warm-up of each side: connections, thread stacks, caches. */
     nebula_round(callers, o.callers, 100);
     bench_pipe_round(&pipe, o.callers, 50 * 1000000LL);
+    bench_mux_round(&pipe, o.callers, 50 * 1000000LL);
 
-    double nb[MAX_ROUNDS], raw[MAX_ROUNDS], erl[MAX_ROUNDS];
+    double nb[MAX_ROUNDS], mux[MAX_ROUNDS], raw[MAX_ROUNDS], erl[MAX_ROUNDS];
     double erlang = o.erlang > 0 ? o.erlang : ERLANG_REFERENCE_CALLS_PER_S;
+    int64_t round_ns = (int64_t)o.ms * 1000000LL;
     for (int r = 0; r < o.rounds; r++) {
-        raw[r] = bench_pipe_round(&pipe, o.callers, (int64_t)o.ms * 1000000LL);
+        raw[r] = bench_pipe_round(&pipe, o.callers, round_ns);
+        mux[r] = bench_mux_round(&pipe, o.callers, round_ns);
         nb[r] = nebula_round(callers, o.callers, o.ms);
         erl[r] = 1e9 / erlang;
     }
 
     char name[3][96];
-    snprintf(name[0], sizeof name[0], "%d callers: nebula / pipelined raw TCP", o.callers);
-    snprintf(name[1], sizeof name[1], "%d callers: nebula / Erlang gen_server%s", o.callers,
+    snprintf(name[0], sizeof name[0], "%d callers: nebula / Erlang gen_server%s", o.callers,
              o.erlang > 0 ? "" : " (ref.)");
-    bench_row rows[2] = {
-        bench_make_row(name[0], "ns", nb, raw, o.rounds, 0),
-        bench_make_row(name[1], "ns", nb, erl, o.rounds, 5.0),
+    snprintf(name[1], sizeof name[1], "%d callers: nebula / raw TCP, thread per call", o.callers);
+    snprintf(name[2], sizeof name[2], "%d callers: nebula / pipelined raw TCP", o.callers);
+    bench_row rows[3] = {
+        bench_make_row(name[0], "ns", nb, erl, o.rounds, 5.0),
+        bench_make_row(name[1], "ns", nb, mux, o.rounds, 0),
+        bench_make_row(name[2], "ns", nb, raw, o.rounds, 0),
     };
-    bench_print_rates(rows, 2, o.json);
+    bench_print_rates(rows, 3, o.json);
     if (o.erlang <= 0)
         printf("(ref.): no Erlang measurement given (--erlang or $BENCH_ERLANG_CALLS_PER_S); "
                "the baseline is SPEC.md's reference figure of %.0f calls/s\n",

@@ -104,7 +104,8 @@ int nb_start(const nb_options *opts);
 
 /* Leaves the cluster: stops accepting calls, waits for in-flight calls it serves
  * to finish, fails the calls it is waiting on with NB_E_NODE_DOWN, closes every
- * connection and joins its threads. Safe to call when not started. */
+ * connection and joins its threads. Safe to call when not started. Never call it
+ * from an API body: it waits for every body to finish, that one included. */
 void nb_stop(void);
 
 /* Waits until a node matching `selector` is connected and serving (this node
@@ -195,7 +196,11 @@ typedef bool (*nb_result_fn)(const struct nb_result *r, void *arg);
 
 /*
  * How one call is routed. Zero means "not set". Used as f__with(&(nb_call){...},
- * args...) and as the options of the block macros below.
+ * args...) and as the options of the block macros below. In f__with, a target
+ * (node, pick, nodes, filter, all) wins over any enclosing block; options alone
+ * (timeout_ms, strategy, ...) keep the block's target and override its options;
+ * default_route = true ignores the block. `results` must point to a zeroed
+ * nb_results (or one already released with nb_results_free).
  * Field order matters to the block macros: `results` follows `arg`.
  */
 struct nb_call {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -98,6 +99,16 @@ nb__conn *nb__conn_from_event(uint64_t data)
     return c;
 }
 
+/* Frees chunks that have been written (outside wmu), or left over at the end. */
+static void free_chunks(nb__wchunk *w)
+{
+    for (nb__wchunk *next; w; w = next) {
+        next = w->next;
+        free(w->data);
+        free(w);
+    }
+}
+
 void nb__conn_ref(nb__conn *c)
 {
     atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
@@ -108,11 +119,9 @@ void nb__conn_unref(nb__conn *c)
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     close(c->fd);
-    for (nb__wchunk *w = c->wq_head, *next; w; w = next) {
-        next = w->next;
-        free(w->data);
-        free(w);
-    }
+    free_chunks(c->wq_head);
+    if (c->zone)
+        msgpack_zone_free(c->zone);
     free(c->rbuf);
     free(c->big);
     free(c->peer_name);
@@ -197,81 +206,116 @@ nb__conn *nb__conn_new(int fd, bool outbound, int dial_index, const char *addr)
     return c;
 }
 
-/* Writes queued chunks until the socket is full. Called with c->wmu held;
- * returns -1 on a broken socket. */
-static int conn_flush_locked(nb__conn *c)
+/* Drops `put` written bytes from the head of the queue; fully written chunks
+ * move to *done. Called with c->wmu held. */
+static void conn_consume_locked(nb__conn *c, size_t put, nb__wchunk **done)
 {
-    while (c->wq_head) {
+    while (put > 0 && c->wq_head) {
         nb__wchunk *w = c->wq_head;
-        ssize_t n = send(c->fd, w->data + w->off, w->len - w->off, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        size_t left = w->len - w->off;
+        if (put < left) {
+            w->off += put;
+            return;
         }
-        w->off += (size_t)n;
-        if (w->off < w->len)
-            continue;
+        put -= left;
         c->wq_head = w->next;
-        if (!c->wq_head)
-            c->wq_tail = NULL;
-        free(w->data);
-        free(w);
+        w->next = *done;
+        *done = w;
+    }
+    if (!c->wq_head)
+        c->wq_tail = NULL;
+}
+
+/* The writer's loop: sends the queue, up to WRITE_IOV chunks per sendmsg, until
+ * it is empty or the socket is full. Called with c->wmu held and c->writing set
+ * by the caller; drops wmu around each sendmsg so other threads can queue
+ * behind (only the tail moves meanwhile, never the chunks being sent). Returns
+ * 0 when the queue is empty, 1 when the socket is full (EPOLLOUT finishes),
+ * -errno on a broken socket. */
+static int conn_write_locked(nb__conn *c, nb__wchunk **done)
+{
+    enum { WRITE_IOV = 64 };
+    while (c->wq_head) {
+        struct iovec iov[WRITE_IOV];
+        size_t n = 0;
+        for (nb__wchunk *w = c->wq_head; w && n < WRITE_IOV; w = w->next, n++)
+            iov[n] = (struct iovec){w->data + w->off, w->len - w->off};
+        pthread_mutex_unlock(&c->wmu);
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n};
+        ssize_t put = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        int err = errno;
+        pthread_mutex_lock(&c->wmu);
+        if (put < 0) {
+            if (err == EINTR)
+                continue;
+            if (err != EAGAIN && err != EWOULDBLOCK)
+                return -err;
+            atomic_store(&c->wq_nonempty, true);
+            return 1;
+        }
+        conn_consume_locked(c, (size_t)put, done);
     }
     atomic_store(&c->wq_nonempty, false);
     return 0;
 }
 
-int nb__conn_send(nb__conn *c, msgpack_sbuffer *sb)
+/* Writes c's queue as its writer unless one is at work already or c is corked
+ * (uncork: after ending the cork). Returns 0, 1 when the socket is full
+ * (EPOLLOUT must be armed), -errno when broken. */
+static int conn_write(nb__conn *c, bool uncork)
+{
+    nb__wchunk *done = NULL;
+    int rc = 0;
+    pthread_mutex_lock(&c->wmu);
+    if (uncork)
+        c->corked = false;
+    if (!c->writing && !c->corked && c->wq_head && !atomic_load(&c->broken)) {
+        c->writing = true;
+        rc = conn_write_locked(c, &done);
+        c->writing = false;
+    }
+    pthread_mutex_unlock(&c->wmu);
+    free_chunks(done);
+    return rc;
+}
+
+int nb__conn_queue(nb__conn *c, msgpack_sbuffer *sb)
 {
     size_t len = sb->size;
     char *data = msgpack_sbuffer_release(sb);
-    pthread_mutex_lock(&c->wmu);
-    if (atomic_load(&c->broken)) {
-        pthread_mutex_unlock(&c->wmu);
-        free(data);
-        return -1;
-    }
-    size_t off = 0;
-    if (!c->wq_head) {
-        while (off < len) {
-            ssize_t n = send(c->fd, data + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (n >= 0) {
-                off += (size_t)n;
-            } else if (errno != EINTR) {
-                break;
-            }
-        }
-        if (off == len) {
-            pthread_mutex_unlock(&c->wmu);
-            free(data);
-            return 0;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            int err = errno;
-            pthread_mutex_unlock(&c->wmu);
-            free(data);
-            nb__conn_close(c, "write failed: %s", strerror(err));
-            return -1;
-        }
-    }
     nb__wchunk *w = malloc(sizeof *w);
-    if (!w) {
-        pthread_mutex_unlock(&c->wmu);
+    if (!w || !data) {
+        free(w);
         free(data);
         nb__conn_close(c, "out of memory queueing a frame");
         return -1;
     }
-    *w = (nb__wchunk){NULL, data, off, len};
-    bool was_empty = !c->wq_head;
+    *w = (nb__wchunk){NULL, data, 0, len};
+    pthread_mutex_lock(&c->wmu);
+    if (atomic_load(&c->broken)) {
+        pthread_mutex_unlock(&c->wmu);
+        free_chunks(w);
+        return -1;
+    }
     if (c->wq_tail)
         c->wq_tail->next = w;
     else
         c->wq_head = w;
     c->wq_tail = w;
-    atomic_store(&c->wq_nonempty, true);
     pthread_mutex_unlock(&c->wmu);
-    if (was_empty) {
+    return 0;
+}
+
+/* Writes c's queue (ending the cork first when asked); a broken socket closes c. */
+static int conn_flush(nb__conn *c, bool uncork)
+{
+    int rc = conn_write(c, uncork);
+    if (rc < 0) {
+        nb__conn_close(c, "write failed: %s", strerror(-rc));
+        return -1;
+    }
+    if (rc > 0) {
+        /* The socket is full: a loop thread finishes on EPOLLOUT. */
         pthread_mutex_lock(&c->mu);
         conn_arm_locked(c);
         pthread_mutex_unlock(&c->mu);
@@ -279,10 +323,37 @@ int nb__conn_send(nb__conn *c, msgpack_sbuffer *sb)
     return 0;
 }
 
+int nb__conn_flush(nb__conn *c)
+{
+    return conn_flush(c, false);
+}
+
+/* While the reader hands out a batch of frames, frames queued for c (say the
+ * next requests of the callers it wakes) wait, to leave together when the
+ * batch is done. */
+static void conn_cork(nb__conn *c)
+{
+    pthread_mutex_lock(&c->wmu);
+    c->corked = true;
+    pthread_mutex_unlock(&c->wmu);
+}
+
+int nb__conn_send(nb__conn *c, msgpack_sbuffer *sb)
+{
+    if (nb__conn_queue(c, sb) < 0)
+        return -1;
+    return nb__conn_flush(c);
+}
+
 void nb__frame_begin(msgpack_sbuffer *sb, msgpack_packer *pk)
 {
+    /* Most frames are small: a small first buffer (msgpack's own is 8 KiB) keeps
+     * their allocation on malloc's fast path; a large frame grows by doubling. */
+    enum { FIRST_ALLOC = 256 };
     static const char zero[NB__FRAME_HEADER_SIZE];
     msgpack_sbuffer_init(sb);
+    sb->data = malloc(FIRST_ALLOC);
+    sb->alloc = sb->data ? FIRST_ALLOC : 0;
     msgpack_sbuffer_write(sb, zero, sizeof zero);
     msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
 }
@@ -354,6 +425,12 @@ void nb__conn_reader_leave(nb__conn *c)
     c->reading = false;
     conn_arm_locked(c);
     pthread_mutex_unlock(&c->mu);
+}
+
+void nb__conn_reader_hand_on(nb__conn *c)
+{
+    if (!nb__pcall_promote(c, NULL))
+        nb__conn_reader_leave(c);
 }
 
 /* Checks a header before its payload is read; fills ctx->why when it is bad. */
@@ -455,7 +532,12 @@ int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
         rc = c->big_have == c->big_hdr.length ? conn_big_done(c, ctx) : 0;
     } else {
         c->rlen += (size_t)n;
+        conn_cork(c);
         rc = conn_parse(c, ctx);
+        if (conn_flush(c, true) < 0 && rc == 0) {
+            snprintf(ctx->why, sizeof ctx->why, "write failed");
+            rc = -1;
+        }
     }
     return rc < 0 ? -1 : 1;
 }
@@ -478,6 +560,26 @@ static int conn_connected(nb__conn *c, nb__reader_ctx *ctx)
     return nb__hs_send_hello(c, ctx);
 }
 
+/* A batch of short bodies runs with the reader role still held, and then the
+ * socket is read again: a busy connection is served by one thread, without
+ * re-arming it or waking another thread for each batch. Before a body that may
+ * be long the role is handed on first, so the connection is read meanwhile.
+ * Returns whether the role is still held; *rc is the last nb__conn_pump's. */
+static bool serve_holding(nb__conn *c, nb__reader_ctx *ctx, int *rc)
+{
+    bool holding = true;
+    for (int batches = 0; holding && *rc > 0 && ctx->run_here && ctx->quick && batches < 64;
+         batches++) {
+        struct nb__job *job = ctx->run_here;
+        ctx->run_here = NULL;
+        ctx->quick = true;
+        holding = nb__workers_run_holding(job, c);
+        if (holding)
+            *rc = nb__conn_pump(c, ctx);
+    }
+    return holding;
+}
+
 void nb__conn_on_event(nb__conn *c, uint32_t events)
 {
     bool read = false;
@@ -491,28 +593,33 @@ void nb__conn_on_event(nb__conn *c, uint32_t events)
     }
     pthread_mutex_unlock(&c->mu);
 
-    nb__reader_ctx ctx = {.can_run = true};
+    nb__reader_ctx ctx = {.can_run = true, .quick = true};
     int rc = 0;
     if (read && connecting) {
         rc = conn_connected(c, &ctx);
     } else {
         if (events & EPOLLOUT) {
-            pthread_mutex_lock(&c->wmu);
-            int fr = conn_flush_locked(c);
-            pthread_mutex_unlock(&c->wmu);
+            int fr = conn_write(c, false);
             if (fr < 0) {
                 rc = -1;
-                snprintf(ctx.why, sizeof ctx.why, "write failed: %s", strerror(errno));
+                snprintf(ctx.why, sizeof ctx.why, "write failed: %s", strerror(-fr));
             }
         }
         if (read && rc == 0)
             rc = nb__conn_pump(c, &ctx);
     }
-    pthread_mutex_lock(&c->mu);
-    if (read)
-        c->reading = false;
-    conn_arm_locked(c);
-    pthread_mutex_unlock(&c->mu);
+    bool holding = read && rc > 0 ? serve_holding(c, &ctx, &rc) : read;
+    if (holding && rc >= 0 && !connecting) {
+        /* A caller waiting on c reads next if there is one: that saves re-arming
+         * c and waking a loop thread for its reply. */
+        nb__conn_reader_hand_on(c);
+    } else if (holding || !read) {
+        pthread_mutex_lock(&c->mu);
+        if (holding)
+            c->reading = false;
+        conn_arm_locked(c);
+        pthread_mutex_unlock(&c->mu);
+    }
     if (rc < 0)
         nb__conn_close(c, "%s", ctx.why);
     if (ctx.run_here)

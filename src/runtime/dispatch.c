@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "membership.h"
 #include "nodeinfo.h"
 #include "pending.h"
@@ -38,6 +39,11 @@ int nb__on_frame(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
     case NB__F_REQUEST:
         return nb__workers_on_request(c, h, payload, owned, ctx);
     case NB__F_REPLY: {
+        /* Checked here, before the caller's thread unpacks it (codec.h). */
+        if (nb__wire_check(payload, h->length) < 0) {
+            snprintf(ctx->why, sizeof ctx->why, "malformed reply from %s", c->peer_name);
+            return -1;
+        }
         unsigned char *p = take_payload(payload, h->length, owned);
         if (!p) {
             snprintf(ctx->why, sizeof ctx->why, "out of memory for a reply");
@@ -49,6 +55,10 @@ int nb__on_frame(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
     case NB__F_PING:
         return 0;
     case NB__F_INFO:
+        if (nb__wire_check(payload, h->length) < 0) {
+            snprintf(ctx->why, sizeof ctx->why, "malformed node info from %s", c->peer_name);
+            return -1;
+        }
         nb__info_on_frame(c, payload, h->length);
         return 0;
     case NB__F_GOODBYE:

@@ -238,6 +238,7 @@ static void start_failed(void)
     char msg[512];
     snprintf(msg, sizeof msg, "%s", nb_last_message());
     tear_down();
+    snprintf(LC.self_name, sizeof LC.self_name, "nonode@nohost");
     nb__fail(saved, "%s", msg);
 }
 
@@ -262,6 +263,8 @@ int nb_start(const nb_options *opts)
     }
     atomic_store(&LC.generic, nb__cfg.generic);
     nb__log_set_node(nb__cfg.self_name);
+    /* Before any thread starts: bodies on loop threads read it (nb_self_node). */
+    snprintf(LC.self_name, sizeof LC.self_name, "%s", nb__cfg.self_name);
     if (nb__workers_start() < 0 || nb__members_start() < 0 || nb__info_start() < 0) {
         nb__fail(NB_E_SYSTEM, "nb_start: out of memory");
         start_failed();
@@ -273,7 +276,6 @@ int nb_start(const nb_options *opts)
         pthread_mutex_unlock(&LC.mu);
         return -1;
     }
-    snprintf(LC.self_name, sizeof LC.self_name, "%s", nb__cfg.self_name);
     atomic_store(&LC.state, RUNNING);
     nb__log(NB__LOG_INFO, "started as %s%s, listening on %s", nb__cfg.self_name,
             nb__cfg.generic ? " (generic)" : "", nb__cfg.listen_addr ? nb__cfg.listen_addr : "-");
@@ -303,8 +305,8 @@ void nb_stop(void)
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
-    snprintf(LC.self_name, sizeof LC.self_name, "nonode@nohost");
     tear_down();
+    snprintf(LC.self_name, sizeof LC.self_name, "nonode@nohost"); /* threads are joined */
     pthread_mutex_unlock(&LC.mu);
 }
 

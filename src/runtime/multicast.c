@@ -4,10 +4,21 @@
  * node serving the method, this one included). SPEC.md section 7.
  *
  * The caller writes every request itself, runs the local body when this node is
- * a target, then sleeps on one waiter shared by all the calls; whoever reads a
- * reply wakes it. Calls still outstanding when the strategy is satisfied (or the
- * deadline passes) are cancelled: their late replies are discarded.
+ * a target, then reads the replies itself from the connections nobody else is
+ * reading, and sleeps on one waiter shared by all the calls for the others
+ * (whoever reads a reply wakes it). Calls still outstanding when the strategy is
+ * satisfied (or the deadline passes) are cancelled: their late replies are
+ * discarded.
+ *
+ * This thread never holds a reader role while user code runs (a local body, a
+ * .success or .failure predicate): that code may call APIs whose replies would
+ * otherwise wait for this thread to read them.
+ *
+ * Ownership: every pointer passed between the functions below is borrowed from
+ * nb__route_multi's frame (the mc_call, its targets and waiter) or from the
+ * caller (the nb_call, its results, the arguments).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +33,11 @@
 #include "values.h"
 
 typedef struct mc_target {
-    int idx;             /* configured node index */
-    nb__conn *conn;      /* referenced; NULL for this node */
+    int idx;        /* configured node index */
+    nb__conn *conn; /* referenced; NULL for this node */
     nb__pcall p;
-    bool sent, settled;  /* request written; outcome folded into the result */
+    bool sent, settled; /* request written; outcome folded into the result */
+    bool reading;       /* this thread holds conn's reader role */
 } mc_target;
 
 typedef struct mc_call {
@@ -33,21 +45,23 @@ typedef struct mc_call {
     const nb_call *r;
     mc_target *t;
     size_t n;
+    struct pollfd *pfd; /* n entries, for reading the targets' connections */
     nb_results *res;
     size_t successes, settled;
 } mc_call;
 
-/* Whether node i is selected by the call's selector or filter. */
+/* Whether node i is selected: by the selector and the filter when both are set
+ * (an f__with call may give both), by either alone, or by .all. info is NULL
+ * only when no filter is set. */
 static bool selected(const nb_call *r, const nb__selector *sel, const nb_node_info *info, size_t i)
 {
-    if (r->all)
-        return true;
-    if (r->nodes)
-        return nb__sel_match(sel, &nb__cfg.def->nodes[i]);
-    return r->filter(&info[i], r->arg);
+    if (r->nodes && !nb__sel_match(sel, &nb__cfg.def->nodes[i]))
+        return false;
+    return !r->filter || r->filter(&info[i], r->arg);
 }
 
-/* The quorum set size: configured nodes serving m that the call selects. */
+/* The configured quorum set: configured nodes serving m that the call selects,
+ * connected or not. */
 static size_t configured_set(const mc_call *mc, const nb__selector *sel, const nb_node_info *info)
 {
     size_t n = 0;
@@ -59,13 +73,16 @@ static size_t configured_set(const mc_call *mc, const nb__selector *sel, const n
     return n;
 }
 
-/* Collects the targets: selected nodes that are connected and serve m. */
-static int collect(mc_call *mc, const nb__selector *sel, const nb_node_info *info, size_t n_info)
+/* Collects the targets: selected nodes that are connected and serve m (each
+ * configured node is offered to the filter, in topology order). */
+static int collect(mc_call *mc, const nb__selector *sel, const nb_node_info *info)
 {
-    mc->t = calloc(n_info ? n_info : 1, sizeof *mc->t);
-    if (!mc->t)
+    size_t n_nodes = nb__cfg.def->n_nodes;
+    mc->t = calloc(n_nodes ? n_nodes : 1, sizeof *mc->t);
+    mc->pfd = calloc(n_nodes ? n_nodes : 1, sizeof *mc->pfd);
+    if (!mc->t || !mc->pfd)
         return -1;
-    for (size_t i = 0; i < n_info; i++) {
+    for (size_t i = 0; i < n_nodes; i++) {
         if (!selected(mc->r, sel, info, i))
             continue;
         if ((int)i == nb__cfg.self_index) {
@@ -80,13 +97,18 @@ static int collect(mc_call *mc, const nb__selector *sel, const nb_node_info *inf
     return 0;
 }
 
+/* A predicate judges replies: a node that failed (timed out, went down, was
+ * abandoned) never counts as a success and is never shown to it, so a
+ * predicate may read the value without checking the code. */
 static bool is_success(const mc_call *mc, const nb_result *item)
 {
+    if (item->code != NB_OK)
+        return false;
     if (mc->r->success)
         return mc->r->success(item, mc->r->arg);
     if (mc->r->failure)
         return !mc->r->failure(item, mc->r->arg);
-    return item->code == NB_OK;
+    return true;
 }
 
 /* Folds target k's outcome (code, and the value already in the item) in. */
@@ -128,14 +150,15 @@ static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout)
             continue;
         }
         t->sent = true;
-        if (nb__encode_request(mc->m, args, timeout, t->p.id, &sb) < 0 ||
-            sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
-            if (sb.data)
-                msgpack_sbuffer_destroy(&sb);
+        /* A failed encode has released sb already; an oversized one has not. */
+        if (nb__encode_request(mc->m, args, timeout, t->p.id, &sb) < 0) {
             nb__pcall_cancel(&t->p, NB_E_PROTOCOL, NULL);
-            continue;
+        } else if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
+            msgpack_sbuffer_destroy(&sb);
+            nb__pcall_cancel(&t->p, NB_E_PROTOCOL, NULL);
+        } else {
+            nb__conn_send(t->conn, &sb);
         }
-        nb__conn_send(t->conn, &sb);
     }
 }
 
@@ -154,32 +177,101 @@ static bool finished(const mc_call *mc, size_t required)
     }
 }
 
-/* Waits for replies until finished or the deadline; cancels what is left. */
-static void wait_all(mc_call *mc, nb__waiter *w, int64_t deadline, size_t required)
+/* Takes the reader role of each outstanding target's connection that nobody
+ * reads; returns how many outstanding targets this thread reads. */
+static size_t take_roles(mc_call *mc)
 {
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        for (size_t k = 0; k < mc->n; k++)
-            if (mc->t[k].sent && !mc->t[k].settled && mc->t[k].p.done) {
-                pthread_mutex_unlock(&w->mu);
-                settle_remote(mc, k);
-                pthread_mutex_lock(&w->mu);
-            }
-        bool done = finished(mc, required);
-        if (!done && nb__mono_ms() < deadline) {
-            struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000L};
-            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-            done = false;
-        }
-        bool expired = nb__mono_ms() >= deadline;
-        pthread_mutex_unlock(&w->mu);
-        if (done || expired)
-            break;
+    size_t held = 0;
+    for (size_t k = 0; k < mc->n; k++) {
+        mc_target *t = &mc->t[k];
+        if (!t->conn || t->settled)
+            continue;
+        if (!t->reading)
+            t->reading = nb__conn_reader_try(t->conn);
+        held += t->reading;
     }
+    return held;
+}
+
+/* Gives back the reader roles of settled targets (all of them with `all`): to
+ * a unicast caller waiting on that connection, else to the event loop. */
+static void leave_roles(mc_call *mc, bool all)
+{
+    for (size_t k = 0; k < mc->n; k++) {
+        mc_target *t = &mc->t[k];
+        if (t->reading && (all || t->settled)) {
+            if (!nb__pcall_promote(t->conn, NULL))
+                nb__conn_reader_leave(t->conn);
+            t->reading = false;
+        }
+    }
+}
+
+/* Settles every remote target whose outcome has been written. A user predicate
+ * may call APIs itself: it never runs while this thread holds reader roles, or
+ * such a call could wait for a reply only this thread would read. */
+static void settle_done(mc_call *mc, nb__waiter *w)
+{
+    bool user_code = mc->r->success || mc->r->failure;
+    pthread_mutex_lock(&w->mu);
+    for (size_t k = 0; k < mc->n; k++)
+        if (mc->t[k].sent && !mc->t[k].settled && mc->t[k].p.done) {
+            pthread_mutex_unlock(&w->mu);
+            if (user_code)
+                leave_roles(mc, true);
+            settle_remote(mc, k);
+            pthread_mutex_lock(&w->mu);
+        }
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Polls the connections this thread reads, up to wait_ms, and reads what came:
+ * replies resolve their calls here (whoever made them), requests go to the
+ * workers. */
+static void read_held(mc_call *mc, int64_t wait_ms)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < mc->n; k++)
+        if (mc->t[k].reading && !mc->t[k].settled)
+            mc->pfd[n++] = (struct pollfd){.fd = mc->t[k].conn->fd, .events = POLLIN};
+    if (poll(mc->pfd, n, wait_ms > 1000000 ? 1000000 : (int)wait_ms) <= 0)
+        return;
+    for (size_t k = 0, i = 0; k < mc->n && i < n; k++) {
+        if (!mc->t[k].reading || mc->t[k].settled)
+            continue;
+        if (!mc->pfd[i++].revents)
+            continue;
+        nb__conn *c = mc->t[k].conn;
+        nb__reader_ctx ctx = {.can_run = false};
+        if (nb__conn_pump(c, &ctx) < 0)
+            nb__conn_close(c, "%s", ctx.why); /* fails its calls, ours included */
+    }
+}
+
+/* Sleeps until a call's outcome is written or until `until` (monotonic ms). */
+static void sleep_for_outcome(mc_call *mc, nb__waiter *w, int64_t until)
+{
+    pthread_mutex_lock(&w->mu);
+    bool any = false;
+    for (size_t k = 0; k < mc->n && !any; k++)
+        any = mc->t[k].sent && !mc->t[k].settled && mc->t[k].p.done;
+    struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000L};
+    if (!any)
+        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Cancels the calls still outstanding: their late replies will be discarded. */
+static void cancel_rest(mc_call *mc, nb__waiter *w)
+{
     for (size_t k = 0; k < mc->n; k++) {
         mc_target *t = &mc->t[k];
         if (t->settled)
             continue;
+        if (!t->sent) { /* this node's own body, not run: the outcome was known */
+            settle(mc, k, NB_E_TIMEOUT);
+            continue;
+        }
         /* Either the cancel resolves it, or a reply or failure got there first and
          * is about to be written: wait for whichever it was. */
         nb__pcall_cancel(&t->p, NB_E_TIMEOUT, NULL);
@@ -189,6 +281,32 @@ static void wait_all(mc_call *mc, nb__waiter *w, int64_t deadline, size_t requir
         pthread_mutex_unlock(&w->mu);
         settle_remote(mc, k);
     }
+}
+
+/*
+ * Waits for replies until the strategy is finished or the deadline passes. Like
+ * a unicast caller, this thread reads its targets' connections itself when
+ * nobody else reads them: no loop thread has to wake up and hand each reply
+ * over. When another thread reads one of them, it gives its roles back (loop
+ * threads then read every connection) and sleeps until an outcome is written.
+ */
+static void wait_all(mc_call *mc, nb__waiter *w, int64_t deadline, size_t required)
+{
+    for (;;) {
+        settle_done(mc, w);
+        leave_roles(mc, false);
+        int64_t left = deadline - nb__mono_ms();
+        if (finished(mc, required) || left <= 0)
+            break;
+        if (take_roles(mc) == mc->n - mc->settled) {
+            read_held(mc, left);
+        } else {
+            leave_roles(mc, true);
+            sleep_for_outcome(mc, w, deadline);
+        }
+    }
+    leave_roles(mc, true);
+    cancel_rest(mc, w);
 }
 
 static nb_code overall(const mc_call *mc, size_t required)
@@ -220,6 +338,13 @@ static void execute(mc_call *mc, const void *args, size_t required)
     int64_t deadline = nb__mono_ms() + timeout;
     nb__waiter w;
     nb__waiter_init(&w);
+    /* The reader roles are taken before sending, so no loop thread wakes up for
+     * a reply meanwhile; but never around a local body, which may call APIs. */
+    bool local = false;
+    for (size_t k = 0; k < mc->n; k++)
+        local = local || !mc->t[k].conn;
+    if (!local)
+        take_roles(mc);
     send_all(mc, &w, args, timeout);
     for (size_t k = 0; k < mc->n; k++) {
         if (mc->t[k].conn || (mc->r->strategy != NB_ALL && finished(mc, required)))
@@ -239,47 +364,79 @@ static void execute(mc_call *mc, const void *args, size_t required)
     mc->res->code = overall(mc, required);
 }
 
+/* Drops the targets' connection references when the call is not executed. */
+static void drop_targets(mc_call *mc)
+{
+    for (size_t k = 0; k < mc->n; k++)
+        if (mc->t[k].conn)
+            nb__conn_unref(mc->t[k].conn);
+}
+
+/* How many successes NB_QUORUM needs: .at_least, else a strict majority of the
+ * quorum set. (NB_FIRST needs one; NB_ALL does not count.) */
+static size_t required_successes(const mc_call *mc, const nb__selector *sel,
+                                 const nb_node_info *info)
+{
+    if (mc->r->strategy != NB_QUORUM)
+        return 1;
+    if (mc->r->at_least > 0)
+        return (size_t)mc->r->at_least;
+    size_t set = mc->r->quorum == NB_QUORUM_AVAILABLE ? mc->n : configured_set(mc, sel, info);
+    return set / 2 + 1;
+}
+
+/* The live targets can never reach the quorum: fail before sending anything. */
+static void fail_unreachable(mc_call *mc, size_t required)
+{
+    drop_targets(mc);
+    for (size_t k = 0; k < mc->n; k++) {
+        mc->res->items[k].code = NB_E_QUORUM_UNREACHABLE;
+        nb__results_drop_value(mc->res, k);
+    }
+    mc->res->code = NB_E_QUORUM_UNREACHABLE;
+    nb__fail(mc->res->code, "%s: %zu live node(s) serve it, the quorum needs %zu", mc->m->name,
+             mc->n, required);
+}
+
+/* Runs a call whose targets and results are ready; sets the thread's code. */
+static void run(mc_call *mc, const nb__selector *sel, const nb_node_info *info, const void *args)
+{
+    size_t required = required_successes(mc, sel, info);
+    if (mc->r->strategy == NB_QUORUM && mc->n < required) {
+        fail_unreachable(mc, required);
+        return;
+    }
+    execute(mc, args, required);
+    if (mc->res->code == NB_OK)
+        nb__set_code(NB_OK);
+    else
+        nb__fail(mc->res->code, "%s: %s (%zu of %zu node(s) succeeded)", mc->m->name,
+                 nb_code_name(mc->res->code), mc->successes, mc->n);
+}
+
 void nb__route_multi(const nb__method *m, const nb_call *r, const void *args, void *ret)
 {
     (void)ret; /* stays zero: the values are in the results */
     nb_results scratch = {0}, *res = r->results ? r->results : &scratch;
-    nb_results_free(res);
+    nb_results_free(res); /* the previous call's, in a block: the last call wins */
     nb__selector sel = {0};
     if (r->nodes && nb__parse_selector(r->nodes, &sel) < 0) {
         res->code = NB_E_BAD_SELECTOR;
         return;
     }
-    size_t n_info;
-    nb_node_info *info = nb__info_snapshot(&n_info);
+    /* Node info only for a filter: a plain multicast needs no snapshot. */
+    size_t n_info = 0;
+    nb_node_info *info = r->filter ? nb__info_snapshot(&n_info) : NULL;
     mc_call mc = {.m = m, .r = r, .res = res};
-    size_t set = r->quorum == NB_QUORUM_AVAILABLE ? 0 : configured_set(&mc, &sel, info);
-    if (collect(&mc, &sel, info, n_info) < 0 || prepare_results(&mc) < 0) {
+    if ((r->filter && !info) || collect(&mc, &sel, info) < 0 || prepare_results(&mc) < 0) {
+        drop_targets(&mc);
         nb__fail(NB_E_SYSTEM, "%s: out of memory", m->name);
         res->code = NB_E_SYSTEM;
     } else {
-        if (r->quorum == NB_QUORUM_AVAILABLE)
-            set = mc.n;
-        size_t required = r->at_least > 0 ? (size_t)r->at_least : set / 2 + 1;
-        if (r->strategy == NB_QUORUM && mc.n < required) {
-            res->code = NB_E_QUORUM_UNREACHABLE;
-            for (size_t k = 0; k < mc.n; k++) {
-                if (mc.t[k].conn)
-                    nb__conn_unref(mc.t[k].conn);
-                res->items[k].code = NB_E_QUORUM_UNREACHABLE;
-                nb__results_drop_value(res, k);
-            }
-            nb__fail(res->code, "%s: %zu live node(s) serve it, the quorum needs %zu", m->name,
-                     mc.n, required);
-        } else {
-            execute(&mc, args, required);
-            if (res->code == NB_OK)
-                nb__set_code(NB_OK);
-            else
-                nb__fail(res->code, "%s: %s (%zu of %zu node(s) succeeded)", m->name,
-                         nb_code_name(res->code), mc.successes, mc.n);
-        }
+        run(&mc, &sel, info, args);
     }
     free(mc.t);
+    free(mc.pfd);
     nb_nodes_info_free(info, n_info);
     nb__sel_free(&sel);
     if (res == &scratch)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "membership.h"
 #include "nodeinfo.h"
 #include "runtime.h"
@@ -34,6 +35,7 @@ static struct {
     nb__snapshot *nodes;  /* def->n_nodes entries */
     size_t n;
     nb__snapshot self;
+    bool self_initial;    /* self was measured at start, before the threads ran */
 } I = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* Reads "Key:   value kB" from a /proc file; -1 when absent. */
@@ -74,6 +76,7 @@ void nb__info_refresh_self(void)
         s.rt.load1 = load[0];
     pthread_mutex_lock(&I.mu);
     I.self = s;
+    I.self_initial = false;
     pthread_mutex_unlock(&I.mu);
 }
 
@@ -84,6 +87,9 @@ int nb__info_start(void)
     if (!I.nodes)
         return -1;
     nb__info_refresh_self();
+    pthread_mutex_lock(&I.mu);
+    I.self_initial = true;
+    pthread_mutex_unlock(&I.mu);
     return 0;
 }
 
@@ -94,11 +100,19 @@ void nb__info_stop(void)
     I.nodes = NULL;
     I.n = 0;
     memset(&I.self, 0, sizeof I.self);
+    I.self_initial = false;
     pthread_mutex_unlock(&I.mu);
 }
 
 void nb__info_send(nb__conn *c)
 {
+    /* The first peer to connect gets a measure of the running node, not the one
+     * taken inside nb_start before its threads existed. */
+    pthread_mutex_lock(&I.mu);
+    bool stale = I.self_initial;
+    pthread_mutex_unlock(&I.mu);
+    if (stale)
+        nb__info_refresh_self();
     pthread_mutex_lock(&I.mu);
     nb__snapshot s = I.self;
     pthread_mutex_unlock(&I.mu);
@@ -164,10 +178,8 @@ void nb__info_on_frame(nb__conn *c, const unsigned char *payload, size_t len)
         return;
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    size_t off = 0;
     nb__snapshot s = {0};
-    bool ok = msgpack_unpack_next(&up, (const char *)payload, len, &off) == MSGPACK_UNPACK_SUCCESS &&
-              parse_info(&up.data, &s);
+    bool ok = nb__unpack_peer(&up, payload, len) == 0 && parse_info(&up.data, &s);
     msgpack_unpacked_destroy(&up);
     if (!ok)
         return;

@@ -12,11 +12,19 @@
  *
  * Ownership: nb__pcall and nb__waiter live in the caller's frame; everything a
  * resolved call owns (message, reply payload) is freed by nb__pcall_release.
+ *
+ * Many callers on one connection: one of them holds the connection's reader
+ * role and resolves everyone's replies as it reads them; the others sleep, each
+ * on its own call's futex word, and are woken once, by their outcome. When the
+ * reader's own reply has come it hands the role to a caller still sleeping
+ * (nb__pcall_promote) instead of giving it back to the event loop, so a busy
+ * connection is read by its callers without epoll re-arming or loop threads.
  */
 #ifndef NB_RUNTIME_PENDING_H
 #define NB_RUNTIME_PENDING_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -28,13 +36,20 @@ typedef struct nb__waiter {
     pthread_cond_t cv;
 } nb__waiter;
 
+/* Bits of nb__pcall.wake. */
+#define NB__PC_DONE 1u      /* resolved: the outcome fields are final */
+#define NB__PC_PROMOTED 2u  /* handed the connection's reader role */
+#define NB__PC_SLEEPING 4u  /* its caller sleeps on the word: wake it */
+
 typedef struct nb__pcall {
     struct nb__pcall *next, *prev;  /* conn->pending, under conn->pmu */
     bool linked;                    /* under conn->pmu */
+    bool can_read;                  /* under conn->pmu: waits in nb__pcall_wait */
     uint64_t id;
     nb__conn *conn;                 /* referenced while registered */
     nb__waiter *w;
-    /* Outcome, written once under w->mu. */
+    atomic_uint wake;               /* NB__PC_* bits; a futex word */
+    /* Outcome, written once under w->mu (done last). */
     bool done;
     nb_code code;
     char *msg;                      /* owned, or NULL */
@@ -62,9 +77,15 @@ void nb__pcall_fail_all(nb__conn *c, nb_code code, const char *msg);
 bool nb__pcall_cancel(nb__pcall *p, nb_code code, const char *msg);
 
 /* Waits until p is done or the monotonic deadline (ms) passes; reads c itself when
- * nobody else does. Returns with p->done set (a timeout resolves it with
- * NB_E_TIMEOUT). */
+ * nobody else does, or when handed the reader role. Returns with p->done set (a
+ * timeout resolves it with NB_E_TIMEOUT). */
 void nb__pcall_wait(nb__pcall *p, int64_t deadline_ms, const char *method, const char *node);
+
+/* For the holder of c's reader role that is about to leave it: hands the role
+ * to a caller waiting in nb__pcall_wait on c other than `except` (may be NULL),
+ * waking it. Returns true when one took it (the role stays taken), false when
+ * nobody waits to read. */
+bool nb__pcall_promote(nb__conn *c, const nb__pcall *except);
 
 /* Frees what p's outcome owns and drops its connection reference. */
 void nb__pcall_release(nb__pcall *p);

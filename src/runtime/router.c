@@ -67,11 +67,10 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
 {
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    size_t off = 0;
     const msgpack_object *o = &up.data;
     int rc = -1;
     msg[0] = '\0';
-    if (msgpack_unpack_next(&up, (const char *)buf, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+    if (nb__unpack_peer(&up, buf, len) != 0 ||
         o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
         o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         o->via.array.ptr[0].via.u64 >= NB__CODE_COUNT) {
@@ -226,20 +225,62 @@ static void route_pick(const nb__method *m, const nb_call *r, const void *args, 
     nb_nodes_info_free(info, n);
 }
 
+static bool has_target(const nb_call *c)
+{
+    return c->node || c->pick || c->nodes || c->filter || c->all;
+}
+
+/*
+ * The routing in force for one call (nebula.h, "Routing"): a call's own target
+ * wins over any block; .default_route ignores the block; a call that sets only
+ * options (a timeout, a strategy, predicates) keeps the block's target with its
+ * own options on top, as trailing options without a routing key do in the
+ * reference library. *merged is storage for that last case.
+ */
+static const nb_call *effective_route(const nb_call *call, nb_call *merged)
+{
+    const nb_call *block = nb__block_route();
+    if (call == NULL)
+        return block;
+    if (call->default_route || has_target(call) || block == NULL)
+        return call;
+    *merged = *block;
+    if (call->timeout_ms > 0)
+        merged->timeout_ms = call->timeout_ms;
+    if (call->results)
+        merged->results = call->results;
+    if (call->strategy != NB_ALL)
+        merged->strategy = call->strategy;
+    if (call->at_least > 0)
+        merged->at_least = call->at_least;
+    if (call->quorum != NB_QUORUM_CONFIGURED)
+        merged->quorum = call->quorum;
+    if (call->success || call->failure) {
+        merged->success = call->success;
+        merged->failure = call->failure;
+        merged->arg = call->arg;
+    }
+    return merged;
+}
+
 void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void *ret)
 {
-    /* A call's own options replace the block's entirely: one that sets only
-     * default_route (or only a timeout) is routed by default. */
-    const nb_call *r = call ? call : nb__block_route();
-    if (!r || !(r->node || r->pick || r->nodes || r->filter || r->all)) {
+    nb_call merged;
+    const nb_call *r = effective_route(call, &merged);
+    if (!r || !has_target(r)) {
         route_default(m, r, args, ret);
         return;
     }
+    bool multi = r->nodes || r->filter || r->all;
     if (!nb__lease_enter()) {
         nb__fail(NB_E_NOT_STARTED, "%s: routed call before nb_start()", m->name);
+        if (multi && r->results) { /* res.code always says how the call ended */
+            nb_results_free(r->results);
+            r->results->code = NB_E_NOT_STARTED;
+        }
         return;
     }
-    if (r->nodes || r->filter || r->all)
+    if (multi)
         nb__route_multi(m, r, args, ret);
     else if (r->node)
         route_selector(m, r, args, ret);

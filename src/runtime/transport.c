@@ -27,19 +27,19 @@
 #include "transport.h"
 #include "workers.h"
 
-enum { TAG_LISTEN = 1, TAG_TIMER, TAG_JOBS, TAG_STOP };
+enum { TAG_LISTEN = 1, TAG_TIMER, TAG_JOBS, TAG_WATCH, TAG_STOP };
 
 /* The timer's period: fine enough for the first reconnection backoff step. */
-#define TICK_MS 25
 #define MIN_THREADS 2
 
 static struct {
-    int epfd, listen_fd, timer_fd, jobs_fd, stop_fd;
+    int epfd, listen_fd, timer_fd, jobs_fd, watch_fd, stop_fd;
+    atomic_bool watching;      /* the jobs timer is set */
     pthread_mutex_t mu;        /* threads[] */
     pthread_t *threads;
     size_t n_threads, max_threads;
     atomic_int idle;           /* threads waiting in epoll_wait (or about to) */
-} L = {.epfd = -1, .listen_fd = -1, .timer_fd = -1, .jobs_fd = -1, .stop_fd = -1,
+} L = {.epfd = -1, .listen_fd = -1, .timer_fd = -1, .jobs_fd = -1, .watch_fd = -1, .stop_fd = -1,
        .mu = PTHREAD_MUTEX_INITIALIZER};
 
 int nb__loop_add(int fd, uint64_t data, uint32_t events)
@@ -157,27 +157,46 @@ static void on_timer(void)
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.timer_fd, &ev);
 }
 
+/* One kick, one thread: the eventfd counts kicks (EFD_SEMAPHORE) and each
+ * wake-up takes one, so n kicks wake n threads one after the other. */
 static void on_jobs(void)
 {
-    struct nb__job *job = nb__workers_take();
+    uint64_t one;
+    if (read(L.jobs_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        nb__log(NB__LOG_DEBUG, "jobs eventfd read: %s", strerror(errno));
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_JOBS};
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.jobs_fd, &ev);
-    if (job)
-        nb__workers_run(job);
+    nb__workers_help();
 }
 
-void nb__loop_kick_jobs(void)
+void nb__loop_kick_jobs(unsigned n)
 {
-    uint64_t one = 1;
-    if (write(L.jobs_fd, &one, sizeof one) < 0)
+    uint64_t v = n;
+    if (n > 0 && write(L.jobs_fd, &v, sizeof v) < 0)
         nb__log(NB__LOG_ERROR, "cannot wake a worker: %s", strerror(errno));
 }
 
-void nb__loop_jobs_drained(void)
+void nb__loop_watch_jobs(void)
 {
-    uint64_t v;
-    if (read(L.jobs_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-        nb__log(NB__LOG_DEBUG, "jobs eventfd read: %s", strerror(errno));
+    if (atomic_exchange(&L.watching, true))
+        return;
+    struct itimerspec its = {{0, 0}, {0, NB__JOBS_WATCH_MS * 1000000L}};
+    if (timerfd_settime(L.watch_fd, 0, &its, NULL) < 0) {
+        nb__log(NB__LOG_ERROR, "cannot start the jobs timer: %s", strerror(errno));
+        atomic_store(&L.watching, false);
+    }
+}
+
+static void on_watch(void)
+{
+    uint64_t expirations;
+    if (read(L.watch_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        nb__log(NB__LOG_DEBUG, "jobs timerfd read: %s", strerror(errno));
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_WATCH};
+    epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.watch_fd, &ev);
+    atomic_store(&L.watching, false);
+    if (nb__workers_watchdog())
+        nb__loop_watch_jobs();
 }
 
 static void *loop_thread(void *arg)
@@ -201,6 +220,9 @@ static void *loop_thread(void *arg)
             break;
         case TAG_JOBS:
             on_jobs();
+            break;
+        case TAG_WATCH:
+            on_watch();
             break;
         default: {
             nb__conn *c = nb__conn_from_event(ev.data.u64);
@@ -261,7 +283,7 @@ static int timer_start(void)
     L.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (L.timer_fd < 0)
         return -1;
-    struct itimerspec its = {{0, TICK_MS * 1000000L}, {0, TICK_MS * 1000000L}};
+    struct itimerspec its = {{0, NB__TICK_MS * 1000000L}, {0, NB__TICK_MS * 1000000L}};
     if (timerfd_settime(L.timer_fd, 0, &its, NULL) < 0)
         return -1;
     return nb__loop_add(L.timer_fd, TAG_TIMER, EPOLLIN | EPOLLONESHOT);
@@ -270,11 +292,13 @@ static int timer_start(void)
 static int loop_fds(void)
 {
     L.epfd = epoll_create1(EPOLL_CLOEXEC);
-    L.jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    L.jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE);
+    L.watch_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     L.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (L.epfd < 0 || L.jobs_fd < 0 || L.stop_fd < 0)
+    if (L.epfd < 0 || L.jobs_fd < 0 || L.watch_fd < 0 || L.stop_fd < 0)
         return -1;
     if (nb__loop_add(L.jobs_fd, TAG_JOBS, EPOLLIN | EPOLLONESHOT) < 0 ||
+        nb__loop_add(L.watch_fd, TAG_WATCH, EPOLLIN | EPOLLONESHOT) < 0 ||
         nb__loop_add(L.stop_fd, TAG_STOP, EPOLLIN) < 0)
         return -1;
     return 0;
@@ -290,6 +314,7 @@ static void close_fd(int *fd)
 int nb__loop_start(void)
 {
     atomic_store(&L.idle, 0);
+    atomic_store(&L.watching, false);
     if (loop_fds() < 0) {
         nb__fail(NB_E_SYSTEM, "cannot create the event loop: %s", strerror(errno));
         nb__loop_stop();
@@ -347,6 +372,7 @@ void nb__loop_stop(void)
     nb__loop_stop_listening();
     close_fd(&L.timer_fd);
     close_fd(&L.jobs_fd);
+    close_fd(&L.watch_fd);
     close_fd(&L.stop_fd);
     close_fd(&L.epfd);
 }

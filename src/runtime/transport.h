@@ -14,9 +14,21 @@
  *     socket does not take at once is finished by a loop thread on EPOLLOUT);
  *   - a caller then takes the reader role of that connection when nobody holds
  *     it and reads its reply itself (poll + recv); otherwise it sleeps on its own
- *     condition variable and whoever reads the reply wakes exactly it;
- *   - on the serving side the thread that reads a request re-arms the connection,
- *     runs the body and writes the reply itself.
+ *     futex word and whoever reads the reply wakes exactly it;
+ *   - on the serving side the thread that reads a request runs the body and
+ *     writes the reply itself.
+ *
+ * Many callers on one connection (SPEC.md section 11, row 4) add no hand-off,
+ * only batching:
+ *   - writes combine: whoever queues a frame while nobody writes becomes the
+ *     writer and sends everything queued meanwhile, one sendmsg per batch;
+ *   - the reader corks the connection while it hands out the frames of one
+ *     read, so the next requests of the callers it wakes leave together;
+ *   - a reader whose own reply has come hands the role to a caller still
+ *     waiting (nb__pcall_promote) rather than to the event loop;
+ *   - a serving thread runs the whole batch it read, its replies corked into
+ *     one write, and while the bodies are known to be short it keeps the
+ *     reader role and reads on instead of re-arming (workers.h).
  *
  * Ownership: connections are reference counted (nb__conn_ref/unref); a function
  * taking an nb__conn borrows the caller's reference unless it says otherwise.
@@ -73,11 +85,18 @@ typedef struct nb__conn {
     bool closing;
     bool connecting;         /* outbound connect() not finished */
 
-    /* wmu: outgoing bytes, written whole frames at a time and in order. */
+    /* wmu: outgoing bytes, written whole frames at a time and in order. A thread
+     * that queues a frame while nobody is writing becomes the writer and sends
+     * everything queued, its own frame and those others queue meanwhile, a batch
+     * per sendmsg (with the lock dropped around it); the others only queue. */
     pthread_mutex_t wmu;
     nb__wchunk *wq_head, *wq_tail;
-    atomic_bool wq_nonempty;  /* written under wmu, read when arming */
+    bool writing;             /* a writer is at work (under wmu) */
+    bool corked;              /* the reader holds frames back (under wmu) */
+    atomic_bool wq_nonempty;  /* bytes wait for EPOLLOUT (the socket was full);
+                                 written under wmu, read when arming */
     atomic_bool broken;       /* set once closing: sends are refused */
+    atomic_bool said_goodbye; /* the peer announced it is leaving (GOODBYE) */
 
     /* Read side: touched only by the holder of the reader role. */
     unsigned char *rbuf;
@@ -86,6 +105,7 @@ typedef struct nb__conn {
     size_t big_have;
     nb__frame_header big_hdr;
     size_t max_frame;            /* NB__FRAME_HANDSHAKE_MAX until authenticated */
+    msgpack_zone *zone;          /* scratch for unpacking requests, or NULL */
 
     /* Handshake state: touched only by the holder of the reader role. */
     nb__hs_step step;
@@ -102,14 +122,16 @@ typedef struct nb__conn {
 
     /* pmu: outgoing calls waiting for their reply on this connection. */
     pthread_mutex_t pmu;
-    struct nb__pcall *pending;
+    struct nb__pcall *pending;   /* newest first */
+    struct nb__pcall *pending_tail; /* oldest: replies mostly come in order */
     uint64_t next_call_id;
 } nb__conn;
 
 /* What a reader does with frames besides replies. */
 typedef struct nb__reader_ctx {
     bool can_run;              /* a loop thread: may run one request itself */
-    struct nb__job *run_here;  /* the request it will run after leaving the role */
+    struct nb__job *run_here;  /* the first request it will run itself */
+    bool quick;                /* every request read is known to run short */
     char why[640];             /* set when the connection must close */
 } nb__reader_ctx;
 
@@ -121,8 +143,19 @@ void nb__conn_unref(nb__conn *c);
 
 /* Sends one complete frame (header included). Takes ownership of sb->data in every
  * case (the buffer is released). Returns 0 when queued or written, -1 when the
- * connection is closing or broken (the connection is then closed). */
+ * connection is closing or broken (the connection is then closed). Frames are
+ * written in the order their nb__conn_send (or nb__conn_queue) calls took the
+ * connection's write lock. */
 int nb__conn_send(nb__conn *c, msgpack_sbuffer *sb);
+
+/* nb__conn_send in two steps, for a thread with several frames for c: queue
+ * them (ownership of sb->data taken as above; -1 when c is closing), then write
+ * them together with one nb__conn_flush. A queued frame stays unsent until
+ * someone flushes c: whoever queues must flush. */
+int nb__conn_queue(nb__conn *c, msgpack_sbuffer *sb);
+/* Writes what is queued on c unless another thread is writing it already (it
+ * then writes ours too). Returns 0, or -1 when writing failed (c is closed). */
+int nb__conn_flush(nb__conn *c);
 
 /* Closes c once: stops its events, shuts the socket down (waking any thread
  * blocked on it), tells membership, fails its waiting calls with NB_E_NODE_DOWN.
@@ -133,6 +166,9 @@ void nb__conn_close(nb__conn *c, const char *fmt, ...) __attribute__((format(pri
  * the role (and must call nb__conn_reader_leave). */
 bool nb__conn_reader_try(nb__conn *c);
 void nb__conn_reader_leave(nb__conn *c);
+/* Leaves the reader role to a caller waiting on c (nb__pcall_promote) when there
+ * is one, else back to the event loop (nb__conn_reader_leave). */
+void nb__conn_reader_hand_on(nb__conn *c);
 
 /* Reads what the socket has (one recv) and dispatches every complete frame.
  * Returns 1 when bytes were read, 0 when none were waiting, -1 when the connection
@@ -200,9 +236,15 @@ void nb__loop_del(int fd);
  * thread waiting for events, growing the pool up to its bound. */
 void nb__loop_before_body(void);
 
-/* Wakes one loop thread to run queued work (workers.c). */
-void nb__loop_kick_jobs(void);
-void nb__loop_jobs_drained(void);
+/* Wakes n loop threads to run queued work (workers.c). */
+void nb__loop_kick_jobs(unsigned n);
+/* Starts the jobs timer (one-shot, NB__JOBS_WATCH_MS) unless it runs already;
+ * when it fires, nb__workers_watchdog says whether to start it again. */
+void nb__loop_watch_jobs(void);
+#define NB__JOBS_WATCH_MS 5
+
+/* Period of the loop's timer: heartbeats, silence checks, dialing. */
+#define NB__TICK_MS 25
 
 /* Starts a non-blocking connect to ss (text: addr) for configured node `index`;
  * the handshake continues on the loop. Never blocks. Returns the new connection

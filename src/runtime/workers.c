@@ -4,9 +4,11 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 #include "log.h"
@@ -29,18 +31,39 @@ typedef struct nb__served {
     uint64_t wire_id;
     const nb__method *m;
     nb__modstate *ms;
+    _Atomic int64_t body_ns;     /* recent body time (moving average); -1: never ran */
 } nb__served;
 
 typedef struct nb__job {
     struct nb__job *next;
     nb__conn *c;                 /* referenced */
     uint64_t id;
-    const nb__served *sv;
-    unsigned char *buf;          /* the REQUEST payload, which `up` points into */
-    msgpack_unpacked up;
-    const msgpack_object *args;
+    nb__served *sv;              /* NULL: not served here */
+    uint64_t wire_id;
+    void *args;                  /* the decoded argument struct (owned); NULL when
+                                    the arguments did not decode */
     int64_t deadline_ms;
+    int64_t queued_ms;           /* when it joined the jobs queue */
 } nb__job;
+
+/* Replies a thread has queued on their connections but not yet written: it
+ * writes them together (nb__conn_flush) when its batch is done, or before a
+ * body that may take long. `answered` counts the requests behind them, which
+ * leave W.inflight only once written, so nb_stop never closes a connection
+ * under a reply that is still corked. */
+#define OUTBOX_MAX 8
+typedef struct nb__outbox {
+    nb__conn *conns[OUTBOX_MAX]; /* referenced */
+    size_t n;
+    size_t answered;
+    int64_t since_ns;            /* when the first corked reply was queued */
+    nb__conn *held;              /* whose reader role this thread holds, or NULL */
+} nb__outbox;
+
+/* Corked replies are written before a body that takes longer than this on
+ * average, and before any body once they have waited this long. */
+#define CORK_BODY_NS 20000
+#define CORK_MAX_NS 100000
 
 static struct {
     nb__served *served;
@@ -50,6 +73,8 @@ static struct {
     pthread_mutex_t mu;          /* jobs queue, inflight, stopping */
     pthread_cond_t idle;
     nb__job *head, *tail;
+    size_t drainers;             /* threads that will take from the queue */
+    uint64_t taken, taken_seen;  /* jobs taken, and as the watchdog last saw it */
     size_t inflight;             /* admitted or queued, not yet answered */
     bool stopping;
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER};
@@ -80,6 +105,8 @@ int nb__workers_start(void)
     const nb__cluster_def *def = nb__cfg.def;
     W.stopping = false;
     W.inflight = 0;
+    W.drainers = 0;
+    W.taken = W.taken_seen = 0;
     W.served = calloc(def->n_methods + 1, sizeof *W.served);
     W.mods = calloc(def->n_methods + 1, sizeof *W.mods);
     if (!W.served || !W.mods)
@@ -88,7 +115,11 @@ int nb__workers_start(void)
         const nb__method *m = def->methods[i];
         if (!nb__serves_locally(m))
             continue;
-        W.served[W.n_served++] = (nb__served){m->wire_id, m, modstate_for(m)};
+        nb__served *sv = &W.served[W.n_served++];
+        sv->wire_id = m->wire_id;
+        sv->m = m;
+        sv->ms = modstate_for(m);
+        atomic_init(&sv->body_ns, -1);
     }
     qsort(W.served, W.n_served, sizeof *W.served, compare_served);
     return 0;
@@ -113,7 +144,7 @@ size_t nb__workers_thread_budget(void)
     return n > 1024 ? 1024 : n;
 }
 
-static const nb__served *find_served(uint64_t wire_id)
+static nb__served *find_served(uint64_t wire_id)
 {
     size_t lo = 0, hi = W.n_served;
     while (lo < hi) {
@@ -126,12 +157,65 @@ static const nb__served *find_served(uint64_t wire_id)
     return lo < W.n_served && W.served[lo].wire_id == wire_id ? &W.served[lo] : NULL;
 }
 
-/* Sends REPLY [code, value or nil, message or nil] for call `id` on c. The value
- * is packed only for NB_OK (m and ret describe it). */
-static void reply(nb__conn *c, uint64_t id, nb_code code, const nb__method *m, const void *ret,
-                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void reply(nb__conn *c, uint64_t id, nb_code code, const nb__method *m, const void *ret,
-                  const char *fmt, ...)
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether a body of sv may be long: slow on average, or never timed yet. */
+static bool may_run_long(const nb__served *sv)
+{
+    int64_t avg = atomic_load_explicit(&sv->body_ns, memory_order_relaxed);
+    return avg < 0 || avg > CORK_BODY_NS;
+}
+
+/* Writes every corked reply and lets their requests leave W.inflight. */
+static void outbox_flush(nb__outbox *ob)
+{
+    for (size_t i = 0; i < ob->n; i++) {
+        nb__conn_flush(ob->conns[i]);
+        nb__conn_unref(ob->conns[i]);
+    }
+    ob->n = 0;
+    if (ob->answered) {
+        pthread_mutex_lock(&W.mu);
+        W.inflight -= ob->answered;
+        if (W.inflight == 0)
+            pthread_cond_broadcast(&W.idle);
+        pthread_mutex_unlock(&W.mu);
+        ob->answered = 0;
+    }
+}
+
+/* Queues sb on c (corked in ob when there is one, else written now). */
+static void send_reply(nb__outbox *ob, nb__conn *c, msgpack_sbuffer *sb)
+{
+    if (!ob) {
+        nb__conn_send(c, sb);
+        return;
+    }
+    if (nb__conn_queue(c, sb) < 0)
+        return;
+    for (size_t i = 0; i < ob->n; i++)
+        if (ob->conns[i] == c)
+            return;
+    if (ob->n == OUTBOX_MAX)
+        outbox_flush(ob);
+    if (ob->n == 0)
+        ob->since_ns = now_ns();
+    nb__conn_ref(c);
+    ob->conns[ob->n++] = c;
+}
+
+/* Sends REPLY [code, value or nil, message or nil] for call `id` on c, corked in
+ * ob when ob is not NULL. The value is packed only for NB_OK (m and ret
+ * describe it). */
+static void reply(nb__outbox *ob, nb__conn *c, uint64_t id, nb_code code, const nb__method *m,
+                  const void *ret, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static void reply(nb__outbox *ob, nb__conn *c, uint64_t id, nb_code code, const nb__method *m,
+                  const void *ret, const char *fmt, ...)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -141,7 +225,8 @@ static void reply(nb__conn *c, uint64_t id, nb_code code, const nb__method *m, c
     if (code == NB_OK && m->ret.kind != NB__K_VOID) {
         if (nb__encode_value(&pk, &m->ret, ret) < 0) {
             msgpack_sbuffer_destroy(&sb);
-            reply(c, id, NB_E_PROTOCOL, m, NULL, "%s: out of memory encoding the result", m->name);
+            reply(ob, c, id, NB_E_PROTOCOL, m, NULL, "%s: out of memory encoding the result",
+                  m->name);
             return;
         }
     } else {
@@ -160,17 +245,19 @@ static void reply(nb__conn *c, uint64_t id, nb_code code, const nb__method *m, c
     nb__frame_end(&sb, NB__F_REPLY, id);
     if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
         msgpack_sbuffer_destroy(&sb);
-        reply(c, id, NB_E_PROTOCOL, m, NULL, "%s: the result exceeds the frame limit of %zu bytes",
-              m->name, nb__cfg.max_frame);
+        reply(ob, c, id, NB_E_PROTOCOL, m, NULL,
+              "%s: the result exceeds the frame limit of %zu bytes", m->name, nb__cfg.max_frame);
         return;
     }
-    nb__conn_send(c, &sb);
+    send_reply(ob, c, &sb);
 }
 
 static void job_free(nb__job *job)
 {
-    msgpack_unpacked_destroy(&job->up);
-    free(job->buf);
+    if (job->args) {
+        nb__struct_clear(job->sv->m->args, job->args);
+        free(job->args);
+    }
     nb__conn_unref(job->c);
     free(job);
 }
@@ -184,76 +271,117 @@ static void inflight_done(void)
     pthread_mutex_unlock(&W.mu);
 }
 
-/* Parses [wire_id, timeout_ms, args] into a job; NULL with ctx->why when
- * malformed (the connection then closes). */
-static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
-                          unsigned char **owned, nb__reader_ctx *ctx)
+/* Decodes the arguments of a request for sv into a new argument struct (owned
+ * by the caller), or NULL when they do not decode. */
+static void *decode_args(const nb__served *sv, const msgpack_object *o)
 {
-    nb__job *job = calloc(1, sizeof *job);
-    unsigned char *buf = *owned ? *owned : malloc(h->length ? h->length : 1);
-    if (!job || !buf) {
-        free(job);
-        if (buf != *owned)
-            free(buf);
+    const nb__type *t = sv->m->args;
+    void *args = calloc(1, t->size ? t->size : 1);
+    if (args && nb__decode_struct(o, t, args) < 0) {
+        free(args);
+        args = NULL;
+    }
+    return args;
+}
+
+/* Parses [wire_id, timeout_ms, args] into a job, arguments decoded (unpacked in
+ * the connection's scratch zone, which only the reader uses); NULL with
+ * ctx->why when malformed (the connection then closes). */
+static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned char *payload,
+                          nb__reader_ctx *ctx)
+{
+    if (!c->zone && !(c->zone = msgpack_zone_new(2048))) {
         snprintf(ctx->why, sizeof ctx->why, "out of memory for a request");
         return NULL;
     }
-    if (*owned)
-        *owned = NULL;
-    else
-        memcpy(buf, payload, h->length);
-    job->buf = buf;
+    msgpack_object o;
+    size_t off = 0;
+    if (nb__wire_check(payload, h->length) < 0 ||
+        msgpack_unpack((const char *)payload, h->length, &off, c->zone, &o) !=
+            MSGPACK_UNPACK_SUCCESS || off != h->length || o.type != MSGPACK_OBJECT_ARRAY ||
+        o.via.array.size != 3 || o.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        o.via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        msgpack_zone_clear(c->zone);
+        snprintf(ctx->why, sizeof ctx->why, "malformed request from %s", c->peer_name);
+        return NULL;
+    }
+    nb__job *job = calloc(1, sizeof *job);
+    if (!job) {
+        msgpack_zone_clear(c->zone);
+        snprintf(ctx->why, sizeof ctx->why, "out of memory for a request");
+        return NULL;
+    }
     job->c = c;
     nb__conn_ref(c);
     job->id = h->call_id;
-    msgpack_unpacked_init(&job->up);
-    size_t off = 0;
-    const msgpack_object *o = &job->up.data;
-    if (msgpack_unpack_next(&job->up, (const char *)buf, h->length, &off) !=
-            MSGPACK_UNPACK_SUCCESS || off != h->length || o->type != MSGPACK_OBJECT_ARRAY ||
-        o->via.array.size != 3 || o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        snprintf(ctx->why, sizeof ctx->why, "malformed request from %s", c->peer_name);
-        job_free(job);
-        return NULL;
-    }
-    uint64_t timeout = o->via.array.ptr[1].via.u64;
+    uint64_t timeout = o.via.array.ptr[1].via.u64;
     job->deadline_ms = nb__mono_ms() + (timeout > INT32_MAX ? INT32_MAX : (int64_t)timeout);
-    job->args = &o->via.array.ptr[2];
-    job->sv = find_served(o->via.array.ptr[0].via.u64);
+    job->wire_id = o.via.array.ptr[0].via.u64;
+    job->sv = find_served(job->wire_id);
+    if (job->sv)
+        job->args = decode_args(job->sv, &o.via.array.ptr[2]);
+    msgpack_zone_clear(c->zone);
     return job;
 }
 
-/* Queues an admitted job for a woken loop thread. */
+/* Queues an admitted job for whichever thread drains the queue: the reader
+ * that kept a job of the same batch, else a loop thread woken for it. The
+ * watchdog looks after jobs that wait because every drainer is in a long body. */
 static void push_job(nb__job *job)
 {
+    job->queued_ms = nb__mono_ms();
     pthread_mutex_lock(&W.mu);
-    bool was_empty = !W.head;
     job->next = NULL;
     if (W.tail)
         W.tail->next = job;
     else
         W.head = job;
     W.tail = job;
-    if (was_empty)
-        nb__loop_kick_jobs();
+    if (W.drainers == 0) {
+        W.drainers++; /* the thread the kick wakes */
+        nb__loop_kick_jobs(1);
+    }
+    nb__loop_watch_jobs();
     pthread_mutex_unlock(&W.mu);
 }
 
-// Returns a job owned by the caller (run it with nb__workers_run), or NULL.
-nb__job *nb__workers_take(void)
+/* The next queued job for a drainer, or NULL; a drainer that finds none stops
+ * being one (in the same critical section, so a job queued just after it looked
+ * wakes someone). */
+static nb__job *take_job(void)
 {
     pthread_mutex_lock(&W.mu);
     nb__job *job = W.head;
     if (job) {
         W.head = job->next;
-        if (!W.head) {
+        if (!W.head)
             W.tail = NULL;
-            nb__loop_jobs_drained();
-        }
+        W.taken++;
+    } else {
+        W.drainers--;
     }
     pthread_mutex_unlock(&W.mu);
     return job;
+}
+
+bool nb__workers_watchdog(void)
+{
+    int64_t now = nb__mono_ms();
+    pthread_mutex_lock(&W.mu);
+    unsigned old = 0;
+    for (nb__job *j = W.head; j && now - j->queued_ms >= NB__JOBS_WATCH_MS; j = j->next)
+        old++;
+    /* Nothing taken for a whole period: every drainer is in a long (likely
+     * blocking) body, so every job that has waited gets a thread. Otherwise
+     * the drainers are moving but not keeping up: one more thread (another
+     * core) per period while that lasts. */
+    unsigned kick = W.taken == W.taken_seen ? old : old > 0;
+    W.taken_seen = W.taken;
+    W.drainers += kick;
+    nb__loop_kick_jobs(kick);
+    bool waiting = W.head != NULL;
+    pthread_mutex_unlock(&W.mu);
+    return waiting;
 }
 
 /* Admission: true when the job may run now; otherwise it was queued or answered. */
@@ -279,7 +407,7 @@ static bool admit(nb__job *job)
     }
     pthread_mutex_unlock(&ms->mu);
     const nb__method *m = job->sv->m;
-    reply(job->c, job->id, NB_E_OVERLOADED, m, NULL,
+    reply(NULL, job->c, job->id, NB_E_OVERLOADED, m, NULL,
           "%s: %s is at max_concurrent_calls (%d running, %d queued)", m->name,
           nb__cfg.self_name, ms->max, ms->max);
     job_free(job);
@@ -290,7 +418,8 @@ static bool admit(nb__job *job)
 int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
                            unsigned char **owned, nb__reader_ctx *ctx)
 {
-    nb__job *job = job_parse(c, h, payload, owned, ctx);
+    (void)owned; /* the arguments are decoded at once: the payload is not kept */
+    nb__job *job = job_parse(c, h, payload, ctx);
     if (!job)
         return -1;
     pthread_mutex_lock(&W.mu);
@@ -298,68 +427,105 @@ int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char
     if (!stopping)
         W.inflight++;
     pthread_mutex_unlock(&W.mu);
-    if (stopping || !job->sv) {
+    if (stopping || !job->sv || !job->args) {
         if (stopping)
-            reply(c, job->id, NB_E_NODE_DOWN, NULL, NULL, "%s is leaving the cluster",
+            reply(NULL, c, job->id, NB_E_NODE_DOWN, NULL, NULL, "%s is leaving the cluster",
                   nb__cfg.self_name);
-        else
-            reply(c, job->id, NB_E_PROTOCOL, NULL, NULL,
+        else if (!job->sv)
+            reply(NULL, c, job->id, NB_E_PROTOCOL, NULL, NULL,
                   "signature mismatch or not served: method %016" PRIx64 " is not served by %s",
-                  job->up.data.via.array.ptr[0].via.u64, nb__cfg.self_name);
+                  job->wire_id, nb__cfg.self_name);
+        else
+            reply(NULL, c, job->id, NB_E_PROTOCOL, job->sv->m, NULL,
+                  "%s: the arguments do not decode as %s (signature mismatch?)",
+                  job->sv->m->name, job->sv->m->signature);
         job_free(job);
         if (!stopping)
             inflight_done();
         return 0;
     }
+    if (may_run_long(job->sv))
+        ctx->quick = false;
     if (!admit(job))
         return 0;
-    if (ctx->can_run && !ctx->run_here)
+    if (ctx->can_run && !ctx->run_here) {
+        /* This reader runs the batch: it is a drainer from now on, so the jobs
+         * it queues next wake nobody. */
+        pthread_mutex_lock(&W.mu);
+        W.drainers++;
+        pthread_mutex_unlock(&W.mu);
         ctx->run_here = job;
-    else
+    } else {
         push_job(job);
+    }
     return 0;
 }
 
-/* Runs one admitted job's body and answers it. */
-static void run_one(nb__job *job)
+/* Before a body: corked replies go out first when the body may be long (its
+ * method is slow on average, or has never run) or when they have waited long
+ * enough already. */
+/* Before a body that may run long, the reader role this thread still holds
+ * (ob->held) goes back, so its connection is read meanwhile. */
+static void outbox_before_body(nb__outbox *ob, const nb__served *sv, int64_t now)
 {
-    const nb__method *m = job->sv->m;
-    if (nb__mono_ms() > job->deadline_ms) {
-        reply(job->c, job->id, NB_E_TIMEOUT, m, NULL,
-              "%s: the request expired on %s before it could run", m->name, nb__cfg.self_name);
-        return;
+    bool long_body = may_run_long(sv);
+    if (ob->held && long_body) {
+        nb__conn_reader_hand_on(ob->held);
+        ob->held = NULL;
     }
-    void *args = calloc(1, m->args->size ? m->args->size : 1);
-    void *ret = calloc(1, m->ret.size ? m->ret.size : 1);
-    if (!args || !ret || nb__decode_struct(job->args, m->args, args) < 0) {
-        reply(job->c, job->id, NB_E_PROTOCOL, m, NULL,
-              "%s: the arguments do not decode as %s (signature mismatch?)", m->name,
-              m->signature);
-        free(args);
-        free(ret);
-        return;
-    }
+    if (ob->n > 0 && (long_body || now - ob->since_ns > CORK_MAX_NS))
+        outbox_flush(ob);
+}
+
+/* Runs the body, keeping the method's average body time. */
+static void run_body(nb__served *sv, void *args, void *ret, int64_t t0)
+{
     nb__loop_before_body();
     /* A body does not inherit anyone's routing block. */
     const nb_call *saved = nb__tls.route;
     nb__tls.route = NULL;
-    m->local(args, ret);
+    sv->m->local(args, ret);
     nb__tls.route = saved;
-    reply(job->c, job->id, NB_OK, m, ret, NULL);
+    int64_t took = now_ns() - t0;
+    int64_t avg = atomic_load_explicit(&sv->body_ns, memory_order_relaxed);
+    avg = avg < 0 ? took : avg + (took - avg) / 8;
+    atomic_store_explicit(&sv->body_ns, avg, memory_order_relaxed);
+}
+
+/* Runs one admitted job's body and answers it (corked in ob). */
+static void run_one(nb__outbox *ob, nb__job *job)
+{
+    const nb__method *m = job->sv->m;
+    if (nb__mono_ms() > job->deadline_ms) {
+        reply(ob, job->c, job->id, NB_E_TIMEOUT, m, NULL,
+              "%s: the request expired on %s before it could run", m->name, nb__cfg.self_name);
+        return;
+    }
+    /* Small results live on the stack; storage is zeroed as nb__invoke's is. */
+    _Alignas(max_align_t) unsigned char small[64] = {0};
+    void *ret = m->ret.size <= sizeof small ? small : calloc(1, m->ret.size);
+    if (!ret) {
+        reply(ob, job->c, job->id, NB_E_PROTOCOL, m, NULL, "%s: out of memory on %s", m->name,
+              nb__cfg.self_name);
+        return;
+    }
+    int64_t t0 = now_ns();
+    outbox_before_body(ob, job->sv, t0);
+    run_body(job->sv, job->args, ret, t0);
+    reply(ob, job->c, job->id, NB_OK, m, ret, NULL);
     nb__value_clear(&m->ret, ret);
-    nb__struct_clear(m->args, args);
-    free(args);
-    free(ret);
+    if (ret != small)
+        free(ret);
 }
 
 /* Runs one admitted job and then the module's queued ones, in turn. */
-static void run_module(nb__job *job)
+static void run_module(nb__outbox *ob, nb__job *job)
 {
     nb__modstate *ms = job->sv->ms;
     while (job) {
-        run_one(job);
+        run_one(ob, job);
         job_free(job);
-        inflight_done();
+        ob->answered++;
         pthread_mutex_lock(&ms->mu);
         job = ms->qhead;
         if (job) {
@@ -374,15 +540,30 @@ static void run_module(nb__job *job)
     }
 }
 
+bool nb__workers_run_holding(nb__job *job, nb__conn *held)
+{
+    /* The reader runs its whole batch (queued behind its first job) unless
+     * woken helpers take some of it; the replies leave together. */
+    nb__outbox ob = {.n = 0, .held = held};
+    while (job) {
+        run_module(&ob, job);
+        job = take_job();
+    }
+    outbox_flush(&ob);
+    return ob.held != NULL;
+}
+
 void nb__workers_run(nb__job *job)
 {
-    /* A reader that found several requests in one read queued all but the first;
-     * it takes its share of them too, so short bodies rarely cost a hand-off
-     * while long ones are spread over the threads the queue woke. */
-    while (job) {
-        run_module(job);
-        job = nb__workers_take();
-    }
+    nb__workers_run_holding(job, NULL);
+}
+
+void nb__workers_help(void)
+{
+    nb__outbox ob = {.n = 0};
+    for (nb__job *job; (job = take_job()) != NULL;)
+        run_module(&ob, job);
+    outbox_flush(&ob);
 }
 
 void nb__workers_drain(void)

@@ -8,10 +8,19 @@
  * deadline has passed when its turn comes is answered NB_E_TIMEOUT without
  * running. Bodies run on the thread that read the request whenever it can (a loop
  * thread), and on a woken loop thread otherwise.
+ *
+ * Threads. The loop thread that reads a batch of requests keeps them and runs
+ * them in turn, replies corked: the replies of a batch go out together, in one
+ * write, when the batch is done (or before a body whose method has been slow,
+ * so a slow body never holds back replies that are ready). Nobody else is woken
+ * for the batch: on a 2-core machine a wake-up costs more than a short body. A
+ * watchdog (the loop's jobs timer) wakes more loop threads when queued jobs wait
+ * too long, so slow or blocking bodies still run side by side, on every core.
  */
 #ifndef NB_RUNTIME_WORKERS_H
 #define NB_RUNTIME_WORKERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "transport.h"
@@ -30,10 +39,20 @@ size_t nb__workers_thread_budget(void);
 int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
                            unsigned char **owned, nb__reader_ctx *ctx);
 
-/* The next queued job for a woken loop thread, or NULL. */
-struct nb__job *nb__workers_take(void);
-
-/* Runs an admitted job (and the module's queued ones after it), replies, frees. */
+/* Runs an admitted job that a reader kept for itself (ctx->run_here), and then
+ * queued jobs until none is left; replies, frees. */
 void nb__workers_run(struct nb__job *job);
+
+/* nb__workers_run for a reader that still holds c's reader role: before a body
+ * that may run long the role is handed on (nb__conn_reader_hand_on), so c is
+ * read meanwhile. Returns true when the role is still held. */
+bool nb__workers_run_holding(struct nb__job *job, nb__conn *c);
+
+/* A loop thread woken by nb__loop_kick_jobs: runs queued jobs until none is left. */
+void nb__workers_help(void);
+
+/* The jobs timer fired: wakes loop threads for jobs that have waited too long.
+ * Returns true while jobs wait (the timer should fire again). */
+bool nb__workers_watchdog(void);
 
 #endif /* NB_RUNTIME_WORKERS_H */

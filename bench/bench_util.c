@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bench_util.h"
 
+#include <nebula.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/futex.h>
@@ -501,4 +503,21 @@ void bench_print_rates(const bench_row *rows, size_t n, const char *json)
                 i + 1 < n ? "," : "");
     fputs("]\n", f);
     fclose(f);
+}
+
+int bench_serve(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    if (nb_start(NULL) != 0) {
+        fprintf(stderr, "bench server: nb_start: %s\n", nb_last_message());
+        return 1;
+    }
+    int sig;
+    sigwait(&set, &sig);
+    nb_stop();
+    return 0;
 }

@@ -28,6 +28,10 @@ void bench_cluster_env(const char *first, ...) __attribute__((sentinel));
 
 /* Starts `bin` as node `node`; the child is stopped at exit even if we die. */
 pid_t bench_spawn(const char *bin, const char *node);
+
+/* A serving node's whole main: nb_start, serve until SIGTERM or SIGINT, nb_stop.
+ * Returns the exit status. */
+int bench_serve(void);
 /* SIGTERM, then SIGKILL after 5 s; always reaps. */
 void bench_stop(pid_t pid);
 

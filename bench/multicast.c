@@ -34,10 +34,10 @@
 #include <unistd.h>
 
 #include <nebula.h>
+#include "bench_util.h"
 #include "multicast_api.h"
 
 #if NB_ON("@driver")
-#include "bench_util.h"
 
 enum { N_SERVERS = 8, ROUNDS = 11, UNICASTS = 1000, MULTICASTS = 200 };
 enum { KILLS = 3, STOPS = 3, SAMPLES = 201 };
@@ -329,18 +329,6 @@ int main(int argc, char **argv)
 
 int main(void)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    if (nb_start(NULL) != 0) {
-        fprintf(stderr, "bench server: nb_start: %s\n", nb_last_message());
-        return 1;
-    }
-    int sig;
-    sigwait(&set, &sig);
-    nb_stop();
-    return 0;
+    return bench_serve();
 }
 #endif

@@ -28,11 +28,11 @@
 #include <unistd.h>
 
 #include <nebula.h>
+#include "bench_util.h"
 #include "bench_api.h"
 #include "plain.h"
 
 #if NB_ON("@client")
-#include "bench_util.h"
 
 enum { ROUNDS = 7, LOCAL_CALLS = 20 * 1000 * 1000, TRIPS = 4000 };
 
@@ -185,18 +185,6 @@ int main(int argc, char **argv)
 
 int main(void)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    if (nb_start(NULL) != 0) {
-        fprintf(stderr, "bench server: nb_start: %s\n", nb_last_message());
-        return 1;
-    }
-    int sig;
-    sigwait(&set, &sig);
-    nb_stop();
-    return 0;
+    return bench_serve();
 }
 #endif

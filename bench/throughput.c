@@ -34,10 +34,10 @@
 #include <unistd.h>
 
 #include <nebula.h>
+#include "bench_util.h"
 #include "bench_api.h"
 
 #if NB_ON("@client")
-#include "bench_util.h"
 
 enum { MAX_CALLERS = 256, MAX_ROUNDS = 64 };
 #define ERLANG_REFERENCE_CALLS_PER_S 40000.0
@@ -190,18 +190,6 @@ int main(int argc, char **argv)
 
 int main(void)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    if (nb_start(NULL) != 0) {
-        fprintf(stderr, "bench server: nb_start: %s\n", nb_last_message());
-        return 1;
-    }
-    int sig;
-    sigwait(&set, &sig);
-    nb_stop();
-    return 0;
+    return bench_serve();
 }
 #endif

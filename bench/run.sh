@@ -17,7 +17,8 @@ started=$SECONDS
 
 bench/setup.sh
 cmake -S . -B "$dir" -DNEBULA_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=(bench_routing_client bench_routing_client_static bench_routing_server)
+targets=(bench_routing_client bench_routing_client_static bench_routing_server
+         bench_multicast_driver bench_multicast_s{1..8})
 # The throughput bench (bench/throughput.c) is built when its target exists.
 have_tput=0
 build_targets=$(cmake --build "$dir" --target help 2>/dev/null || true)
@@ -129,6 +130,13 @@ for variant in shared static; do
   echo
 done
 
+# ---- 1b. bench_multicast: NB_ALL over 8 nodes, failover, silent-peer detection --
+
+echo "== bench_multicast (8 serving nodes)"
+"$b/bench_multicast_driver" --json "$parts/multicast.json"
+add_routing_rows "multicast" "$parts/multicast.json"
+echo
+
 # ---- 2. remote round trip against Erlang gen_server:call ---------------------
 
 echo "== remote round trip vs Erlang gen_server:call, $rounds rounds in turn"
@@ -167,9 +175,10 @@ for r in $(seq "$rounds"); do
     json=$parts/throughput_round$r.json
     "$b/bench_throughput_client" "$b/bench_throughput_server" --rounds 1 --ms "$tput_ms" \
       --callers 32 --json "$json" >"$parts/throughput_round$r.log"
-    first=$(grep -m1 '"calls_per_s"' "$json")
-    nb_cps+=("$(sed 's/.*"calls_per_s": \([0-9.]*\).*/\1/' <<<"$first")")
-    pipe_cps+=("$(sed 's/.*"baseline_per_s": \([0-9.]*\).*/\1/' <<<"$first")")
+    # The row against pipelined raw TCP, by its name (the file has several rows).
+    row=$(grep -m1 '"figure": "[^"]*pipelined raw TCP"' "$json")
+    nb_cps+=("$(sed 's/.*"calls_per_s": \([0-9.]*\).*/\1/' <<<"$row")")
+    pipe_cps+=("$(sed 's/.*"baseline_per_s": \([0-9.]*\).*/\1/' <<<"$row")")
     line+=" nebula ${nb_cps[-1]} calls/s, pipelined raw TCP ${pipe_cps[-1]} msgs/s,"
   fi
   stepper_send erlang tput

@@ -1,16 +1,23 @@
 /*
- * node_main.c — main() of the serving nodes (db1, db2): start, serve until
- * SIGTERM, then leave cleanly. Exits 0 only when nb_stop returned, so a
- * sanitizer's leak report at exit fails the test that stopped it.
+ * node_main.c — main() of every serving node the cluster tests spawn (db1, db2,
+ * the routing replicas r1..r5): start, serve until SIGTERM, then leave cleanly.
+ * Exits 0 only when nb_stop returned, so a sanitizer's leak report at exit fails
+ * the test that stopped it. It also dies with the driver that spawned it, so a
+ * driver killed by a test timeout leaves no node behind.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <nebula.h>
 
 int main(void)
 {
+    pid_t driver = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != driver)
+        return 3; /* the driver is already gone */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

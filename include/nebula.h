@@ -104,8 +104,9 @@ int nb_start(const nb_options *opts);
 
 /* Leaves the cluster: stops accepting calls, waits for in-flight calls it serves
  * to finish, fails the calls it is waiting on with NB_E_NODE_DOWN, closes every
- * connection and joins its threads. Safe to call when not started. Never call it
- * from an API body: it waits for every body to finish, that one included. */
+ * connection and joins its threads. Safe to call when not started. Called from
+ * a body serving a remote call it would wait for that very body: it logs an
+ * error and does nothing. */
 void nb_stop(void);
 
 /* Waits until a node matching `selector` is connected and serving (this node

@@ -287,6 +287,11 @@ int nb_start(const nb_options *opts)
 /* Must not be called from a method body: it waits for every body to finish. */
 void nb_stop(void)
 {
+    if (nb__in_served_body) {
+        nb__log(NB__LOG_ERROR, "nb_stop() called from an API body: ignored (it would wait for "
+                               "that very body to finish); call it from the program's own thread");
+        return;
+    }
     pthread_mutex_lock(&LC.mu);
     if (atomic_load(&LC.state) != RUNNING) {
         pthread_mutex_unlock(&LC.mu);

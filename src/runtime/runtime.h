@@ -51,6 +51,10 @@ void nb__lease_leave(void);
 /* True while the node runs as a generic node (set by nb_start). */
 bool nb__is_generic(void);
 
+/* True on a thread while it runs a body for a remote caller (workers.c): nb_stop
+ * from there would wait for that very body, so it refuses. */
+extern _Thread_local bool nb__in_served_body;
+
 /* True between a successful nb_start and nb_stop. */
 bool nb__is_running(void);
 

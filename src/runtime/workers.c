@@ -477,6 +477,8 @@ static void outbox_before_body(nb__outbox *ob, const nb__served *sv, int64_t now
         outbox_flush(ob);
 }
 
+_Thread_local bool nb__in_served_body;
+
 /* Runs the body, keeping the method's average body time. */
 static void run_body(nb__served *sv, void *args, void *ret, int64_t t0)
 {
@@ -484,7 +486,9 @@ static void run_body(nb__served *sv, void *args, void *ret, int64_t t0)
     /* A body does not inherit anyone's routing block. */
     const nb_call *saved = nb__tls.route;
     nb__tls.route = NULL;
+    nb__in_served_body = true;
     sv->m->local(args, ret);
+    nb__in_served_body = false;
     nb__tls.route = saved;
     int64_t took = now_ns() - t0;
     int64_t avg = atomic_load_explicit(&sv->body_ns, memory_order_relaxed);

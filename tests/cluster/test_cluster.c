@@ -556,6 +556,21 @@ static void test_silent_node_declared_down_then_back(void **state)
     free(w);
 }
 
+static void test_stop_from_a_body_is_refused(void **state)
+{
+    (void)state;
+    nb_call r = on(DB1);
+    char *w = stop_from_body__with(&r);
+    assert_ok();
+    assert_string_equal(w, names[DB1]);
+    free(w);
+    /* The node did not stop: it still serves. */
+    w = whoami__with(&r);
+    assert_ok();
+    assert_string_equal(w, names[DB1]);
+    free(w);
+}
+
 static void test_first_registered_then_failover(void **state)
 {
     (void)state;
@@ -892,6 +907,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_timeout),           cmocka_unit_test(test_no_worker),
         cmocka_unit_test(test_bad_selector),      cmocka_unit_test(test_overloaded),
         cmocka_unit_test(test_silent_node_declared_down_then_back),
+        cmocka_unit_test(test_stop_from_a_body_is_refused),
         cmocka_unit_test(test_first_registered_then_failover),
         cmocka_unit_test(test_node_down_mid_call),
     };

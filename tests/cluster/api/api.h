@@ -21,6 +21,7 @@ char *mixed(int32_t a, const char *b, double c, bool d, const point_t *e, nb_byt
 char *where(void);
 
 char *whoami(void);
+char *stop_from_body(void);
 int64_t nap(int64_t ms);
 int64_t die_now(void);
 int64_t cold_ping(void);

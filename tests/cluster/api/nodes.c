@@ -29,6 +29,15 @@ char *whoami(void)
     return strdup(nb_self_node());
 }
 
+/* Calls nb_stop() from a served body: refused (it would wait for this very body),
+ * so the node keeps serving. Returns the name of the node still running. */
+NB_API("&db")
+char *stop_from_body(void)
+{
+    nb_stop();
+    return strdup(nb_self_node());
+}
+
 /* Sleeps, then returns its argument. */
 NB_API("&db")
 int64_t nap(int64_t ms)

@@ -1,3 +1,55 @@
+# _nebula_generated_executable(<target> <base> <comment> FLAGS <nebulac flag>...
+#                              [EXTRA_SOURCES <file>...])
+# What both functions below share: runs nebulac from <base> over the caller's
+# NB_SOURCES, NB_INCLUDE_DIRECTORIES and NB_TOPOLOGY (relative paths are taken
+# from the current source directory) with FLAGS choosing the node, and adds the
+# executable <target> built from its output (plus EXTRA_SOURCES). The generated
+# files live in ${CMAKE_CURRENT_BINARY_DIR}/<target>.nebula/.
+function(_nebula_generated_executable target base comment)
+  cmake_parse_arguments(PARSE_ARGV 3 GEN "" "" "FLAGS;EXTRA_SOURCES")
+  set(here ${CMAKE_CURRENT_SOURCE_DIR})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}.nebula)
+
+  set(outputs ${out}/nebula_node.c)
+  set(abs_sources)
+  set(rel_sources)
+  set(source_dirs)
+  foreach(src IN LISTS NB_SOURCES)
+    cmake_path(ABSOLUTE_PATH src BASE_DIRECTORY ${here} NORMALIZE OUTPUT_VARIABLE abs)
+    cmake_path(RELATIVE_PATH abs BASE_DIRECTORY ${base} OUTPUT_VARIABLE rel)
+    list(APPEND abs_sources ${abs})
+    list(APPEND rel_sources ${rel})
+    list(APPEND outputs ${out}/${rel})
+    cmake_path(GET abs PARENT_PATH dir)
+    list(APPEND source_dirs ${dir})
+  endforeach()
+  list(REMOVE_DUPLICATES source_dirs)
+
+  set(include_flags)
+  set(include_dirs ${out})
+  foreach(dir IN LISTS NB_INCLUDE_DIRECTORIES)
+    cmake_path(ABSOLUTE_PATH dir BASE_DIRECTORY ${here} NORMALIZE OUTPUT_VARIABLE abs)
+    cmake_path(RELATIVE_PATH abs BASE_DIRECTORY ${base} OUTPUT_VARIABLE rel)
+    list(APPEND include_flags -I ${rel})
+    # Rewritten headers first, then the originals they did not replace.
+    list(APPEND include_dirs ${out}/${rel} ${abs})
+  endforeach()
+  cmake_path(ABSOLUTE_PATH NB_TOPOLOGY BASE_DIRECTORY ${here} NORMALIZE OUTPUT_VARIABLE topology)
+
+  add_custom_command(
+    OUTPUT ${outputs}
+    COMMAND $<TARGET_FILE:nebula::nebulac> --topology ${topology} ${GEN_FLAGS}
+            --out ${out} --depfile ${out}/nebula.d ${include_flags} ${rel_sources}
+    DEPENDS ${abs_sources} ${topology} nebula::nebulac
+    DEPFILE ${out}/nebula.d
+    WORKING_DIRECTORY ${base}
+    COMMENT "${comment}"
+    VERBATIM)
+
+  add_executable(${target} ${outputs} ${GEN_EXTRA_SOURCES})
+  target_include_directories(${target} PRIVATE ${include_dirs} ${source_dirs})
+endfunction()
+
 # nebula_add_node_executable(<target>
 #     NODE <short@host>            the node this executable is built as
 #     TOPOLOGY <nebula.yaml>
@@ -15,45 +67,8 @@ function(nebula_add_node_executable target)
   if(NOT NB_NODE OR NOT NB_TOPOLOGY OR NOT NB_SOURCES)
     message(FATAL_ERROR "nebula_add_node_executable(${target}): NODE, TOPOLOGY and SOURCES are required")
   endif()
-  set(base ${CMAKE_CURRENT_SOURCE_DIR})
-  set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}.nebula)
-
-  set(outputs ${out}/nebula_node.c)
-  set(rel_sources)
-  set(source_dirs)
-  foreach(src IN LISTS NB_SOURCES)
-    cmake_path(ABSOLUTE_PATH src BASE_DIRECTORY ${base} NORMALIZE OUTPUT_VARIABLE abs)
-    cmake_path(RELATIVE_PATH abs BASE_DIRECTORY ${base} OUTPUT_VARIABLE rel)
-    list(APPEND rel_sources ${rel})
-    list(APPEND outputs ${out}/${rel})
-    cmake_path(GET abs PARENT_PATH dir)
-    list(APPEND source_dirs ${dir})
-  endforeach()
-  list(REMOVE_DUPLICATES source_dirs)
-
-  set(include_flags)
-  set(include_dirs ${out})
-  foreach(dir IN LISTS NB_INCLUDE_DIRECTORIES)
-    cmake_path(ABSOLUTE_PATH dir BASE_DIRECTORY ${base} NORMALIZE OUTPUT_VARIABLE abs)
-    cmake_path(RELATIVE_PATH abs BASE_DIRECTORY ${base} OUTPUT_VARIABLE rel)
-    list(APPEND include_flags -I ${rel})
-    # Rewritten headers first, then the originals they did not replace.
-    list(APPEND include_dirs ${out}/${rel} ${abs})
-  endforeach()
-  cmake_path(ABSOLUTE_PATH NB_TOPOLOGY BASE_DIRECTORY ${base} NORMALIZE OUTPUT_VARIABLE topology)
-
-  add_custom_command(
-    OUTPUT ${outputs}
-    COMMAND $<TARGET_FILE:nebula::nebulac> --topology ${topology} --node ${NB_NODE}
-            --out ${out} --depfile ${out}/nebula.d ${include_flags} ${rel_sources}
-    DEPENDS ${NB_SOURCES} ${topology} nebula::nebulac
-    DEPFILE ${out}/nebula.d
-    WORKING_DIRECTORY ${base}
-    COMMENT "nebulac: ${target} as ${NB_NODE}"
-    VERBATIM)
-
-  add_executable(${target} ${outputs})
-  target_include_directories(${target} PRIVATE ${include_dirs} ${source_dirs})
+  _nebula_generated_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}
+    "nebulac: ${target} as ${NB_NODE}" FLAGS --node ${NB_NODE})
   if(NB_STATIC)
     target_link_libraries(${target} PRIVATE nebula::nebula_static ${NB_LINK_LIBRARIES})
   else()
@@ -90,63 +105,20 @@ function(nebula_add_cli_executable target)
   if(NOT NB_TOPOLOGY OR NOT NB_SOURCES)
     message(FATAL_ERROR "nebula_add_cli_executable(${target}): TOPOLOGY and SOURCES are required")
   endif()
-  set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}.nebula)
-
   # nebulac writes each output at its input's path relative to where it runs:
   # the current source directory, or the deepest one holding every input.
-  set(abs_sources)
-  set(abs_includes)
-  foreach(src IN LISTS NB_SOURCES)
-    cmake_path(ABSOLUTE_PATH src BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} NORMALIZE OUTPUT_VARIABLE abs)
-    list(APPEND abs_sources ${abs})
-  endforeach()
-  foreach(dir IN LISTS NB_INCLUDE_DIRECTORIES)
-    cmake_path(ABSOLUTE_PATH dir BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} NORMALIZE OUTPUT_VARIABLE abs)
-    list(APPEND abs_includes ${abs})
-  endforeach()
   set(base ${CMAKE_CURRENT_SOURCE_DIR})
-  foreach(path IN LISTS abs_sources abs_includes)
+  foreach(path IN LISTS NB_SOURCES NB_INCLUDE_DIRECTORIES)
+    cmake_path(ABSOLUTE_PATH path BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} NORMALIZE)
     cmake_path(IS_PREFIX base ${path} NORMALIZE inside)
     while(NOT inside)
       cmake_path(GET base PARENT_PATH base)
       cmake_path(IS_PREFIX base ${path} NORMALIZE inside)
     endwhile()
   endforeach()
-
-  set(outputs ${out}/nebula_node.c)
-  set(rel_sources)
-  set(source_dirs)
-  foreach(abs IN LISTS abs_sources)
-    cmake_path(RELATIVE_PATH abs BASE_DIRECTORY ${base} OUTPUT_VARIABLE rel)
-    list(APPEND rel_sources ${rel})
-    list(APPEND outputs ${out}/${rel})
-    cmake_path(GET abs PARENT_PATH dir)
-    list(APPEND source_dirs ${dir})
-  endforeach()
-  list(REMOVE_DUPLICATES source_dirs)
-  set(include_flags)
-  set(include_dirs ${out})
-  foreach(abs IN LISTS abs_includes)
-    cmake_path(RELATIVE_PATH abs BASE_DIRECTORY ${base} OUTPUT_VARIABLE rel)
-    list(APPEND include_flags -I ${rel})
-    # Rewritten headers first, then the originals they did not replace.
-    list(APPEND include_dirs ${out}/${rel} ${abs})
-  endforeach()
-  cmake_path(ABSOLUTE_PATH NB_TOPOLOGY BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} NORMALIZE
-             OUTPUT_VARIABLE topology)
-
-  add_custom_command(
-    OUTPUT ${outputs}
-    COMMAND $<TARGET_FILE:nebula::nebulac> --topology ${topology} --generic
-            --out ${out} --depfile ${out}/nebula.d ${include_flags} ${rel_sources}
-    DEPENDS ${abs_sources} ${topology} nebula::nebulac
-    DEPFILE ${out}/nebula.d
-    WORKING_DIRECTORY ${base}
-    COMMENT "nebulac: ${target} (generic build, the nebula command)"
-    VERBATIM)
-
   get_property(cli_main GLOBAL PROPERTY NEBULA_CLI_MAIN_SOURCE)
-  add_executable(${target} ${outputs} ${cli_main})
-  target_include_directories(${target} PRIVATE ${include_dirs} ${source_dirs})
+  _nebula_generated_executable(${target} ${base}
+    "nebulac: ${target} (generic build, the nebula command)"
+    FLAGS --generic EXTRA_SOURCES ${cli_main})
   target_link_libraries(${target} PRIVATE nebula::nebula_cli nebula::nebula ${NB_LINK_LIBRARIES})
 endfunction()

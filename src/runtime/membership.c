@@ -405,9 +405,12 @@ static int64_t served_since(const nb__peer *p, uint64_t wire_id)
                                                                    : -1;
 }
 
+/* A peer a call may go to. A connection being closed is skipped from the moment
+ * it refuses new calls (broken), not only once nb__members_on_close has run:
+ * otherwise a caller retrying in between picks the dying connection every time. */
 static bool routable(const nb__peer *p)
 {
-    return p->conn && p->up && !p->leaving;
+    return p->conn && p->up && !p->leaving && !atomic_load(&p->conn->broken);
 }
 
 /* Whether candidate (t, name) registered before the best so far. */

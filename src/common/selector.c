@@ -249,12 +249,27 @@ static bool term_hits(const nb__sel_term *t, const nb__node_def *node)
 }
 
 /* Both pointers are borrowed. */
+/* The reference library's rule: positive names unite (a node has one name, so
+ * two names could only intersect to nothing), positive tags narrow, and every
+ * negated term then removes what it hits. */
 bool nb__sel_match(const nb__selector *sel, const nb__node_def *node)
 {
-    for (size_t i = 0; i < sel->n_terms; i++)
-        if (term_hits(&sel->terms[i], node) == sel->terms[i].negated)
-            return false;
-    return true;
+    bool any_name = false, name_hit = false;
+    for (size_t i = 0; i < sel->n_terms; i++) {
+        const nb__sel_term *t = &sel->terms[i];
+        bool hit = term_hits(t, node);
+        if (t->negated) {
+            if (hit)
+                return false;
+        } else if (t->kind == NB__SEL_TAG) {
+            if (!hit)
+                return false;
+        } else {
+            any_name = true;
+            name_hit = name_hit || hit;
+        }
+    }
+    return !any_name || name_hit;
 }
 
 /* All pointers are borrowed. */

@@ -28,7 +28,9 @@ typedef struct nb__sel_term {
     size_t offset;   /* byte offset of the term's first character ('!', '&' or '@') in the text */
 } nb__sel_term;
 
-/* A parsed selector: the intersection of its terms. Zero terms matches every node. */
+/* A parsed selector. A node matches when it carries every positive tag, has one
+ * of the positive names (when any is given), and is hit by no negated term. Zero
+ * terms matches every node. */
 typedef struct nb__selector {
     nb__sel_term *terms;  /* owned; released by nb__sel_free */
     size_t n_terms;

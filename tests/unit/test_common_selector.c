@@ -104,7 +104,7 @@ static void test_matching(void **state)
     assert_int_equal(matches("&nope"), 0);
 }
 
-static void test_terms_intersect(void **state)
+static void test_tags_narrow(void **state)
 {
     (void)state;
     assert_int_equal(matches("&db !@backup"), DB);
@@ -113,6 +113,20 @@ static void test_terms_intersect(void **state)
     assert_int_equal(matches("&cache &db"), DB);
     assert_int_equal(matches("&api &db"), 0);
     assert_int_equal(matches("&db !&db"), 0);
+}
+
+/* The reference library's rule: a node has one name, so positive names unite;
+ * tags still narrow the union and negations still remove from it. */
+static void test_names_unite(void **state)
+{
+    (void)state;
+    assert_int_equal(matches("@api @db"), API | DB);
+    assert_int_equal(matches("@api @:\"worker@w2.example\""), API | W2);
+    assert_int_equal(matches("@worker @db &gpu"), W1);
+    assert_int_equal(matches("@worker @backup !&gpu"), W2 | BACKUP);
+    assert_int_equal(matches("@worker @api !@:\"worker@w1.example\""), W2 | API);
+    assert_int_equal(matches("@api @api"), API);
+    assert_int_equal(matches("@api !@api"), 0);
 }
 
 static void test_empty_matches_every_node(void **state)
@@ -301,7 +315,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_term_form),
         cmocka_unit_test(test_matching),
-        cmocka_unit_test(test_terms_intersect),
+        cmocka_unit_test(test_tags_narrow),
+        cmocka_unit_test(test_names_unite),
         cmocka_unit_test(test_empty_matches_every_node),
         cmocka_unit_test(test_spaces_and_offsets),
         cmocka_unit_test(test_len_bounds_the_text),

@@ -84,6 +84,7 @@ typedef enum nb_code {
     NB_E_PROTOCOL,            /* a peer sent something malformed or disagrees on a signature */
     NB_E_CONFIG,              /* nb_start: bad environment (node mismatch, cookie, listen) */
     NB_E_SYSTEM,              /* nb_start: the OS refused (bind, threads, memory) */
+    NB_E_BAD_OPTION,          /* an nb_call (or block) whose options can never be valid */
     NB__CODE_COUNT
 } nb_code;
 

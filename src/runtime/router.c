@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callopts.h"
 #include "codec.h"
 #include "membership.h"
 #include "nodeinfo.h"
@@ -267,6 +268,15 @@ void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void
 {
     nb_call merged;
     const nb_call *r = effective_route(call, &merged);
+    char why[256];
+    if (r && nb__call_check(r, why, sizeof why) < 0) {
+        nb__fail(NB_E_BAD_OPTION, "%s: %s", m->name, why);
+        if ((r->nodes || r->filter || r->all) && r->results) {
+            nb_results_free(r->results);
+            r->results->code = NB_E_BAD_OPTION;
+        }
+        return;
+    }
     if (!r || !has_target(r)) {
         route_default(m, r, args, ret);
         return;

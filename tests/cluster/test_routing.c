@@ -569,6 +569,71 @@ static int64_t slept_on(int i)
     return v;
 }
 
+static bool any_reply(const nb_result *r, void *arg)
+{
+    (void)r;
+    (void)arg;
+    return true;
+}
+
+static bool keep_all(const nb_node_info *node, void *arg)
+{
+    (void)node;
+    (void)arg;
+    return true;
+}
+
+/* Options that can never be valid fail with NB_E_BAD_OPTION, naming the option,
+ * before anything is sent: the would-be serving body never runs. */
+static void test_bad_options(void **state)
+{
+    (void)state;
+    static const struct {
+        nb_call call;
+        const char *names;
+    } cases[] = {
+        {{.node = "@r1", .nodes = "@r1"}, ".node and .nodes"},
+        {{.nodes = "@r1", .all = true}, ".nodes and .all"},
+        {{.nodes = "@r1", .strategy = NB_FIRST, .success = any_reply, .failure = any_reply},
+         ".success and .failure"},
+        {{.node = "@r1", .success = any_reply}, ".success needs a multicast target"},
+        {{.nodes = "@r1", .success = any_reply}, "with NB_ALL"},
+        {{.node = "@r1", .strategy = NB_QUORUM}, ".strategy needs a multicast target"},
+        {{.nodes = "@r1", .at_least = 1}, ".at_least applies to NB_QUORUM only"},
+        {{.nodes = "@r1", .strategy = NB_QUORUM, .at_least = -2}, ".at_least is -2"},
+        {{.node = "@r1", .timeout_ms = -5}, ".timeout_ms is -5"},
+        {{.filter = keep_all, .strategy = NB_QUORUM}, "NB_QUORUM over a .filter function"},
+    };
+    int64_t before = slept_on(R1);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        nb_results res = {0};
+        nb_call c = cases[k].call;
+        c.results = &res;
+        char *s = replica_wait__with(&c, 1, 1, 1);
+        assert_null(s);
+        assert_code(NB_E_BAD_OPTION);
+        if (!strstr(nb_last_message(), cases[k].names))
+            fail_msg("case %zu: \"%s\" does not name %s", k, nb_last_message(), cases[k].names);
+        assert_int_equal(res.count, 0);
+        nb_results_free(&res);
+    }
+    /* A block with bad options makes every call in it fail the same way. */
+    char *s = (char *)"untouched";
+    NB_ON_NODE("@r1", .strategy = NB_FIRST) {
+        s = replica_wait(1, 1, 1);
+    }
+    assert_null(s);
+    assert_code(NB_E_BAD_OPTION);
+    assert_int_equal(slept_on(R1), before);
+
+    /* The valid forms next to them still run. */
+    nb_results res = {0};
+    replica_wait__with(&(nb_call){.filter = keep_all, .strategy = NB_QUORUM,
+                                  .quorum = NB_QUORUM_AVAILABLE, .results = &res}, 0, 0, 0);
+    assert_int_equal(res.code, NB_OK);
+    nb_results_free(&res);
+}
+
 static void test_all_sends_every_request_at_once(void **state)
 {
     (void)state;
@@ -1181,6 +1246,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_last_code_is_results_code),
         cmocka_unit_test(test_broadcast_reaches_this_node),
         cmocka_unit_test(test_bad_selectors),
+        cmocka_unit_test(test_bad_options),
     };
     const struct CMUnitTest strategies[] = {
         cmocka_unit_test(test_all_sends_every_request_at_once),

@@ -255,6 +255,19 @@ void nb_nodes_info_free(nb_node_info *info, size_t n);
 /* The name this node runs as ("nonode@nohost" before nb_start). Static storage. */
 const char *nb_self_node(void);
 
+/* --- Routing introspection ------------------------------------------------ */
+
+/*
+ * The long names of the nodes API `api`'s selector resolves to in the topology,
+ * connected or not (configured), or of those connected and serving it now, this
+ * node included when it serves it (available). Writes up to cap of them to
+ * nodes[] (static strings; nodes may be NULL when cap is 0), in topology order,
+ * and returns how many there are in all: 0 for an unknown API name, and for
+ * available before nb_start().
+ */
+size_t nb_configured_nodes(const char *api, const char **nodes, size_t cap);
+size_t nb_available_nodes(const char *api, const char **nodes, size_t cap);
+
 /* ------------------------------------------------------------------------- */
 /* 3. Interface of generated code (internal; may change with NB__ABI_VERSION) */
 /* ------------------------------------------------------------------------- */

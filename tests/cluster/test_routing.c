@@ -551,6 +551,36 @@ static void test_bad_selectors(void **state)
     nb_results_free(&res);
 }
 
+/* Routing introspection: the topology's answer and the live one. The &trio
+ * ghosts are configured but never start; &live includes this node. */
+static void test_introspection(void **state)
+{
+    (void)state;
+    const char *got[8];
+    assert_int_equal(nb_configured_nodes("trio_name", got, 8), 3);
+    assert_string_equal(got[0], names[R5]);
+    assert_string_equal(got[1], names[GHOST1]);
+    assert_string_equal(got[2], names[GHOST2]);
+    assert_int_equal(nb_available_nodes("trio_name", got, 8), 1);
+    assert_string_equal(got[0], names[R5]);
+
+    assert_int_equal(nb_available_nodes("relay", got, 8), 6);
+    assert_string_equal(got[0], names[DRIVER]); /* this node serves it */
+    for (int i = R1; i <= R5; i++)
+        assert_string_equal(got[i], names[i]);
+
+    /* cap bounds what is written, never the count. */
+    got[1] = NULL;
+    assert_int_equal(nb_configured_nodes("replica_name", got, 1), 5);
+    assert_string_equal(got[0], names[R1]);
+    assert_null(got[1]);
+    assert_int_equal(nb_available_nodes("replica_name", NULL, 0), 5);
+
+    assert_int_equal(nb_configured_nodes("no_such_api", got, 8), 0);
+    assert_int_equal(nb_available_nodes("no_such_api", got, 8), 0);
+    assert_int_equal(nb_configured_nodes(NULL, got, 8), 0);
+}
+
 /* --- Strategies --------------------------------------------------------------- */
 
 /* Items of res whose code is NB_OK. */
@@ -1231,6 +1261,11 @@ static void test_before_start(void **state)
     }
     assert_null(s);
     assert_code(NB_E_NOT_STARTED);
+    /* The topology answers before nb_start; nothing is available yet. */
+    const char *got[4];
+    assert_int_equal(nb_configured_nodes("trio_name", got, 4), 3);
+    assert_int_equal(nb_available_nodes("trio_name", got, 4), 0);
+    assert_int_equal(nb_available_nodes("relay", got, 4), 0);
 }
 
 int main(int argc, char **argv)
@@ -1247,6 +1282,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broadcast_reaches_this_node),
         cmocka_unit_test(test_bad_selectors),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_introspection),
     };
     const struct CMUnitTest strategies[] = {
         cmocka_unit_test(test_all_sends_every_request_at_once),

@@ -72,6 +72,9 @@ static const char *exactly(int i)
     return sel[i];
 }
 
+/* How many slow bodies replica i has run (defined with the strategies). */
+static int64_t slept_on(int i);
+
 /* Starts replica i and waits until this node sees it serving. Returns 0 or -1. */
 static int start_replica(int i)
 {
@@ -548,6 +551,57 @@ static void test_bad_selectors(void **state)
     }
     assert_int_equal(res.code, NB_E_NO_WORKER);
     assert_int_equal(res.count, 0);
+    nb_results_free(&res);
+}
+
+static bool keep_none(const nb_node_info *node, void *arg)
+{
+    (void)node;
+    (*(int *)arg)++;
+    return false;
+}
+
+/* A filter that keeps no node makes no call at all; each strategy then ends as
+ * the reference library's does. */
+static void test_filter_keeps_nothing(void **state)
+{
+    (void)state;
+    int asked = 0;
+    int64_t before = slept_on(R1);
+    nb_results res = {0};
+    replica_wait__with(&(nb_call){.filter = keep_none, .arg = &asked, .results = &res}, 1, 5, 1);
+    /* NB_ALL reached no node: no items, and a code that says so rather than an
+     * NB_OK a caller could take for "every node has it". */
+    assert_int_equal(res.code, NB_E_NO_WORKER);
+    assert_code(NB_E_NO_WORKER);
+    assert_int_equal(res.count, 0);
+    nb_results_free(&res);
+    assert_int_equal(asked, N_NODES); /* every configured node was offered once */
+
+    replica_wait__with(&(nb_call){.filter = keep_none, .arg = &asked, .results = &res,
+                                  .strategy = NB_FIRST}, 1, 5, 1);
+    assert_int_equal(res.code, NB_E_NO_SUCCESS);
+    assert_code(NB_E_NO_SUCCESS);
+    assert_int_equal(res.count, 0);
+    nb_results_free(&res);
+
+    replica_wait__with(&(nb_call){.filter = keep_none, .arg = &asked, .results = &res,
+                                  .strategy = NB_QUORUM, .quorum = NB_QUORUM_AVAILABLE},
+                       1, 5, 1);
+    assert_int_equal(res.code, NB_E_QUORUM_UNREACHABLE);
+    assert_code(NB_E_QUORUM_UNREACHABLE);
+    nb_results_free(&res);
+    assert_int_equal(slept_on(R1), before); /* no body ran */
+}
+
+/* A node named twice (by a selector term and again by another) is one target. */
+static void test_node_named_twice_counts_once(void **state)
+{
+    (void)state;
+    nb_results res = {0};
+    replica_name__with(&(nb_call){.nodes = "@r1 @:\"r1@127.0.0.1\" @r2", .results = &res});
+    assert_int_equal(res.code, NB_OK);
+    assert_int_equal(res.count, 2);
     nb_results_free(&res);
 }
 
@@ -1283,6 +1337,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_selectors),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_introspection),
+        cmocka_unit_test(test_filter_keeps_nothing),
+        cmocka_unit_test(test_node_named_twice_counts_once),
     };
     const struct CMUnitTest strategies[] = {
         cmocka_unit_test(test_all_sends_every_request_at_once),

@@ -154,25 +154,27 @@ topology=$tmp/nebula.yaml
 } >"$topology"
 
 echo "== Building one binary per node for the topology ($topology)"
+echo "   (deploy/build_shop_node.sh: nebulac, then cc; and the shop's nebula command)"
 sed 's/^/   /' "$topology"
-sources=(main.c session.c users.c cache.c jobs.c health.c)
+export NEBULAC=$nebulac NEBULA_CFLAGS="-I$root/include"
+export NEBULA_LIBS="-L$libdir -L$build_dir/src/cli -Wl,-rpath,$libdir -lnebula"
 declare -A build_pid=()
-for role in "${roles[@]}"; do
-  (
-    gen=$tmp/gen/$role
-    cd examples/shop
-    "$nebulac" --topology "$topology" --node "${node_of[$role]}" --out "$gen" "${sources[@]}"
+for role in "${roles[@]}" cli; do
+  if [ "$role" = cli ]; then
+    deploy/build_shop_node.sh examples/shop "$topology" --cli "$tmp/nebula" \
+      >"$tmp/build-cli.log" 2>&1 &
+  else
     # shellcheck disable=SC2086 # libs_of holds zero or one flag
-    cc -std=c11 -O2 -pthread -I"$gen" -I. -I"$root/include" "$gen"/*.c kvmap.c \
-      -L"$libdir" -Wl,-rpath,"$libdir" -lnebula ${libs_of[$role]} -o "$tmp/shop_$role"
-  ) >"$tmp/build-$role.log" 2>&1 &
+    deploy/build_shop_node.sh examples/shop "$topology" "${node_of[$role]}" "$tmp/shop_$role" \
+      ${libs_of[$role]} >"$tmp/build-$role.log" 2>&1 &
+  fi
   build_pid[$role]=$!
   running[$!]=1
 done
-for role in "${roles[@]}"; do
+for role in "${roles[@]}" cli; do
   unset "running[${build_pid[$role]}]"
   if ! wait "${build_pid[$role]}"; then
-    echo "building ${node_of[$role]} failed:" >&2
+    echo "building ${node_of[$role]:-the nebula command} failed:" >&2
     cat "$tmp/build-$role.log" >&2
     exit 1
   fi
@@ -291,6 +293,13 @@ act() {
   esac
 }
 
+# The readiness probe of deploy/kubernetes: the shop's nebula command, run on the
+# node's own host, waits until that node is connected and serving (bounded).
+ready() { # role $1 [timeout in ms]
+  ip netns exec "$(ns "$1")" "$tmp/nebula" await "@:\"${node_of[$1]}\"" --timeout "${2:-10000}" \
+    >>"$tmp/probe.log" 2>&1
+}
+
 reach_ok=1
 for role in db worker; do
   reachable api "${ip_of[$role]}" || reach_ok=0
@@ -300,7 +309,17 @@ echo "   api reaches db and worker across the bridge: $([ $reach_ok = 1 ] && ech
 echo
 echo "== The session, from api@api.shop.test (the loopback demo's, then a partition)"
 status=0
+probes_ok=0
+ready db 500 || probes_ok=1 # not started yet: the probe must say so
 if start_node db && start_node worker; then
+  if [ "$probes_ok" = 0 ]; then
+    echo "   readiness probe: db ready before it was started?"
+  else
+    probes_ok=0
+    ready db && ready worker && probes_ok=1
+  fi
+  echo "   readiness probe (nebula await, from each node's own host): db and worker" \
+       "$([ $probes_ok = 1 ] && echo ready || echo NOT READY)"
   run_session "$tmp/prod.out" act \
     ip netns exec "$(ns api)" "$tmp/shop_api" --failover --partition || status=$?
 else
@@ -344,6 +363,8 @@ check "hosts: api reached db and worker across the bridge" [ "$reach_ok" = 1 ]
 check "hosts: db and worker ran in their own namespaces" in_own_ns
 check "hosts: the worker listened on port $port in its namespace" [ "$worker_listens" = 1 ]
 check "hosts: the topology is deploy/docker/nebula.yaml" topology_is_deployed
+check "hosts: the readiness probe said not ready, then ready, for db and worker" \
+  [ "$probes_ok" = 1 ]
 check "prod: every process exited 0" [ "$status" = 0 ]
 check_prod_session "$p" worker@worker.shop.test
 check "hosts: every node answered under its host name" \

@@ -13,7 +13,7 @@
 # nebulac is $NEBULAC, else the one on PATH. Where nebula.h and libnebula are:
 # $NEBULA_CFLAGS and $NEBULA_LIBS, else `pkg-config --cflags/--libs nebula` (an
 # installed NebulaAPI). Flags for cc: $CFLAGS (default -O2). The generated
-# sources go to OUTPUT.nebula/, removed first.
+# sources live in a scratch directory, removed at exit.
 set -euo pipefail
 if [ $# -lt 4 ]; then
   sed -n '6,11s/^# \{0,1\}//p' "$0" >&2
@@ -26,8 +26,8 @@ case $output in /*) ;; *) output=$(pwd)/$output ;; esac
 nebulac=${NEBULAC:-nebulac}
 cflags=${NEBULA_CFLAGS-$(pkg-config --cflags nebula)}
 libs=${NEBULA_LIBS-$(pkg-config --libs nebula)}
-gen=$output.nebula
-rm -rf "$gen"
+gen=$(mktemp -d "${TMPDIR:-/tmp}/shop-node.XXXXXX")
+trap 'rm -rf "$gen"' EXIT
 
 cd "$shop"
 # shellcheck disable=SC2086 # the flag variables hold several words

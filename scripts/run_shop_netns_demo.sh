@@ -180,6 +180,14 @@ for role in "${roles[@]}" cli; do
   fi
 done
 
+# What the Dockerfile's slim runtime stage holds: the libraries the binaries
+# load, glibc's own excepted. The nodes run with those (LD_LIBRARY_PATH, which
+# comes before the build tree's RUNPATH).
+collected=$(deploy/docker/collect_libs.sh "$tmp/lib" "$tmp"/shop_{api,db,worker} "$tmp/nebula")
+collected=$(echo "$collected" | sed 's|.*/||' | tr '\n' ' ')
+echo "   deploy/docker/collect_libs.sh: ${collected}(the nodes run with these)"
+export LD_LIBRARY_PATH=$tmp/lib
+
 # --- the hosts ------------------------------------------------------------------
 echo
 echo "== Three hosts: network namespaces on bridge $bridge ($net.0/24)"
@@ -239,13 +247,15 @@ export SHOP_DB=$tmp/shop.db
 # 10 s) until it says it is serving. `ip netns exec` execs the binary, so the
 # PID is the node's.
 declare -A own_ns=() # role -> the namespace its process was seen in
+own_libs=1            # 0 once a node did not load libnebula from $tmp/lib
 start_node() {
   local role=$1 log="$tmp/$1.log"
-  ip netns exec "$(ns "$role")" "$tmp/shop_$role" >"$log" 2>&1 &
+  NEBULA_NODE=${node_of[$role]} ip netns exec "$(ns "$role")" "$tmp/shop_$role" >"$log" 2>&1 &
   pid_of[${node_of[$role]}]=$!
   running[$!]=1
   if wait_for_line "$log" serving $! 100; then
     own_ns[$role]=$(ip netns identify $! 2>/dev/null || true)
+    grep -qF "$tmp/lib/libnebula.so" "/proc/$!/maps" || own_libs=0
     return 0
   fi
   echo "${node_of[$role]} did not start:" >&2
@@ -293,11 +303,14 @@ act() {
   esac
 }
 
-# The readiness probe of deploy/kubernetes: the shop's nebula command, run on the
-# node's own host, waits until that node is connected and serving (bounded).
+# The readiness probe of deploy/docker and deploy/kubernetes: the shop's nebula
+# command, run on the node's own host with the node's environment, waits until
+# that node is connected and serving (bounded). --as: it must not take the name
+# in $NEBULA_NODE, the node's.
 ready() { # role $1 [timeout in ms]
-  ip netns exec "$(ns "$1")" "$tmp/nebula" await "@:\"${node_of[$1]}\"" --timeout "${2:-10000}" \
-    >>"$tmp/probe.log" 2>&1
+  local host=${node_of[$1]#*@}
+  NEBULA_NODE=${node_of[$1]} ip netns exec "$(ns "$1")" "$tmp/nebula" --as "probe@$host" \
+    await "@:\"${node_of[$1]}\"" --timeout "${2:-10000}" >>"$tmp/probe.log" 2>&1
 }
 
 reach_ok=1
@@ -321,7 +334,8 @@ if start_node db && start_node worker; then
   echo "   readiness probe (nebula await, from each node's own host): db and worker" \
        "$([ $probes_ok = 1 ] && echo ready || echo NOT READY)"
   run_session "$tmp/prod.out" act \
-    ip netns exec "$(ns api)" "$tmp/shop_api" --failover --partition || status=$?
+    env NEBULA_NODE=api@api.shop.test ip netns exec "$(ns api)" "$tmp/shop_api" --failover \
+    --partition || status=$?
 else
   status=1
 fi
@@ -363,6 +377,7 @@ check "hosts: api reached db and worker across the bridge" [ "$reach_ok" = 1 ]
 check "hosts: db and worker ran in their own namespaces" in_own_ns
 check "hosts: the worker listened on port $port in its namespace" [ "$worker_listens" = 1 ]
 check "hosts: the topology is deploy/docker/nebula.yaml" topology_is_deployed
+check "hosts: db and worker ran on the libraries collect_libs.sh copied" [ "$own_libs" = 1 ]
 check "hosts: the readiness probe said not ready, then ready, for db and worker" \
   [ "$probes_ok" = 1 ]
 check "prod: every process exited 0" [ "$status" = 0 ]

@@ -309,7 +309,7 @@ act() {
 # in $NEBULA_NODE, the node's.
 ready() { # role $1 [timeout in ms]
   local host=${node_of[$1]#*@}
-  NEBULA_NODE=${node_of[$1]} ip netns exec "$(ns "$1")" "$tmp/nebula" --as "probe@$host" \
+  NEBULA_NODE=${node_of[$1]} timeout 30 ip netns exec "$(ns "$1")" "$tmp/nebula" --as "probe@$host" \
     await "@:\"${node_of[$1]}\"" --timeout "${2:-10000}" >>"$tmp/probe.log" 2>&1
 }
 

@@ -20,6 +20,7 @@
 # is stopped by its PID on exit, and every wait is bounded. The same session
 # across separate hosts (network namespaces) is run_shop_netns_demo.sh.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/shop_demo_lib.sh"
 
 build=1

@@ -25,6 +25,7 @@
 # or SIGTERM; what a killed earlier run left behind is removed at start. Every
 # wait is bounded. Exit status: 0 when every check held.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/shop_demo_lib.sh"
 
 build=1

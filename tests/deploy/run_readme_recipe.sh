@@ -36,7 +36,7 @@ for exe in "$bin_dir"/*; do
   [ -x "$exe" ] && [ -f "$exe" ] && ln -s "$exe" "$scratch/"
 done
 
-ports=($("$free_ports" $#))
+mapfile -t ports < <("$free_ports" $#)
 list="" i=0
 for node in "$@"; do
   list+="${list:+,}$node=127.0.0.1:${ports[i]}"

@@ -132,7 +132,8 @@ fi
 if [ "$build" = 1 ]; then
   echo "== Building nebulac and libnebula in $build_dir"
   cmake -S . -B "$build_dir" >/dev/null
-  cmake --build "$build_dir" -j"$(nproc 2>/dev/null || echo 2)" --target nebulac nebula >/dev/null
+  cmake --build "$build_dir" -j"$(nproc 2>/dev/null || echo 2)" --target nebulac nebula_shared nebula_cli \
+    >/dev/null
 fi
 nebulac=$build_dir/src/nebulac/nebulac
 libdir=$build_dir/src/runtime

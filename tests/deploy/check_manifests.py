@@ -11,7 +11,8 @@ checked instead:
               deploy/kubernetes/nebula.yaml under its pod DNS name, and the
               topology has no other node; each role's Service is headless and
               publishes not-ready pods; NEBULA_NODE is the pod's DNS name; the
-              readiness probe runs `nebula --as ... await` on that name
+              readiness probe runs `nebula --as ... await` on that name; the
+              image builds in docs/deployment.md build exactly those nodes
   docker      compose gives each node the address and host name of
               deploy/docker/nebula.yaml, the Dockerfile builds the same names,
               and the health checks probe them
@@ -94,6 +95,14 @@ def check_kubernetes(root):
               f'Service {name} is headless and publishes not-ready pods')
     check(not [d for d in docs if d['kind'] in ('Deployment', 'ReplicaSet', 'Job', 'DaemonSet')],
           'no node runs in a pod with a random name (Deployment, ReplicaSet, Job, DaemonSet)')
+    # The image build commands docs/deployment.md gives build every listed node.
+    with open(os.path.join(root, 'docs/deployment.md')) as f:
+        page = f.read()
+    built = set()
+    for m in re.finditer(r'--build-arg ([A-Z]+)_NODES="([^"]*)"', page):
+        built.update(m.group(2).split())
+    check(built == nodes, 'docs/deployment.md builds the images for exactly those nodes'
+          + ('' if built == nodes else f' (built: {sorted(built)})'))
     check(expected == nodes, 'the pods are exactly the nodes of deploy/kubernetes/nebula.yaml'
           + ('' if expected == nodes else
              f' (only in shop.yaml: {sorted(expected - nodes)}; only in nebula.yaml: '

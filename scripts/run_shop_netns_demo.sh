@@ -158,6 +158,9 @@ topology=$tmp/nebula.yaml
 echo "== Building one binary per node for the topology ($topology)"
 echo "   (deploy/build_shop_node.sh: nebulac, then cc; and the shop's nebula command)"
 sed 's/^/   /' "$topology"
+echo "-- placement (nebulac --explain):"
+(cd examples/shop && "$nebulac" --topology "$topology" --explain \
+   main.c session.c users.c cache.c jobs.c health.c) | sed 's/^/   /'
 export NEBULAC=$nebulac NEBULA_CFLAGS="-I$root/include"
 export NEBULA_LIBS="-L$libdir -L$build_dir/src/cli -Wl,-rpath,$libdir -lnebula"
 declare -A build_pid=()

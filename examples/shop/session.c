@@ -76,7 +76,7 @@ static int done_multi(double start, const char *call, const nb_results *res, sho
         if (r->code == NB_OK)
             show(r, value, sizeof value);
         bool self = strcmp(r->node, nb_self_node()) == 0;
-        printf("  %31s-> %-18s %-6s = %s%s\n", "", r->node, nb_code_name(r->code), value,
+        printf("  %31s-> %-23s %-6s = %s%s\n", "", r->node, nb_code_name(r->code), value,
                self ? "   (this node)" : "");
         rc |= r->code == NB_OK ? 0 : -1;
     }
@@ -330,7 +330,7 @@ static void print_node(const nb_node_info *n)
     const char *state = n->connected ? "connected" : "down";
     if (strcmp(n->long_name, nb_self_node()) == 0)
         state = "this node";
-    printf("  %-20s %-32s %-10s", n->long_name, tags, state);
+    printf("  %-23s %-30s %-10s", n->long_name, tags, state);
     const nb_runtime_info *rt = n->runtime;
     if (rt)
         printf(" threads %d, %" PRId64 " MB used, up %" PRId64 " s, load %.2f\n", rt->threads,

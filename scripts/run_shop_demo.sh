@@ -16,9 +16,12 @@
 #   scripts/run_shop_demo.sh --no-build D  run the binaries already in D
 #
 # Every node listens on a free loopback port picked here ($NEBULA_ADDRESSES),
-# with a fresh cookie. Every process started is stopped by its PID on exit, and
-# every wait is bounded.
+# with a fresh cookie (a 0600 file, $NEBULA_COOKIE_FILE). Every process started
+# is stopped by its PID on exit, and every wait is bounded. The same session
+# across separate hosts (network namespaces) is run_shop_netns_demo.sh.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/shop_demo_lib.sh"
 
 build=1
 if [ "${1:-}" = --no-build ]; then
@@ -56,29 +59,10 @@ explain() {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shop-demo.XXXXXX")
-declare -A pid_of=()  # node name -> PID, for the serving nodes
-declare -A running=() # every PID this script started and has not reaped yet
-
-# Stops pid (SIGTERM, then SIGKILL after 5 s) and reaps it. Returns its status.
-# A reaped PID is forgotten at once: the system may give it to another process.
-stop_pid() {
-  local pid=$1 i status=0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || status=$?
-  unset "running[$pid]"
-  return "$status"
-}
+declare -A pid_of=() # node name -> PID, for the serving nodes
 
 cleanup() {
-  local pid
-  for pid in "${!running[@]}"; do
-    stop_pid "$pid" || true
-  done
+  stop_all
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -119,15 +103,11 @@ assign_ports() {
 # Waits (at most 10 s) until it says it is serving, so start order is
 # registration order.
 start_node() {
-  local name=$1 exe=$2 log="$tmp/${1%@*}.log" i
+  local name=$1 exe=$2 log="$tmp/${1%@*}.log"
   "$bin_dir/$exe" >"$log" 2>&1 &
   pid_of[$name]=$!
   running[$!]=1
-  for ((i = 0; i < 100; i++)); do
-    grep -q serving "$log" && return 0
-    kill -0 "${pid_of[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_for_line "$log" serving "${pid_of[$name]}" 100 && return 0
   echo "$name did not start:" >&2
   cat "$log" >&2
   return 1
@@ -148,10 +128,11 @@ stop_nodes() {
   return "$status"
 }
 
-# kill -9 the node the api named, wait (bounded) until it is gone, and say so
-# on stdout and in log $2.
+# The run_session handler: on READY_FOR_FAILOVER, kill -9 the node the api
+# named ($2), wait (bounded) until it is gone, and say so on stdout and in log $3.
 kill_node() {
-  local name=$1 log=$2 pid=${pid_of[$1]:-}
+  local name=$2 log=$3 pid=${pid_of[$2]:-}
+  [ "$1" = READY_FOR_FAILOVER ] || return 1
   if [ -z "$pid" ]; then
     echo "   [demo] $name is not a node this script started" | tee -a "$log"
     return 1
@@ -164,28 +145,6 @@ kill_node() {
   unset "running[$pid]" "pid_of[$name]"
 }
 
-# Runs the api binary $1 with --failover, printing its session into $2 and
-# killing the node it names when it prints READY_FOR_FAILOVER.
-run_api_with_failover() {
-  local exe=$1 log=$2 line tag node rest api_in api_out pid status=0
-  mkfifo "$tmp/api.in" "$tmp/api.out"
-  exec {api_in}<>"$tmp/api.in" # read-write: opening does not wait for the api
-  timeout -k 5 90 "$bin_dir/$exe" --failover <"$tmp/api.in" >"$tmp/api.out" 2>&1 &
-  pid=$!
-  running[$pid]=1
-  exec {api_out}<"$tmp/api.out"
-  while IFS= read -r -t 60 -u "$api_out" line; do
-    printf '%s\n' "$line" | tee -a "$log"
-    if [[ $line == READY_FOR_FAILOVER* ]]; then
-      read -r tag node rest <<<"$line"
-      kill_node "$node" "$log" || true
-      echo go >&"$api_in"
-    fi
-  done
-  exec {api_in}>&- {api_out}<&-
-  stop_pid "$pid" || status=$?
-  return "$status"
-}
 
 # Runs a session without failover: run_api <binary> <log>.
 run_api() {
@@ -194,22 +153,8 @@ run_api() {
   return "$status"
 }
 
-export NEBULA_COOKIE
-NEBULA_COOKIE=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-unset NEBULA_NODE NEBULA_LISTEN NEBULA_COOKIE_FILE NEBULA_ALLOW_RUNTIME_NODE_MISMATCH
-
-failures=0
-# check <description> <command...>: runs the command, prints and counts the result.
-check() {
-  local what=$1
-  shift
-  if "$@" >/dev/null 2>&1; then
-    echo "  ok      $what"
-  else
-    echo "  FAILED  $what"
-    failures=$((failures + 1))
-  fi
-}
+unset NEBULA_NODE NEBULA_LISTEN NEBULA_ALLOW_RUNTIME_NODE_MISMATCH
+new_cookie "$tmp/cookie"
 
 # --- prod ---------------------------------------------------------------------
 echo
@@ -219,7 +164,7 @@ assign_ports api@127.0.0.1 db@127.0.0.1 worker@127.0.0.1
 export SHOP_DB="$tmp/prod.db"
 prod_status=0
 if start_node db@127.0.0.1 shop_db && start_node worker@127.0.0.1 shop_worker; then
-  run_api_with_failover shop_api "$tmp/prod.out" || prod_status=$?
+  run_session "$tmp/prod.out" kill_node "$bin_dir/shop_api" --failover || prod_status=$?
 else
   prod_status=1
 fi
@@ -267,9 +212,6 @@ lacks() { # binary $1: no library $2 among NEEDED, no dynamic symbol matching $3
 names_only() { # the node names log $1 mentions are exactly $2
   [ "$(grep -o '[a-z_]*@127\.0\.0\.1' "$1" | sort -u | tr '\n' ' ')" = "$2 " ]
 }
-multicast_ok() { # the line of log $1 holding $2 is followed by $3 NB_OK replies
-  [ "$(grep -A "$3" -F "$2" "$1" | grep -c -- '-> .* NB_OK ')" = "$3" ]
-}
 calls() { # the calls a session made, in order, up to the failover step
   sed '/^== failover/q' "$1" | sed -nE 's/^  NB_[A-Z_]+ +[a-z&! ]+ +[0-9.]+ ms  ([^=:]*).*/\1/p'
 }
@@ -284,18 +226,7 @@ p=$tmp/prod.out s=$tmp/staging.out d=$tmp/dev.out
 echo
 echo "== Checks"
 check "prod: every process exited 0" [ "$prod_status" = 0 ]
-check "prod: users_get(2) came back from the db node" \
-  grep -qE '^  NB_OK  remote &db .* users_get\(2\) = \{2, "grace", "grace@example.org"\}' "$p"
-check "prod: a missing user is NULL, with NB_OK" \
-  grep -qE '^  NB_OK  remote &db .* users_get\(99\) = NULL' "$p"
-check "prod: cache_put reached both &cache nodes" \
-  multicast_ok "$p" 'NB_ON_NODES("&cache") { cache_put' 2
-check "prod: cache_invalidate reached both &cache nodes" \
-  multicast_ok "$p" 'NB_ON_ALL_NODES { cache_invalidate' 2
-check "prod: node_health answered by all 3 nodes" \
-  multicast_ok "$p" 'NB_ON_ALL_NODES { node_health' 3
-check "prod: the job ran on the worker" grep -q 'by worker@127.0.0.1' "$p"
-check "prod: failover, no timeout spent" grep -q '^  failover ok: ' "$p"
+check_prod_session "$p" worker@127.0.0.1
 check "staging: every process exited 0" [ "$staging_status" = 0 ]
 check "staging: users are remote" grep -qE '^  NB_OK  remote &db .* users_get\(2\)' "$s"
 check "staging: the job ran on app" grep -q 'by app@127.0.0.1' "$s"

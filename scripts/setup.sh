@@ -10,6 +10,7 @@ packages=(
   libmsgpack-dev                     # values on the wire (libnebula)
   libssl-dev                         # cookie HMAC (libnebula)
   libcmocka-dev                      # unit tests
+  python3-yaml                       # tests/deploy: reads the deployment manifests
   libsqlite3-dev                     # the shop example: its &db nodes store users in SQLite
   zlib1g-dev                         # the shop example: its &worker nodes compress with zlib
   binutils file                      # readelf/nm/strings in the placement tests

@@ -1,4 +1,4 @@
-#define _POSIX_C_SOURCE 200809L /* sigwait, strdup */
+#define _POSIX_C_SOURCE 200809L /* sigwait, pthread_sigmask */
 /* One program, built once per node: the api node drives, the others serve. */
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +35,15 @@ static int drive(void)
 
 int main(void)
 {
+#if !NB_ON("@api")
+    /* Blocked before nb_start() so that the threads it starts inherit the mask:
+     * a SIGTERM taken by one of them would end the process without nb_stop(). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+#endif
     if (nb_start(NULL) != 0) {
         fprintf(stderr, "nb_start: %s\n", nb_last_message());
         return 1;
@@ -43,14 +52,8 @@ int main(void)
 #if NB_ON("@api")
     status = drive();
 #else
-    /* Serve until asked to stop. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
     int sig;
-    sigwait(&set, &sig);
+    sigwait(&set, &sig); /* serve until asked to stop */
 #endif
     nb_stop();
     return status;

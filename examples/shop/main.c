@@ -37,7 +37,8 @@ static void serve_until_stopped(const sigset_t *set)
 }
 #endif
 
-/* argv is borrowed. The api node takes one option, --failover (see session.h). */
+/* argv is borrowed. The api node takes the options --failover and --partition
+ * (see session.h). */
 int main(int argc, char **argv)
 {
     node_health_start();
@@ -56,7 +57,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "nb_start: %s (%s)\n", nb_last_message(), nb_code_name(nb_last_code()));
     } else {
 #if NB_ON("&api")
-        status = session_run(argc > 1 && strcmp(argv[1], "--failover") == 0);
+        bool failover = false, partition = false;
+        for (int i = 1; i < argc; i++) {
+            failover |= strcmp(argv[i], "--failover") == 0;
+            partition |= strcmp(argv[i], "--partition") == 0;
+        }
+        status = session_run(failover, partition);
 #else
         (void)argc, (void)argv; /* only the api node takes options */
         printf("%s: serving\n", nb_self_node());

@@ -35,7 +35,8 @@ enum {
     AWAIT_MS = 10000,         /* for the other nodes to start and connect */
     FAILOVER_GO_MS = 30000,   /* for someone to stop the node we name */
     DOWN_NOTICED_MS = 3000,   /* for the runtime to see that node gone */
-    NO_TIMEOUT_SPENT_MS = 500 /* well below the 5000 ms default call timeout */
+    NO_TIMEOUT_SPENT_MS = 500, /* well below the 5000 ms default call timeout */
+    SILENCE_NOTICED_MS = 10000 /* for a silent peer to be declared down (4 heartbeats) */
 };
 
 static double now_ms(void)
@@ -75,7 +76,7 @@ static int done_multi(double start, const char *call, const nb_results *res, sho
         if (r->code == NB_OK)
             show(r, value, sizeof value);
         bool self = strcmp(r->node, nb_self_node()) == 0;
-        printf("  %31s-> %-18s %-6s = %s%s\n", "", r->node, nb_code_name(r->code), value,
+        printf("  %31s-> %-23s %-6s = %s%s\n", "", r->node, nb_code_name(r->code), value,
                self ? "   (this node)" : "");
         rc |= r->code == NB_OK ? 0 : -1;
     }
@@ -261,15 +262,16 @@ static int step_jobs(void)
 
 /* --- health: NB_API(), on every node ----------------------------------------- */
 
-/* Asks the first live node matching sel (borrowed) for its health and prints the
- * call. Returns the answer; the caller frees .node (NULL when the call failed). */
-static node_health_t ask_health(const char *sel)
+/* ask_health(), also storing the call's outcome in *code when code is not NULL. */
+static node_health_t ask_health_code(const char *sel, nb_code *code)
 {
     node_health_t h = {0};
     double start = now_ms();
     NB_ON_NODE(sel) {
         h = node_health();
     }
+    if (code)
+        *code = nb_last_code();
     char call[96], value[96] = "(none)";
     snprintf(call, sizeof call, "NB_ON_NODE(\"%s\") { node_health(); }", sel);
     if (h.node)
@@ -277,6 +279,13 @@ static node_health_t ask_health(const char *sel)
                  h.uptime_ms);
     done(start, call, value, "routed");
     return h;
+}
+
+/* Asks the first live node matching sel (borrowed) for its health and prints the
+ * call. Returns the answer; the caller frees .node (NULL when the call failed). */
+static node_health_t ask_health(const char *sel)
+{
+    return ask_health_code(sel, NULL);
 }
 
 /* The show_fn of node_health: r and buf are the caller's. */
@@ -321,7 +330,7 @@ static void print_node(const nb_node_info *n)
     const char *state = n->connected ? "connected" : "down";
     if (strcmp(n->long_name, nb_self_node()) == 0)
         state = "this node";
-    printf("  %-20s %-32s %-10s", n->long_name, tags, state);
+    printf("  %-23s %-30s %-10s", n->long_name, tags, state);
     const nb_runtime_info *rt = n->runtime;
     if (rt)
         printf(" threads %d, %" PRId64 " MB used, up %" PRId64 " s, load %.2f\n", rt->threads,
@@ -417,7 +426,86 @@ static int step_failover(void)
     return rc;
 }
 
-int session_run(bool failover)
+/* --- partition --------------------------------------------------------------- */
+
+/* Calls node_health() on the first live node matching sel (borrowed), prints
+ * the call, and returns its outcome; *ms is how long it took. */
+static nb_code health_code(const char *sel, double *ms)
+{
+    nb_code code;
+    double start = now_ms();
+    node_health_t h = ask_health_code(sel, &code);
+    *ms = now_ms() - start;
+    if (code == NB_OK && !h.node)
+        code = NB_E_PROTOCOL; /* cannot happen: a node always names itself */
+    free(h.node);
+    return code;
+}
+
+/* The node serving &worker is cut off the network, not stopped: it still runs,
+ * but no packet reaches it or leaves it. A call sent meanwhile gets no reply;
+ * the caller must get an error for it (never a value), learn that the node is
+ * down from the heartbeats' silence, and get it back once the network heals.
+ * The cut is made by whoever reads READY_FOR_PARTITION (run_shop_netns_demo.sh
+ * applies iptables rules in that node's network namespace). */
+static int step_partition(void)
+{
+    printf("\n== partition: the node serving &worker is cut off the network, then healed\n");
+    node_health_t before = ask_health("&worker");
+    if (!before.node)
+        return -1;
+    printf("READY_FOR_PARTITION %s   (cut that node off the network, then press Enter)\n",
+           before.node);
+    fflush(stdout);
+    int rc = -1;
+    if (wait_for_go(FAILOVER_GO_MS) != 0) {
+        printf("  no go-ahead on stdin within %d ms\n", FAILOVER_GO_MS);
+        free(before.node);
+        return -1;
+    }
+    /* Sent into the cut: no reply can come back. */
+    double cut_ms, after_ms;
+    nb_code cut = health_code("&worker", &cut_ms);
+    double noticed = wait_until_down(before.node, SILENCE_NOTICED_MS);
+    if (noticed >= 0)
+        printf("  %s is down for this node (nb_nodes_info() said so %.1f ms later)\n",
+               before.node, noticed);
+    else
+        printf("  %s still looks connected after %d ms more\n", before.node, SILENCE_NOTICED_MS);
+    /* Once it is down, a call fails at once instead of waiting. */
+    nb_code after = health_code("&worker", &after_ms);
+    printf("READY_TO_HEAL %s   (reconnect that node, then press Enter)\n", before.node);
+    fflush(stdout);
+    if (wait_for_go(FAILOVER_GO_MS) != 0) {
+        printf("  no go-ahead on stdin within %d ms\n", FAILOVER_GO_MS);
+        free(before.node);
+        return -1;
+    }
+    double start = now_ms();
+    int back = nb_await("&worker", AWAIT_MS);
+    double back_ms = now_ms() - start;
+    if (back == 0)
+        printf("  %s is back (nb_await(\"&worker\") returned after %.1f ms)\n", before.node,
+               back_ms);
+    else
+        printf("  &worker not back after %d ms: %s\n", AWAIT_MS, nb_last_message());
+    node_health_t healed = ask_health("&worker");
+    bool answered = healed.node && strcmp(healed.node, before.node) == 0;
+    if (cut != NB_OK && noticed >= 0 && after == NB_E_NO_WORKER && back == 0 && answered) {
+        printf("  partition ok: cut off, the call failed with %s after %.0f ms (no value);"
+               " then %s in %.3f ms; healed, %s answered again\n",
+               nb_code_name(cut), cut_ms, nb_code_name(after), after_ms, healed.node);
+        rc = 0;
+    } else {
+        printf("  partition FAILED: cut off %s, then %s, healed: %s\n", nb_code_name(cut),
+               nb_code_name(after), healed.node ? healed.node : "nobody answered");
+    }
+    free(healed.node);
+    free(before.node);
+    return rc;
+}
+
+int session_run(bool failover, bool partition)
 {
     if (await_cluster() != 0)
         return 1;
@@ -430,6 +518,8 @@ int session_run(bool failover)
     rc |= step_nodes_info();
     if (failover && rc == 0)
         rc |= step_failover();
+    if (partition && rc == 0)
+        rc |= step_partition();
     printf("\nsession %s\n", rc == 0 ? "complete" : "FAILED");
     return rc == 0 ? 0 : 1;
 }

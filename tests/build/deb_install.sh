@@ -29,7 +29,8 @@ trap cleanup EXIT
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" \
   >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; exit 1; }
 for f in /usr/bin/nebulac /usr/include/nebula.h /usr/lib/libnebula.so.0 /usr/lib/libnebula.so \
-         /usr/lib/libnebula.a /usr/lib/pkgconfig/nebula.pc /usr/lib/cmake/nebula/nebulaConfig.cmake /usr/share/man/man1/nebulac.1 /usr/share/man/man3/libnebula.3; do
+         /usr/lib/libnebula.a /usr/lib/pkgconfig/nebula.pc /usr/lib/cmake/nebula/nebulaConfig.cmake /usr/share/man/man1/nebulac.1 /usr/share/man/man3/libnebula.3 \
+         /usr/lib/systemd/system/nebula-node@.service; do
   [ -e "$f" ] || { echo "FAIL: $f not installed by the packages"; exit 1; }
 done
 echo "ok: apt-get installed ${packages[*]}"

@@ -243,14 +243,16 @@ static void node_file(void **state)
     pipeline(&r, "db@db.example", srcs, 1);
     assert_string_equal(r.out.items[0].rel_path, "nebula_node.c");
     const char *n = r.out.items[0].data;
-    assert_non_null(strstr(n, "#if NB__ABI_VERSION != 1\n#error"));
+    char guard[64];
+    snprintf(guard, sizeof guard, "#if NB__ABI_VERSION != %d\n#error", NB__ABI_VERSION);
+    assert_non_null(strstr(n, guard));
     assert_non_null(strstr(n, "#include \"users.h\"\n"));
     assert_non_null(strstr(n, "const nb__type nb__type_user_t = {\"user_t\", sizeof(user_t), 2, nb__fields_user_t};\n"));
     assert_non_null(strstr(n, "static const char *const nb__tags_1[] = {\"db\", \"cache\"};\n"));
     assert_non_null(strstr(n, "    {\"db@db.example\", \"db\", \"db.example\", NULL, 4371, nb__tags_1, 2},\n"));
     assert_non_null(strstr(n, "static const nb__method *const nb__methods[] = {\n"
                               "    &nb__method_users_count,\n    &nb__method_users_find,\n};\n"));
-    assert_non_null(strstr(n, "nb__nodes, 2, 1, \"db@db.example\",\n    4370, 5000, 5000, 64, 500,\n    nb__methods, 2};"));
+    assert_non_null(strstr(n, "nb__nodes, 2, 1, \"db@db.example\",\n    4370, 5000, 5000, 64, 500,\n    nb__methods, 2,\n    0 /* transport psk */, NULL, NULL, NULL\n};"));
     assert_non_null(strstr(n, "__attribute__((constructor))"));
     run_free(&r);
     nbc_t_leave();

@@ -3,8 +3,8 @@
  * `transport: psk` and `transport: mtls`. See docs/security.md for the trust
  * model of each.
  *
- * psk: the key is derived from the cluster cookie (HKDF-SHA-256, label
- * "nebula psk v1") and used as a TLS 1.3 external PSK with an ephemeral
+ * psk: the key is derived from the cluster cookie (scrypt, then HKDF-SHA-256
+ * with the label "nebula psk v1") and used as a TLS 1.3 external PSK with an ephemeral
  * (EC)DHE exchange (psk_dhe_ke: forward secrecy). No certificates, no session
  * tickets. Both sides prove the cookie inside the handshake; a wrong cookie is
  * a failed handshake ("the peer does not know the cluster cookie"), never an

@@ -136,7 +136,7 @@ static int sock_write(BIO *b, const char *buf, int len)
     int fd = (int)(intptr_t)BIO_get_data(b);
     BIO_clear_retry_flags(b);
     ssize_t n = send(fd, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ENOTCONN))
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         BIO_set_retry_write(b);
     return (int)n;
 }
@@ -146,7 +146,7 @@ static int sock_read(BIO *b, char *buf, int len)
     int fd = (int)(intptr_t)BIO_get_data(b);
     BIO_clear_retry_flags(b);
     ssize_t n = recv(fd, buf, (size_t)len, MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ENOTCONN))
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         BIO_set_retry_read(b);
     return (int)n;
 }
@@ -489,6 +489,8 @@ int nb__stream_tls_factory_new(const nb__security *sec, nb__stream_factory **out
     /* Read whole bursts from the socket at once rather than header then body. */
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_msg_callback(ctx, on_message);
+    /* What an unauthenticated peer can make us buffer: our chains are a few KiB. */
+    SSL_CTX_set_max_cert_list(ctx, 32 * 1024);
     int rc = 0;
     if (sec->kind == NB__TRANSPORT_PSK) {
         if (derive_psk(sec->cookie, sec->cookie_len, f->psk) < 0) {

@@ -421,6 +421,99 @@ static void test_psk_many_small_writes(void **state)
     nb__stream_tls_factory_free(f);
 }
 
+/* One direction of one stream, run by its own thread: the writer role or the
+ * reader role. cmocka is not thread-safe: failures are recorded, checked later. */
+typedef struct role {
+    nb__stream *s;
+    int fd;
+    bool writer;
+    const unsigned char *src;
+    unsigned char *dst;
+    size_t len;
+    const char *failure; /* NULL: all bytes moved (and matched, for a reader) */
+} role;
+
+static void *role_main(void *arg)
+{
+    role *r = arg;
+    size_t done = 0;
+    char why[256];
+    while (done < r->len || (r->writer && nb__stream_unsent(r->s) > 0)) {
+        struct pollfd p = {r->fd, r->writer ? POLLOUT : POLLIN, 0};
+        if (r->writer) {
+            size_t n = r->len - done;
+            if (n > 3000 + done % 50000)
+                n = 3000 + done % 50000; /* records and writes never line up */
+            struct iovec iov[2] = {{(void *)(r->src + done), n / 3},
+                                   {(void *)(r->src + done + n / 3), n - n / 3}};
+            ssize_t w = nb__stream_writev(r->s, iov, done < r->len ? 2 : 0);
+            if (w < 0 && errno != EAGAIN) {
+                r->failure = "writev failed";
+                return NULL;
+            }
+            if (w > 0)
+                done += (size_t)w;
+            if (w > 0 && nb__stream_unsent(r->s) == 0)
+                continue;
+        } else {
+            ssize_t n = nb__stream_read(r->s, r->dst + done, r->len - done, why, sizeof why);
+            if (n > 0) {
+                if (memcmp(r->dst + done, r->src + done, (size_t)n) != 0) {
+                    r->failure = "wrong bytes read";
+                    return NULL;
+                }
+                done += (size_t)n;
+                continue;
+            }
+            if (n == 0 || errno != EAGAIN) {
+                r->failure = "read failed";
+                return NULL;
+            }
+            if (nb__stream_pending(r->s))
+                continue;
+        }
+        if (poll(&p, 1, WAIT_MS) != 1) {
+            r->failure = "a wait timed out";
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Each stream read by one thread while another writes it, both ways at once:
+ * the stream serialises its SSL object itself (run under TSan too). */
+static void test_psk_reader_and_writer_threads(void **state)
+{
+    (void)state;
+    nb__stream_factory *f = psk_factory(cookie_a);
+    tlink l;
+    open_link(&l, f, f, NULL, true);
+    drive(&l.client, &l.server);
+    assert_int_equal(l.client.state, 1);
+    size_t n = (size_t)3 << 20;
+    unsigned char *up = pattern(n, 5), *down = pattern(n, 6);
+    unsigned char *got_up = malloc(n), *got_down = malloc(n);
+    role roles[4] = {
+        {l.client.s, l.fds[0], true, up, NULL, n, NULL},
+        {l.server.s, l.fds[1], false, up, got_up, n, NULL},
+        {l.server.s, l.fds[1], true, down, NULL, n, NULL},
+        {l.client.s, l.fds[0], false, down, got_down, n, NULL},
+    };
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, role_main, &roles[i]), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        if (roles[i].failure != NULL)
+            fail_msg("role %d: %s", i, roles[i].failure);
+    assert_memory_equal(got_up, up, n);
+    assert_memory_equal(got_down, down, n);
+    free(up), free(down), free(got_up), free(got_down);
+    close_link(&l);
+    nb__stream_tls_factory_free(f);
+}
+
 static void test_psk_wrong_cookie(void **state)
 {
     (void)state;
@@ -842,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_psk_handshake_and_small_messages),
         cmocka_unit_test(test_psk_large_both_ways),
         cmocka_unit_test(test_psk_many_small_writes),
+        cmocka_unit_test(test_psk_reader_and_writer_threads),
         cmocka_unit_test(test_psk_wrong_cookie),
         cmocka_unit_test(test_plaintext_peer_refused),
         cmocka_unit_test(test_flipped_byte_fails_the_read),

@@ -12,6 +12,9 @@
  * tmpl and is expanded the same way. Any other {word} is kept as it stands.
  * All arguments are borrowed. Returns a new string (the caller frees it), or
  * NULL when there is neither a template nor an override, or out of memory.
+ *
+ * At start, for nb__security: ca_path = nb__tls_path_expand(def->tls_ca,
+ * getenv("NEBULA_TLS_CA"), self_name), and the same for cert and key.
  */
 char *nb__tls_path_expand(const char *tmpl, const char *env_override, const char *node_name);
 

@@ -258,6 +258,43 @@ static void node_file(void **state)
     nbc_t_leave();
 }
 
+/* transport: mtls reaches nb__cluster_def with absolute, escaped paths, and the
+ * transport changes the fingerprint. */
+static void node_file_mtls(void **state)
+{
+    (void)state;
+    setup_files();
+    run r;
+    const char *srcs[] = {"users.c"};
+    pipeline(&r, "db@db.example", srcs, 1);
+    char psk_fp[17];
+    nbc_fingerprint(&r.m, &r.topo, psk_fp);
+    run_free(&r);
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "%stransport: mtls\ntls: { ca: certs/ca.pem, cert: \"/etc/nb/{node}.pem\", "
+             "key: 'k\"ey.pem' }\n",
+             topology);
+    nbc_t_write("nebula.yaml", yaml);
+    pipeline(&r, "db@db.example", srcs, 1);
+    assert_string_equal(r.diag, "");
+    char mtls_fp[17];
+    nbc_fingerprint(&r.m, &r.topo, mtls_fp);
+    assert_string_not_equal(psk_fp, mtls_fp);
+    char *cwd = realpath(".", NULL);
+    char want[2048];
+    snprintf(want, sizeof want,
+             "    1 /* transport mtls */, \"%s/certs/ca.pem\", \"/etc/nb/{node}.pem\", "
+             "\"%s/k\\\"ey.pem\"\n};",
+             cwd, cwd);
+    const char *n = output(&r, "nebula_node.c")->data;
+    if (strstr(n, want) == NULL)
+        fail_msg("want\n%s\nin\n%s", want, n);
+    free(cwd);
+    run_free(&r);
+    nbc_t_leave();
+}
+
 static void output_is_deterministic(void **state)
 {
     (void)state;
@@ -354,6 +391,7 @@ int main(void)
         cmocka_unit_test(remote_node_has_no_trace_of_the_body),
         cmocka_unit_test(header_declares_generated_functions_on_the_same_line),
         cmocka_unit_test(node_file),
+        cmocka_unit_test(node_file_mtls),
         cmocka_unit_test(output_is_deterministic),
         cmocka_unit_test(explain_table),
         cmocka_unit_test(missing_nb_start_stops_a_serving_node),

@@ -398,6 +398,28 @@ static void on_message(int write_p, int version, int content_type, const void *b
 
 /* ---- the factory ---------------------------------------------------------- */
 
+/* Our certificate must chain to our own CA, or every peer refuses it: say so at
+ * start rather than on every connection. */
+static int check_own_chain(SSL_CTX *ctx, const nb__security *sec, char *why, size_t whylen)
+{
+    STACK_OF(X509) *chain = NULL;
+    SSL_CTX_get0_chain_certs(ctx, &chain);
+    X509_STORE_CTX *v = X509_STORE_CTX_new();
+    if (v == NULL ||
+        X509_STORE_CTX_init(v, SSL_CTX_get_cert_store(ctx), SSL_CTX_get0_certificate(ctx),
+                            chain) != 1) {
+        X509_STORE_CTX_free(v);
+        say(why, whylen, "out of memory checking the certificate %s", sec->cert_path);
+        return -1;
+    }
+    int ok = X509_verify_cert(v) == 1;
+    if (!ok)
+        say(why, whylen, "the certificate %s does not chain to the CA %s (%s)", sec->cert_path,
+            sec->ca_path, X509_verify_cert_error_string(X509_STORE_CTX_get_error(v)));
+    X509_STORE_CTX_free(v);
+    return ok ? 0 : -1;
+}
+
 static int load_mtls(SSL_CTX *ctx, const nb__security *sec, char *why, size_t whylen)
 {
     struct {
@@ -447,7 +469,7 @@ static int load_mtls(SSL_CTX *ctx, const nb__security *sec, char *why, size_t wh
     snprintf(whose, sizeof whose, "the certificate %s", sec->cert_path);
     if (!certificate_name(SSL_CTX_get0_certificate(ctx), whose, name, why, whylen))
         return -1;
-    return 0;
+    return check_own_chain(ctx, sec, why, whylen);
 }
 
 int nb__stream_tls_factory_new(const nb__security *sec, nb__stream_factory **out, char *why,
@@ -485,7 +507,10 @@ int nb__stream_tls_factory_new(const nb__security *sec, nb__stream_factory **out
      * connection (forward secrecy). This is OpenSSL's default; said here so it
      * stays so. */
     SSL_CTX_clear_options(ctx, SSL_OP_ALLOW_NO_DHE_KEX);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Partial writes: one record per SSL_write, retried from our own copy.
+     * No auto chain: every node holds the CA already; send only the cert file. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_NO_AUTO_CHAIN);
     /* Read whole bursts from the socket at once rather than header then body. */
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_msg_callback(ctx, on_message);
@@ -651,6 +676,11 @@ static int tls_handshake(nb__stream *base, int *want, char *why, size_t whylen)
     } else if (s->f->kind == NB__TRANSPORT_PSK && !SSL_session_reused(s->ssl)) {
         /* Belt and braces: a completed handshake without our key proves nothing. */
         say(why, whylen, "the peer completed TLS without the cluster cookie key");
+        errno = EPROTO;
+        rc = -1;
+    } else if (SSL_get_negotiated_group(s->ssl) == 0) {
+        /* Nor one without an ephemeral exchange: no forward secrecy. */
+        say(why, whylen, "the peer completed TLS without an ephemeral key exchange");
         errno = EPROTO;
         rc = -1;
     } else if (s->f->kind == NB__TRANSPORT_MTLS && s->identity[0] == '\0') {

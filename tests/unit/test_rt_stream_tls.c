@@ -38,6 +38,7 @@ static const char cookie_a[] = "correct horse battery staple, cluster one";
 static const char cookie_b[] = "correct horse battery staple, cluster two";
 static char certs[200];  /* the CA and node certificates */
 static char other[256];  /* another CA and a certificate from it */
+static char rogue_dir[256]; /* other's certificates, trusting both CAs */
 
 /* ---- sockets -------------------------------------------------------------- */
 
@@ -712,7 +713,8 @@ static void test_mtls_ok(void **state)
 static void test_mtls_other_ca_refused(void **state)
 {
     (void)state;
-    nb__stream_factory *rogue = mtls_factory(certs, other, "api@h1"); /* trusts our CA */
+    /* A rogue whose certificate comes from another CA but who trusts ours. */
+    nb__stream_factory *rogue = mtls_factory(rogue_dir, rogue_dir, "api@h1");
     nb__stream_factory *fb = mtls_factory(certs, certs, "db@h2");
     tlink l;
     open_link(&l, rogue, fb, "db@h2", false);
@@ -727,7 +729,7 @@ static void test_mtls_other_ca_refused(void **state)
     close_link(&l);
 
     /* And a server certificate from another CA is refused by the client at once. */
-    nb__stream_factory *rogue_server = mtls_factory(certs, other, "db@h2");
+    nb__stream_factory *rogue_server = mtls_factory(rogue_dir, rogue_dir, "db@h2");
     open_link(&l, fb, rogue_server, "db@h2", false);
     drive(&l.client, &l.server);
     assert_int_equal(l.client.state, -1);
@@ -857,6 +859,13 @@ static void test_factory_errors(void **state)
     print_message("%s\n", why);
     assert_non_null(strstr(why, "does not belong to the certificate"));
 
+    /* A certificate from another CA than the node's own. */
+    snprintf(cert, sizeof cert, "%s/api@h1.pem", other);
+    snprintf(key, sizeof key, "%s/api@h1.key", other);
+    assert_int_equal(nb__stream_tls_factory_new(&sec, &f, why, sizeof why), -1);
+    print_message("%s\n", why);
+    assert_non_null(strstr(why, "does not chain to the CA"));
+
     sec.ca_path = NULL;
     assert_int_equal(nb__stream_tls_factory_new(&sec, &f, why, sizeof why), -1);
     assert_non_null(strstr(why, "needs a CA file"));
@@ -903,12 +912,15 @@ static int setup(void **state)
     if (mkdtemp(certs) == NULL)
         return -1;
     snprintf(other, sizeof other, "%s/other", certs);
-    char dir[512];
+    char dir[512], cmd[2048];
     int rc = make_certs(certs, "", "api@h1 db@h2 cache@h3");
     rc |= make_certs(other, "", "api@h1 db@h2");
+    snprintf(rogue_dir, sizeof rogue_dir, "%s/rogue", certs);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cat %s/ca.pem %s/ca.pem >%s/ca.pem && cp %s/api@h1.* "
+             "%s/db@h2.* %s/", rogue_dir, other, certs, rogue_dir, other, other, rogue_dir);
+    rc |= system(cmd);
     /* Same CA as `certs` (the script reuses a CA it finds in DIR). */
     snprintf(dir, sizeof dir, "%s/san", certs);
-    char cmd[2048];
     snprintf(cmd, sizeof cmd, "mkdir -p %s/san %s/cn %s/bad && for d in san cn bad; do cp %s/ca.pem "
              "%s/ca.key %s/$d/; done", certs, certs, certs, certs, certs, certs);
     rc |= system(cmd);

@@ -571,6 +571,34 @@ static void test_plaintext_peer_refused(void **state)
     free(noise);
 }
 
+/* A peer that hangs up instead of answering: the reason says so. */
+static void test_peer_hangs_up(void **state)
+{
+    (void)state;
+    nb__stream_factory *f = psk_factory(cookie_a);
+    for (int server = 0; server < 2; server++) {
+        int fds[2];
+        tcp_pair(fds, false);
+        int tls_fd = server ? fds[1] : fds[0];
+        side x = {.s = nb__stream_tls_open(f, tls_fd, !server, NULL), .fd = tls_fd};
+        close(server ? fds[0] : fds[1]);
+        for (;;) {
+            short ev;
+            step(&x, &ev);
+            if (x.state != 0)
+                break;
+            wait_fd(tls_fd, ev);
+        }
+        assert_int_equal(x.state, -1);
+        print_message("%s: %s\n", server ? "server" : "client", x.why);
+        assert_true(strstr(x.why, "closed the connection") != NULL ||
+                    strstr(x.why, "the connection failed during the TLS handshake") != NULL);
+        nb__stream_free(x.s);
+        close(tls_fd);
+    }
+    nb__stream_tls_factory_free(f);
+}
+
 /* ---- an on-path relay ------------------------------------------------------ */
 
 typedef struct relay {
@@ -950,6 +978,7 @@ int main(void)
         cmocka_unit_test(test_psk_reader_and_writer_threads),
         cmocka_unit_test(test_psk_wrong_cookie),
         cmocka_unit_test(test_plaintext_peer_refused),
+        cmocka_unit_test(test_peer_hangs_up),
         cmocka_unit_test(test_flipped_byte_fails_the_read),
         cmocka_unit_test(test_mtls_ok),
         cmocka_unit_test(test_mtls_other_ca_refused),

@@ -273,8 +273,8 @@ int main(int argc, char **argv)
     snprintf(sc, sizeof sc, "%s/s@h.pem", dir);
     snprintf(sk, sizeof sk, "%s/s@h.key", dir);
     static const char cookie[] = "a benchmark cookie of enough length";
-    nb__security psk = {NB__TRANSPORT_PSK, (const unsigned char *)cookie, sizeof cookie - 1,
-                        NULL, NULL, NULL};
+    nb__security psk = {
+        NB__TRANSPORT_PSK, (const unsigned char *)cookie, sizeof cookie - 1, NULL, NULL, NULL};
     nb__security mc = {NB__TRANSPORT_MTLS, NULL, 0, ca, cc, ck};
     nb__security ms = {NB__TRANSPORT_MTLS, NULL, 0, ca, sc, sk};
     nb__stream_factory *fpsk = factory(&psk);

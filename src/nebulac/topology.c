@@ -469,8 +469,9 @@ static char *tls_path(const loader *L, const char *p, size_t n)
     if (p[0] == '/')
         return dup_or_die(p, n);
     const char *slash = strrchr(L->t->path, '/');
-    char *dir = slash ? dup_or_die(L->t->path, slash == L->t->path ? 1 : (size_t)(slash - L->t->path))
-                      : dup_or_die(".", 1);
+    char *dir = slash
+                    ? dup_or_die(L->t->path, slash == L->t->path ? 1 : (size_t)(slash - L->t->path))
+                    : dup_or_die(".", 1);
     char *abs = realpath(dir, NULL);
     const char *base = abs ? abs : dir;
     size_t bl = strlen(base);
@@ -516,10 +517,10 @@ static void load_tls(loader *L, const yaml_node_t *v)
         }
         if (!is_scalar(val) || val->data.scalar.length == 0 ||
             memchr(text(val), '\0', val->data.scalar.length) != NULL) {
-            nbc_error(loc_of(L, val), "\"tls.%s\" must be the path of a PEM file, not %s",
-                      text(key), is_scalar(val) && val->data.scalar.length == 0
-                                     ? "empty"
-                                     : describe(val, buf, sizeof buf));
+            nbc_error(
+                loc_of(L, val), "\"tls.%s\" must be the path of a PEM file, not %s", text(key),
+                is_scalar(val) && val->data.scalar.length == 0 ? "empty"
+                                                               : describe(val, buf, sizeof buf));
             L->tls_bad = true;
             continue;
         }
@@ -540,11 +541,14 @@ static void check_transport(const loader *L)
                   nbc_transport_name(t->transport),
                   L->transport_loc.line ? "" : " (the default); add transport: mtls");
     } else if (has_tls) {
-        const char *missing = !t->tls_ca ? "ca" : !t->tls_cert ? "cert" : !t->tls_key ? "key" : NULL;
+        const char *missing = !t->tls_ca     ? "ca"
+                              : !t->tls_cert ? "cert"
+                              : !t->tls_key  ? "key"
+                                             : NULL;
         /* A value reported as bad above is not reported missing again. */
         if (missing != NULL && !L->tls_bad)
-            nbc_error(L->tls_loc, "\"tls\" is missing \"%s\": transport mtls needs ca, cert and key",
-                      missing);
+            nbc_error(L->tls_loc,
+                      "\"tls\" is missing \"%s\": transport mtls needs ca, cert and key", missing);
     }
 }
 

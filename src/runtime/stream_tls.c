@@ -49,27 +49,27 @@
 /* The factory of both TLS kinds. Its first member is the kind (stream_tls.h). */
 typedef struct nb__tls_factory {
     nb__transport_kind kind;
-    SSL_CTX *ctx;                 /* both roles: TLS_method() */
-    unsigned char psk[PSK_LEN];   /* psk only: HKDF(cookie); wiped on free */
+    SSL_CTX *ctx;               /* both roles: TLS_method() */
+    unsigned char psk[PSK_LEN]; /* psk only: HKDF(cookie); wiped on free */
 } nb__tls_factory;
 
 typedef struct tls_stream {
     nb__stream base;
     nb__tls_factory *f;
     bool outbound;
-    char *expected;               /* outbound mtls: the name the server must prove, or NULL */
-    pthread_mutex_t mu;           /* guards every field below */
+    char *expected;     /* outbound mtls: the name the server must prove, or NULL */
+    pthread_mutex_t mu; /* guards every field below */
     SSL *ssl;
     /* Bytes one SSL_write took but could not flush (WANT_WRITE): OpenSSL wants
      * the very same bytes again on the retry, so they are kept here. */
     unsigned char held[RECORD_MAX];
     size_t held_len;
     unsigned char scratch[RECORD_MAX]; /* small iov pieces coalesced into one record */
-    bool read_starved;            /* the last read found only part of a record */
-    bool got_handshake;           /* a TLS handshake message arrived from the peer */
+    bool read_starved;                 /* the last read found only part of a record */
+    bool got_handshake;                /* a TLS handshake message arrived from the peer */
     bool goodbye_sent;
     char identity[NAME_MAX_LEN + 1]; /* mtls: the name the peer's certificate proves */
-    char reason[640];             /* why the verification refused the peer, once set */
+    char reason[640];                /* why the verification refused the peer, once set */
 } tls_stream;
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -287,8 +287,7 @@ static bool certificate_name(X509 *cert, const char *whose, char *out, char *rea
             continue;
         escape(u, n, shown, sizeof shown);
         if (!is_node_name(u + sl, n - sl)) {
-            snprintf(reason, cap, "%s has the URI \"%s\", not nebula://short@host", whose,
-                     shown);
+            snprintf(reason, cap, "%s has the URI \"%s\", not nebula://short@host", whose, shown);
             GENERAL_NAMES_free(sans);
             return false;
         }
@@ -307,8 +306,10 @@ static bool certificate_name(X509 *cert, const char *whose, char *out, char *rea
     X509_NAME *subject = X509_get_subject_name(cert);
     int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
     if (at < 0) {
-        snprintf(reason, cap, "%s names no node: it needs a SAN URI nebula://short@host or a "
-                              "subject CN short@host", whose);
+        snprintf(reason, cap,
+                 "%s names no node: it needs a SAN URI nebula://short@host or a "
+                 "subject CN short@host",
+                 whose);
         return false;
     }
     if (X509_NAME_get_index_by_NID(subject, NID_commonName, at) >= 0) {
@@ -320,8 +321,10 @@ static bool certificate_name(X509 *cert, const char *whose, char *out, char *rea
     size_t n = (size_t)ASN1_STRING_length(cn);
     if (!is_node_name(d, n)) {
         escape(d, n, shown, sizeof shown);
-        snprintf(reason, cap, "%s has the CN \"%s\", which is no node name short@host, and no "
-                              "nebula:// URI", whose, shown);
+        snprintf(reason, cap,
+                 "%s has the CN \"%s\", which is no node name short@host, and no "
+                 "nebula:// URI",
+                 whose, shown);
         return false;
     }
     memcpy(out, d, n);
@@ -368,8 +371,8 @@ static int verify_peer(int preverify_ok, X509_STORE_CTX *store)
     if (depth != 0)
         return 1;
     char name[NAME_MAX_LEN + 1];
-    if (!certificate_name(X509_STORE_CTX_get_current_cert(store), "the peer's certificate", name, s->reason,
-                          sizeof s->reason)) {
+    if (!certificate_name(X509_STORE_CTX_get_current_cert(store), "the peer's certificate", name,
+                          s->reason, sizeof s->reason)) {
         X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
         return 0;
     }
@@ -405,9 +408,8 @@ static int check_own_chain(SSL_CTX *ctx, const nb__security *sec, char *why, siz
     STACK_OF(X509) *chain = NULL;
     SSL_CTX_get0_chain_certs(ctx, &chain);
     X509_STORE_CTX *v = X509_STORE_CTX_new();
-    if (v == NULL ||
-        X509_STORE_CTX_init(v, SSL_CTX_get_cert_store(ctx), SSL_CTX_get0_certificate(ctx),
-                            chain) != 1) {
+    if (v == NULL || X509_STORE_CTX_init(v, SSL_CTX_get_cert_store(ctx),
+                                         SSL_CTX_get0_certificate(ctx), chain) != 1) {
         X509_STORE_CTX_free(v);
         say(why, whylen, "out of memory checking the certificate %s", sec->cert_path);
         return -1;
@@ -557,15 +559,19 @@ static void explain_alert(const tls_stream *s, int desc, bool in_handshake, char
     bool psk = s->f->kind == NB__TRANSPORT_PSK;
     switch (desc) {
     case SSL3_AD_BAD_RECORD_MAC:
-        say(why, whylen, "the peer found a record of ours corrupted (TLS alert %s): bytes were "
-                         "changed on the path", name);
+        say(why, whylen,
+            "the peer found a record of ours corrupted (TLS alert %s): bytes were "
+            "changed on the path",
+            name);
         return;
     case TLS1_AD_DECRYPT_ERROR:
     case SSL_AD_ILLEGAL_PARAMETER:
         /* OpenSSL answers a PSK binder that does not verify with one of these. */
         if (psk && in_handshake) {
-            say(why, whylen, "the peer does not know the cluster cookie (it refused our key: "
-                             "TLS alert %s)", name);
+            say(why, whylen,
+                "the peer does not know the cluster cookie (it refused our key: "
+                "TLS alert %s)",
+                name);
             return;
         }
         break;
@@ -575,8 +581,10 @@ static void explain_alert(const tls_stream *s, int desc, bool in_handshake, char
                 : "it may name another node than the peer expects, or use transport: psk");
         return;
     case TLS1_AD_UNKNOWN_CA:
-        say(why, whylen, "the peer refused our certificate (TLS alert %s): it is not signed by the "
-                         "peer's CA", name);
+        say(why, whylen,
+            "the peer refused our certificate (TLS alert %s): it is not signed by the "
+            "peer's CA",
+            name);
         return;
     case SSL3_AD_BAD_CERTIFICATE:
     case SSL3_AD_UNSUPPORTED_CERTIFICATE:
@@ -589,8 +597,10 @@ static void explain_alert(const tls_stream *s, int desc, bool in_handshake, char
                                             : "");
         return;
     case TLS13_AD_CERTIFICATE_REQUIRED:
-        say(why, whylen, "the peer requires a certificate (TLS alert %s): it is configured with "
-                         "transport: mtls", name);
+        say(why, whylen,
+            "the peer requires a certificate (TLS alert %s): it is configured with "
+            "transport: mtls",
+            name);
         return;
     case TLS1_AD_PROTOCOL_VERSION:
         say(why, whylen, "the peer does not speak TLS 1.3 (TLS alert %s)", name);
@@ -613,8 +623,8 @@ static int explain(tls_stream *s, int ssl_err, int saved_errno, bool in_handshak
     if (s->reason[0] != '\0') {
         say(why, whylen, "%s", s->reason);
     } else if (ssl_err == SSL_ERROR_SYSCALL && saved_errno != 0) {
-        say(why, whylen, "the connection failed%s: %s", in_handshake ? " during the TLS handshake" : "",
-            strerror(saved_errno));
+        say(why, whylen, "the connection failed%s: %s",
+            in_handshake ? " during the TLS handshake" : "", strerror(saved_errno));
         err = saved_errno;
     } else if ((ssl_err == SSL_ERROR_SYSCALL && e == 0) ||
                reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
@@ -627,27 +637,34 @@ static int explain(tls_stream *s, int ssl_err, int saved_errno, bool in_handshak
     } else if (reason >= SSL_AD_REASON_OFFSET) {
         explain_alert(s, reason - SSL_AD_REASON_OFFSET, in_handshake, why, whylen);
     } else if (reason == SSL_R_BINDER_DOES_NOT_VERIFY) {
-        say(why, whylen, "the peer does not know the cluster cookie (its TLS key proof does not "
-                         "verify)");
+        say(why, whylen,
+            "the peer does not know the cluster cookie (its TLS key proof does not "
+            "verify)");
     } else if (in_handshake && !s->got_handshake) {
-        say(why, whylen, "the peer does not speak TLS: its first bytes are no TLS handshake (%s); "
-                         "is it configured with transport: plain?", ssl_error_text(e));
+        say(why, whylen,
+            "the peer does not speak TLS: its first bytes are no TLS handshake (%s); "
+            "is it configured with transport: plain?",
+            ssl_error_text(e));
     } else if (reason == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC) {
         say(why, whylen, "a TLS record failed its integrity check: bytes were changed on the path");
     } else if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
-        say(why, whylen, "the peer presented no certificate (is it configured with transport: psk?)");
+        say(why, whylen,
+            "the peer presented no certificate (is it configured with transport: psk?)");
     } else if (in_handshake && s->f->kind == NB__TRANSPORT_PSK &&
-               (reason == SSL_R_NO_SHARED_CIPHER || reason == SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM ||
+               (reason == SSL_R_NO_SHARED_CIPHER ||
+                reason == SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM ||
                 reason == SSL_R_NO_CERTIFICATE_SET)) {
-        say(why, whylen, "the peer offered no cluster-cookie key (is it configured with "
-                         "transport: mtls?)");
+        say(why, whylen,
+            "the peer offered no cluster-cookie key (is it configured with "
+            "transport: mtls?)");
     } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE) {
         say(why, whylen, "the peer does not speak TLS 1.3");
     } else if (e != 0) {
         say(why, whylen, "TLS %s failed: %s", in_handshake ? "handshake" : "session",
             ssl_error_text(e));
     } else {
-        say(why, whylen, "TLS %s failed (error %d)", in_handshake ? "handshake" : "session", ssl_err);
+        say(why, whylen, "TLS %s failed (error %d)", in_handshake ? "handshake" : "session",
+            ssl_err);
     }
     ERR_clear_error();
     return err;
@@ -746,9 +763,9 @@ static ssize_t write_record(tls_stream *s, const unsigned char *p, size_t n)
         return (ssize_t)n;
     }
     char why[200];
-    errno = e == SSL_ERROR_SYSCALL && saved_errno != 0 ? saved_errno
-                                                       : explain(s, e, saved_errno, false, why,
-                                                                 sizeof why);
+    errno = e == SSL_ERROR_SYSCALL && saved_errno != 0
+                ? saved_errno
+                : explain(s, e, saved_errno, false, why, sizeof why);
     ERR_clear_error();
     return -1;
 }

@@ -187,13 +187,14 @@ static void test_transport(void **state)
     load_fails("bad_tls_missing.yaml",
                "bad_tls_missing.yaml:3:6: error: \"tls\" is missing \"key\": transport mtls needs "
                "ca, cert and key\n");
-    load_fails("bad_tls_values.yaml",
-               "bad_tls_values.yaml:3:26: error: \"tls.cert\" must be the path of a PEM file, not a "
-               "list\n"
-               "bad_tls_values.yaml:3:35: error: unknown key \"kee\" in tls (did you mean \"key\"?); "
-               "known keys are ca, cert and key\n"
-               "bad_tls_values.yaml:3:52: error: \"tls.key\" must be the path of a PEM file, not "
-               "empty\n");
+    load_fails(
+        "bad_tls_values.yaml",
+        "bad_tls_values.yaml:3:26: error: \"tls.cert\" must be the path of a PEM file, not a "
+        "list\n"
+        "bad_tls_values.yaml:3:35: error: unknown key \"kee\" in tls (did you mean \"key\"?); "
+        "known keys are ca, cert and key\n"
+        "bad_tls_values.yaml:3:52: error: \"tls.key\" must be the path of a PEM file, not "
+        "empty\n");
 }
 
 /* YAML 1.1 would read no/yes/off/null as booleans and nulls; to us they are tags. */
@@ -264,7 +265,7 @@ static void test_unknown_top_level_keys(void **state)
 #define KNOWN                                                                                      \
     "known keys are nodes, port, default_timeout, nodes_info_refresh_interval, "                   \
     "max_concurrent_calls, "                                                                       \
-    "heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node, default_opts, transport "  \
+    "heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node, default_opts, transport "   \
     "and tls\n"
     load_fails(
         "bad_unknown_keys.yaml",

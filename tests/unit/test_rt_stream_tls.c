@@ -36,8 +36,8 @@
 
 static const char cookie_a[] = "correct horse battery staple, cluster one";
 static const char cookie_b[] = "correct horse battery staple, cluster two";
-static char certs[200];  /* the CA and node certificates */
-static char other[256];  /* another CA and a certificate from it */
+static char certs[200];     /* the CA and node certificates */
+static char other[256];     /* another CA and a certificate from it */
 static char rogue_dir[256]; /* other's certificates, trusting both CAs */
 
 /* ---- sockets -------------------------------------------------------------- */
@@ -86,8 +86,8 @@ static void wait_fd(int fd, short ev)
 
 static nb__stream_factory *psk_factory(const char *cookie)
 {
-    nb__security sec = {NB__TRANSPORT_PSK, (const unsigned char *)cookie, strlen(cookie), NULL,
-                        NULL, NULL};
+    nb__security sec = {
+        NB__TRANSPORT_PSK, (const unsigned char *)cookie, strlen(cookie), NULL, NULL, NULL};
     nb__stream_factory *f = NULL;
     char why[256] = "";
     int rc = nb__stream_tls_factory_new(&sec, &f, why, sizeof why);
@@ -115,7 +115,7 @@ static nb__stream_factory *mtls_factory(const char *ca_dir, const char *dir, con
 typedef struct side {
     nb__stream *s;
     int fd;
-    int state;      /* 0 running, 1 done, -1 failed */
+    int state; /* 0 running, 1 done, -1 failed */
     char why[512];
 } side;
 
@@ -193,15 +193,15 @@ static ssize_t read_until_failure(side *x)
 /* ---- moving data ---------------------------------------------------------- */
 
 typedef struct flow {
-    nb__stream *w, *r;       /* writer and reader streams */
+    nb__stream *w, *r; /* writer and reader streams */
     int wfd, rfd;
     const unsigned char *src;
     size_t len, sent, got;
     unsigned char *dst;
-    size_t piece;            /* 0: one big iov; else pieces of at most this many bytes */
-    unsigned iovs;           /* iov entries per writev (small-piece mode) */
-    size_t held_seen;        /* writev calls after which bytes were held */
-    size_t max_write;        /* the most bytes one writev took */
+    size_t piece;     /* 0: one big iov; else pieces of at most this many bytes */
+    unsigned iovs;    /* iov entries per writev (small-piece mode) */
+    size_t held_seen; /* writev calls after which bytes were held */
+    size_t max_write; /* the most bytes one writev took */
     bool flushed;
 } flow;
 
@@ -348,10 +348,20 @@ static void test_psk_handshake_and_small_messages(void **state)
     /* A ping and a pong. */
     const char ping[] = "ping", pong[] = "pong!";
     flow fl[2] = {
-        {.w = l.client.s, .r = l.server.s, .wfd = l.fds[0], .rfd = l.fds[1],
-         .src = (const unsigned char *)ping, .len = 4, .dst = malloc(4)},
-        {.w = l.server.s, .r = l.client.s, .wfd = l.fds[1], .rfd = l.fds[0],
-         .src = (const unsigned char *)pong, .len = 5, .dst = malloc(5)},
+        {.w = l.client.s,
+         .r = l.server.s,
+         .wfd = l.fds[0],
+         .rfd = l.fds[1],
+         .src = (const unsigned char *)ping,
+         .len = 4,
+         .dst = malloc(4)},
+        {.w = l.server.s,
+         .r = l.client.s,
+         .wfd = l.fds[1],
+         .rfd = l.fds[0],
+         .src = (const unsigned char *)pong,
+         .len = 5,
+         .dst = malloc(5)},
     };
     run_flows(fl, 2);
     free(fl[0].dst);
@@ -382,10 +392,20 @@ static void test_psk_large_both_ways(void **state)
     size_t n = (size_t)6 << 20;
     unsigned char *up = pattern(n, 1), *down = pattern(n + 333, 2);
     flow fl[2] = {
-        {.w = l.client.s, .r = l.server.s, .wfd = l.fds[0], .rfd = l.fds[1], .src = up,
-         .len = n, .dst = malloc(n)},
-        {.w = l.server.s, .r = l.client.s, .wfd = l.fds[1], .rfd = l.fds[0], .src = down,
-         .len = n + 333, .dst = malloc(n + 333)},
+        {.w = l.client.s,
+         .r = l.server.s,
+         .wfd = l.fds[0],
+         .rfd = l.fds[1],
+         .src = up,
+         .len = n,
+         .dst = malloc(n)},
+        {.w = l.server.s,
+         .r = l.client.s,
+         .wfd = l.fds[1],
+         .rfd = l.fds[0],
+         .src = down,
+         .len = n + 333,
+         .dst = malloc(n + 333)},
     };
     run_flows(fl, 2);
     assert_memory_equal(fl[0].dst, up, n);
@@ -411,8 +431,15 @@ static void test_psk_many_small_writes(void **state)
     drive(&l.client, &l.server);
     size_t n = 600000;
     unsigned char *src = pattern(n, 3);
-    flow fl = {.w = l.client.s, .r = l.server.s, .wfd = l.fds[0], .rfd = l.fds[1], .src = src,
-               .len = n, .dst = malloc(n), .piece = 40, .iovs = 3};
+    flow fl = {.w = l.client.s,
+               .r = l.server.s,
+               .wfd = l.fds[0],
+               .rfd = l.fds[1],
+               .src = src,
+               .len = n,
+               .dst = malloc(n),
+               .piece = 40,
+               .iovs = 3};
     run_flows(&fl, 1);
     assert_memory_equal(fl.dst, src, n);
     assert_true(fl.held_seen > 0);
@@ -561,8 +588,9 @@ static void test_plaintext_peer_refused(void **state)
 {
     (void)state;
     /* A HELLO frame head of the plain wire format: length, version 1, type 1. */
-    static const unsigned char hello[] = {0, 0, 0, 60, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                          0x95, 1, 0xa9, 'a', '@', '1', '2', '7', '.', '0'};
+    static const unsigned char hello[] = {0,    0,   0,   60,  1,   1,   0,   0,    0,
+                                          0,    0,   0,   0,   0,   0,   0,   0x95, 1,
+                                          0xa9, 'a', '@', '1', '2', '7', '.', '0'};
     plaintext_against(true, hello, sizeof hello);
     plaintext_against(false, hello, sizeof hello);
     unsigned char *noise = pattern(300, 9);
@@ -602,10 +630,10 @@ static void test_peer_hangs_up(void **state)
 /* ---- an on-path relay ------------------------------------------------------ */
 
 typedef struct relay {
-    int a, b;             /* relay ends: a faces the client, b the server (blocking) */
-    volatile int flip;    /* set: change one byte of the next client-to-server chunk */
+    int a, b;          /* relay ends: a faces the client, b the server (blocking) */
+    volatile int flip; /* set: change one byte of the next client-to-server chunk */
     pthread_mutex_t mu;
-    unsigned char *seen;  /* every byte that crossed, both ways */
+    unsigned char *seen; /* every byte that crossed, both ways */
     size_t n_seen, cap;
     pthread_t thread;
 } relay;
@@ -678,8 +706,12 @@ static void test_flipped_byte_fails_the_read(void **state)
 
     /* First a message that crosses intact: its marker must not be readable on the path. */
     static const char marker[] = "NEBULA-PAYLOAD-MARKER-0123456789";
-    flow ok = {.w = client.s, .r = server.s, .wfd = c[0], .rfd = s[1],
-               .src = (const unsigned char *)marker, .len = sizeof marker - 1,
+    flow ok = {.w = client.s,
+               .r = server.s,
+               .wfd = c[0],
+               .rfd = s[1],
+               .src = (const unsigned char *)marker,
+               .len = sizeof marker - 1,
                .dst = malloc(sizeof marker)};
     run_flows(&ok, 1);
     free(ok.dst);
@@ -726,8 +758,13 @@ static void test_mtls_ok(void **state)
     assert_string_equal(nb__stream_peer_identity(l.server.s), "api@h1");
     size_t n = (size_t)1 << 20;
     unsigned char *src = pattern(n, 4);
-    flow fl = {.w = l.server.s, .r = l.client.s, .wfd = l.fds[1], .rfd = l.fds[0], .src = src,
-               .len = n, .dst = malloc(n)};
+    flow fl = {.w = l.server.s,
+               .r = l.client.s,
+               .wfd = l.fds[1],
+               .rfd = l.fds[0],
+               .src = src,
+               .len = n,
+               .dst = malloc(n)};
     run_flows(&fl, 1);
     free(fl.dst);
     free(src);
@@ -807,9 +844,9 @@ static void test_mtls_name_precedence(void **state)
     const struct {
         const char *dir, *node, *identity;
     } cases[] = {
-        {"san", "san@h4", "san@h4"},   /* CN says cn@h9, SAN says san@h4 */
-        {"cn", "cn@h5", "cn@h5"},      /* no SAN */
-        {"bad", "bad@h6", NULL},       /* CN "not a node name", no SAN */
+        {"san", "san@h4", "san@h4"}, /* CN says cn@h9, SAN says san@h4 */
+        {"cn", "cn@h5", "cn@h5"},    /* no SAN */
+        {"bad", "bad@h6", NULL},     /* CN "not a node name", no SAN */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char dir[512];
@@ -944,13 +981,17 @@ static int setup(void **state)
     int rc = make_certs(certs, "", "api@h1 db@h2 cache@h3");
     rc |= make_certs(other, "", "api@h1 db@h2");
     snprintf(rogue_dir, sizeof rogue_dir, "%s/rogue", certs);
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && cat %s/ca.pem %s/ca.pem >%s/ca.pem && cp %s/api@h1.* "
-             "%s/db@h2.* %s/", rogue_dir, other, certs, rogue_dir, other, other, rogue_dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s && cat %s/ca.pem %s/ca.pem >%s/ca.pem && cp %s/api@h1.* "
+             "%s/db@h2.* %s/",
+             rogue_dir, other, certs, rogue_dir, other, other, rogue_dir);
     rc |= system(cmd);
     /* Same CA as `certs` (the script reuses a CA it finds in DIR). */
     snprintf(dir, sizeof dir, "%s/san", certs);
-    snprintf(cmd, sizeof cmd, "mkdir -p %s/san %s/cn %s/bad && for d in san cn bad; do cp %s/ca.pem "
-             "%s/ca.key %s/$d/; done", certs, certs, certs, certs, certs, certs);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/san %s/cn %s/bad && for d in san cn bad; do cp %s/ca.pem "
+             "%s/ca.key %s/$d/; done",
+             certs, certs, certs, certs, certs, certs);
     rc |= system(cmd);
     rc |= make_certs(dir, "CERT_CN=cn@h9", "san@h4");
     snprintf(dir, sizeof dir, "%s/cn", certs);

@@ -50,7 +50,7 @@
 typedef struct nb__tls_factory {
     nb__transport_kind kind;
     SSL_CTX *ctx;               /* both roles: TLS_method() */
-    unsigned char psk[PSK_LEN]; /* psk only: HKDF(cookie); wiped on free */
+    unsigned char psk[PSK_LEN]; /* psk only: HKDF(scrypt(cookie)); wiped on free */
 } nb__tls_factory;
 
 typedef struct tls_stream {
@@ -58,7 +58,8 @@ typedef struct tls_stream {
     nb__tls_factory *f;
     bool outbound;
     char *expected;     /* outbound mtls: the name the server must prove, or NULL */
-    pthread_mutex_t mu; /* guards every field below */
+    pthread_mutex_t mu; /* guards every field below; identity is written during the
+                         * handshake only and read without it afterwards */
     SSL *ssl;
     /* Bytes one SSL_write took but could not flush (WANT_WRITE): OpenSSL wants
      * the very same bytes again on the retry, so they are kept here. */

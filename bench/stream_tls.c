@@ -9,7 +9,8 @@
  *
  * The mtls certificates are made by scripts/make-certs.sh in a temporary
  * directory. --tsv writes "figure<TAB>value_ns<TAB>baseline_ns" rows for
- * bench/run.sh.
+ * bench/run.sh: round trips, and the calling thread's CPU time per round trip
+ * (steadier than wall-clock time on a busy machine).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -318,6 +319,8 @@ int main(int argc, char **argv)
             die("cannot write the --tsv file");
         fprintf(fp, "stream ping-pong psk / raw TCP\t%.0f\t%.0f\n", med[1], med[0]);
         fprintf(fp, "stream ping-pong mtls / raw TCP\t%.0f\t%.0f\n", med[2], med[0]);
+        fprintf(fp, "stream ping-pong caller CPU psk / raw TCP\t%.0f\t%.0f\n", cpu[1], cpu[0]);
+        fprintf(fp, "stream ping-pong caller CPU mtls / raw TCP\t%.0f\t%.0f\n", cpu[2], cpu[0]);
         fclose(fp);
     }
     nb__stream_tls_factory_free(modes[1].fc);

@@ -25,6 +25,11 @@ build_targets=$(cmake --build "$dir" --target help 2>/dev/null || true)
 if grep -qw bench_throughput_client <<<"$build_targets"; then
   have_tput=1 targets+=(bench_throughput_client bench_throughput_server)
 fi
+# The stream-level TLS bench (bench/stream_tls.c), when its target exists.
+have_stream=0
+if grep -qw bench_stream_tls <<<"$build_targets"; then
+  have_stream=1 targets+=(bench_stream_tls)
+fi
 cmake --build "$dir" -j2 --target "${targets[@]}" >/dev/null
 b=$(cd "$dir/bench" && pwd)
 parts=$b/results.d
@@ -131,6 +136,15 @@ for variant in shared static; do
 done
 
 # ---- 1b. bench_multicast: NB_ALL over 8 nodes, failover, silent-peer detection --
+
+if [ "$have_stream" = 1 ]; then
+  echo "== stream ping-pong, 64-byte messages: raw TCP vs psk vs mtls, $rounds rounds in turn"
+  "$b/bench_stream_tls" --rounds "$rounds" --tsv "$parts/stream_tls.tsv"
+  while IFS=$'\t' read -r figure value baseline; do
+    add_row "transport" "$figure" "$value" "$baseline" ns "-"
+  done <"$parts/stream_tls.tsv"
+  echo
+fi
 
 echo "== bench_multicast (8 serving nodes)"
 "$b/bench_multicast_driver" --json "$parts/multicast.json"

@@ -272,7 +272,7 @@ size_t nb_available_nodes(const char *api, const char **nodes, size_t cap);
 /* 3. Interface of generated code (internal; may change with NB__ABI_VERSION) */
 /* ------------------------------------------------------------------------- */
 
-#define NB__ABI_VERSION 1
+#define NB__ABI_VERSION 2
 
 #if defined(__GNUC__)
 #define NB__LIKELY(x) __builtin_expect(!!(x), 1)
@@ -407,6 +407,12 @@ typedef struct nb__cluster_def {
     int heartbeat_interval_ms;
     const nb__method *const *methods;
     size_t n_methods;
+    /* How every link is protected (topology `transport:`, docs/security.md):
+     * 0 psk (default), 1 mtls, 2 plain; the values of nb__transport_kind. */
+    int transport;
+    /* mtls: PEM paths, absolute, with {node} {short} {host} still to expand for
+     * the node that runs; NULL for the other transports. */
+    const char *tls_ca, *tls_cert, *tls_key;
 } nb__cluster_def;
 
 /* Called by nebula_node.c's constructor before main(). */

@@ -81,6 +81,8 @@ void nbc_fingerprint(const nbc_model *m, const nbc_topology *topo, char out[17])
             h = hash_str(hash_str(h, n->tags[j]), ",");
         h = hash_str(h, ";");
     }
+    /* Nodes of different transports cannot talk: their fingerprints differ too. */
+    h = hash_str(hash_str(h, "|transport="), nbc_transport_name(topo->transport));
     h = hash_str(h, "|");
     nbc_api **sorted = nbc_model_apis_by_name(m);
     for (size_t i = 0; i < m->n_apis; i++) {

@@ -19,6 +19,8 @@ typedef struct loader {
     yaml_document_t *doc;
     size_t cap; /* allocated entries of t->nodes and t->node_locs */
     bool seen_nodes;
+    nbc_loc transport_loc, tls_loc; /* where `transport:` and `tls:` stand (line 0: absent) */
+    bool tls_bad;                   /* a value under `tls:` was reported */
 } loader;
 
 #define EXAMPLE_NODES "nodes: { \"api@api.example\": [api] }"
@@ -435,6 +437,121 @@ static void load_default_opts(loader *L, const yaml_node_t *v)
     }
 }
 
+static const char *const transport_names[] = {"psk", "mtls", "plain"};
+
+const char *nbc_transport_name(int transport)
+{
+    return transport >= 0 && transport < 3 ? transport_names[transport] : "?";
+}
+
+/* Reads `transport: psk|mtls|plain`; v is borrowed. */
+static void load_transport(loader *L, const yaml_node_t *v)
+{
+    L->transport_loc = loc_of(L, v);
+    for (int i = 0; i < 3; i++) {
+        if (text_is(v, transport_names[i])) {
+            L->t->transport = i;
+            return;
+        }
+    }
+    char buf[80];
+    nbc_error(loc_of(L, v), "\"transport\" must be psk, mtls or plain, not %s",
+              describe(v, buf, sizeof buf));
+}
+
+/*
+ * The absolute form of a `tls:` path: as given when absolute, else joined to the
+ * directory of the topology file (made absolute), so the node finds its files
+ * from any working directory. Returns a string the topology owns.
+ */
+static char *tls_path(const loader *L, const char *p, size_t n)
+{
+    if (p[0] == '/')
+        return dup_or_die(p, n);
+    const char *slash = strrchr(L->t->path, '/');
+    char *dir = slash
+                    ? dup_or_die(L->t->path, slash == L->t->path ? 1 : (size_t)(slash - L->t->path))
+                    : dup_or_die(".", 1);
+    char *abs = realpath(dir, NULL);
+    const char *base = abs ? abs : dir;
+    size_t bl = strlen(base);
+    char *out = malloc(bl + 1 + n + 1);
+    if (out == NULL)
+        nbc_oom();
+    memcpy(out, base, bl);
+    out[bl] = '/';
+    memcpy(out + bl + 1, p, n);
+    out[bl + 1 + n] = '\0';
+    free(abs);
+    free(dir);
+    return out;
+}
+
+static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
+
+/* Reads `tls: { ca, cert, key }`; v is borrowed. */
+static void load_tls(loader *L, const yaml_node_t *v)
+{
+    char buf[80];
+    nbc_topology *t = L->t;
+    L->tls_loc = loc_of(L, v);
+    if (v->type != YAML_MAPPING_NODE) {
+        nbc_error(loc_of(L, v),
+                  "\"tls\" must be a mapping, e.g. tls: { ca: certs/ca.pem, cert: "
+                  "\"certs/{node}.pem\", key: \"certs/{node}.key\" }, not %s",
+                  describe(v, buf, sizeof buf));
+        return;
+    }
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        const yaml_node_t *key = node_at(L, p->key), *val = node_at(L, p->value);
+        if (duplicate_key(L, v, p))
+            continue;
+        char **slot = text_is(key, "ca")     ? &t->tls_ca
+                      : text_is(key, "cert") ? &t->tls_cert
+                      : text_is(key, "key")  ? &t->tls_key
+                                             : NULL;
+        if (slot == NULL) {
+            unknown_key(L, key, " in tls", tls_keys, "known keys are ca, cert and key");
+            L->tls_bad = true;
+            continue;
+        }
+        if (!is_scalar(val) || val->data.scalar.length == 0 ||
+            memchr(text(val), '\0', val->data.scalar.length) != NULL) {
+            nbc_error(
+                loc_of(L, val), "\"tls.%s\" must be the path of a PEM file, not %s", text(key),
+                is_scalar(val) && val->data.scalar.length == 0 ? "empty"
+                                                               : describe(val, buf, sizeof buf));
+            L->tls_bad = true;
+            continue;
+        }
+        *slot = tls_path(L, text(val), val->data.scalar.length);
+    }
+}
+
+/* After the whole file: mtls needs its three files, and `tls:` means mtls. */
+static void check_transport(const loader *L)
+{
+    const nbc_topology *t = L->t;
+    bool has_tls = L->tls_loc.line != 0;
+    if (t->transport == NBC_TRANSPORT_MTLS && !has_tls) {
+        nbc_error(L->transport_loc, "transport mtls needs tls: { ca, cert, key } (the CA, this "
+                                    "node's certificate and key, PEM files)");
+    } else if (has_tls && t->transport != NBC_TRANSPORT_MTLS) {
+        nbc_error(L->tls_loc, "\"tls\" applies to transport: mtls only, and the transport is %s%s",
+                  nbc_transport_name(t->transport),
+                  L->transport_loc.line ? "" : " (the default); add transport: mtls");
+    } else if (has_tls) {
+        const char *missing = !t->tls_ca     ? "ca"
+                              : !t->tls_cert ? "cert"
+                              : !t->tls_key  ? "key"
+                                             : NULL;
+        /* A value reported as bad above is not reported missing again. */
+        if (missing != NULL && !L->tls_bad)
+            nbc_error(L->tls_loc,
+                      "\"tls\" is missing \"%s\": transport mtls needs ca, cert and key", missing);
+    }
+}
+
 static const char *const top_keys[] = {
     "nodes",
     "port",
@@ -445,13 +562,15 @@ static const char *const top_keys[] = {
     "allow_nonode_nohost",
     "allow_unknown_self_node",
     "default_opts",
+    "transport",
+    "tls",
     NULL,
 };
 
 #define TOP_KEYS_TEXT                                                                              \
     "known keys are nodes, port, default_timeout, nodes_info_refresh_interval, "                   \
-    "max_concurrent_calls, heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node "      \
-    "and default_opts"
+    "max_concurrent_calls, heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node, "     \
+    "default_opts, transport and tls"
 
 /* Dispatches one top-level key; key and v are borrowed. */
 static void load_top_key(loader *L, const yaml_node_t *key, const yaml_node_t *v)
@@ -477,6 +596,10 @@ static void load_top_key(loader *L, const yaml_node_t *key, const yaml_node_t *v
         get_bool(L, v, "\"allow_unknown_self_node\"", &t->allow_unknown_self_node);
     else if (text_is(key, "default_opts"))
         load_default_opts(L, v);
+    else if (text_is(key, "transport"))
+        load_transport(L, v);
+    else if (text_is(key, "tls"))
+        load_tls(L, v);
     else
         unknown_key(L, key, "", top_keys, TOP_KEYS_TEXT);
 }
@@ -594,6 +717,7 @@ int nbc_topology_load(const char *path, nbc_topology *topo)
     loader L = {.t = topo};
     load_file(&L, fp);
     fclose(fp);
+    check_transport(&L);
     if (nbc_error_count() != errors_before) {
         nbc_topology_free(topo);
         return -1;
@@ -621,6 +745,9 @@ void nbc_topology_free(nbc_topology *topo)
     free(topo->nodes);
     free(topo->node_locs);
     free(topo->default_self_node);
+    free(topo->tls_ca);
+    free(topo->tls_cert);
+    free(topo->tls_key);
     free(topo->path);
     *topo = (nbc_topology){0};
 }

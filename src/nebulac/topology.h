@@ -29,7 +29,19 @@ typedef struct nbc_topology {
     bool allow_unknown_self_node;    /* default false */
     char *default_self_node;         /* default_opts.self_node, or NULL */
     nbc_loc default_self_node_loc;
+    /* `transport:` as nb__cluster_def.transport: 0 psk (default), 1 mtls, 2 plain. */
+    int transport;
+    /* `tls:` (mtls only): PEM paths, made absolute against the topology file's
+     * directory; {node} {short} {host} are kept for the runtime to expand. */
+    char *tls_ca, *tls_cert, *tls_key;
 } nbc_topology;
+
+#define NBC_TRANSPORT_PSK 0
+#define NBC_TRANSPORT_MTLS 1
+#define NBC_TRANSPORT_PLAIN 2
+
+/* "psk", "mtls" or "plain": the name of t->transport (static). */
+const char *nbc_transport_name(int transport);
 
 /*
  * Reads and validates path. Returns 0 and fills *topo (release with

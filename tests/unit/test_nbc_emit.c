@@ -243,15 +243,54 @@ static void node_file(void **state)
     pipeline(&r, "db@db.example", srcs, 1);
     assert_string_equal(r.out.items[0].rel_path, "nebula_node.c");
     const char *n = r.out.items[0].data;
-    assert_non_null(strstr(n, "#if NB__ABI_VERSION != 1\n#error"));
+    char guard[64];
+    snprintf(guard, sizeof guard, "#if NB__ABI_VERSION != %d\n#error", NB__ABI_VERSION);
+    assert_non_null(strstr(n, guard));
     assert_non_null(strstr(n, "#include \"users.h\"\n"));
     assert_non_null(strstr(n, "const nb__type nb__type_user_t = {\"user_t\", sizeof(user_t), 2, nb__fields_user_t};\n"));
     assert_non_null(strstr(n, "static const char *const nb__tags_1[] = {\"db\", \"cache\"};\n"));
     assert_non_null(strstr(n, "    {\"db@db.example\", \"db\", \"db.example\", NULL, 4371, nb__tags_1, 2},\n"));
     assert_non_null(strstr(n, "static const nb__method *const nb__methods[] = {\n"
                               "    &nb__method_users_count,\n    &nb__method_users_find,\n};\n"));
-    assert_non_null(strstr(n, "nb__nodes, 2, 1, \"db@db.example\",\n    4370, 5000, 5000, 64, 500,\n    nb__methods, 2};"));
+    assert_non_null(strstr(n, "nb__nodes, 2, 1, \"db@db.example\",\n    4370, 5000, 5000, 64, 500,\n    nb__methods, 2,\n    0 /* transport psk */, NULL, NULL, NULL\n};"));
     assert_non_null(strstr(n, "__attribute__((constructor))"));
+    run_free(&r);
+    nbc_t_leave();
+}
+
+/* transport: mtls reaches nb__cluster_def with absolute, escaped paths, and the
+ * transport changes the fingerprint. */
+static void node_file_mtls(void **state)
+{
+    (void)state;
+    setup_files();
+    run r;
+    const char *srcs[] = {"users.c"};
+    pipeline(&r, "db@db.example", srcs, 1);
+    char psk_fp[17];
+    nbc_fingerprint(&r.m, &r.topo, psk_fp);
+    run_free(&r);
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "%stransport: mtls\ntls: { ca: certs/ca.pem, cert: \"/etc/nb/{node}.pem\", "
+             "key: 'k\"ey.pem' }\n",
+             topology);
+    nbc_t_write("nebula.yaml", yaml);
+    pipeline(&r, "db@db.example", srcs, 1);
+    assert_string_equal(r.diag, "");
+    char mtls_fp[17];
+    nbc_fingerprint(&r.m, &r.topo, mtls_fp);
+    assert_string_not_equal(psk_fp, mtls_fp);
+    char *cwd = realpath(".", NULL);
+    char want[2048];
+    snprintf(want, sizeof want,
+             "    1 /* transport mtls */, \"%s/certs/ca.pem\", \"/etc/nb/{node}.pem\", "
+             "\"%s/k\\\"ey.pem\"\n};",
+             cwd, cwd);
+    const char *n = output(&r, "nebula_node.c")->data;
+    if (strstr(n, want) == NULL)
+        fail_msg("want\n%s\nin\n%s", want, n);
+    free(cwd);
     run_free(&r);
     nbc_t_leave();
 }
@@ -352,6 +391,7 @@ int main(void)
         cmocka_unit_test(remote_node_has_no_trace_of_the_body),
         cmocka_unit_test(header_declares_generated_functions_on_the_same_line),
         cmocka_unit_test(node_file),
+        cmocka_unit_test(node_file_mtls),
         cmocka_unit_test(output_is_deterministic),
         cmocka_unit_test(explain_table),
         cmocka_unit_test(missing_nb_start_stops_a_serving_node),

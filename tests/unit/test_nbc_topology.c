@@ -143,7 +143,58 @@ static void test_defaults(void **state)
     assert_false(t.allow_nonode_nohost);
     assert_false(t.allow_unknown_self_node);
     assert_null(t.default_self_node);
+    assert_int_equal(t.transport, NBC_TRANSPORT_PSK);
+    assert_null(t.tls_ca);
     nbc_topology_free(&t);
+}
+
+/* transport: and tls: (docs/security.md); relative paths are made absolute
+ * against the topology's directory, placeholders are left for the runtime. */
+static void test_transport(void **state)
+{
+    (void)state;
+    nbc_topology t;
+    load_ok("transport_plain.yaml", &t);
+    assert_int_equal(t.transport, NBC_TRANSPORT_PLAIN);
+    nbc_topology_free(&t);
+    load_ok("transport_mtls.yaml", &t);
+    assert_int_equal(t.transport, NBC_TRANSPORT_MTLS);
+    char *dir = realpath(data_dir, NULL);
+    assert_non_null(dir);
+    char want[4200];
+    snprintf(want, sizeof want, "%s/certs/ca.pem", dir);
+    assert_string_equal(t.tls_ca, want);
+    snprintf(want, sizeof want, "%s/certs/{node}.pem", dir);
+    assert_string_equal(t.tls_cert, want);
+    assert_string_equal(t.tls_key, "/etc/nebula/{short}-{host}.key");
+    free(dir);
+    nbc_topology_free(&t);
+    assert_null(t.tls_ca);
+
+    load_fails("bad_transport.yaml",
+               "bad_transport.yaml:2:12: error: \"transport\" must be psk, mtls or plain, not "
+               "\"tls\"\n"
+               "bad_transport.yaml:3:6: error: \"tls\" must be a mapping, e.g. tls: { ca: "
+               "certs/ca.pem, cert: \"certs/{node}.pem\", key: \"certs/{node}.key\" }, not a list\n"
+               "bad_transport.yaml:3:6: error: \"tls\" applies to transport: mtls only, and the "
+               "transport is psk\n");
+    load_fails("bad_tls_needed.yaml",
+               "bad_tls_needed.yaml:2:12: error: transport mtls needs tls: { ca, cert, key } (the "
+               "CA, this node's certificate and key, PEM files)\n");
+    load_fails("bad_tls_without_mtls.yaml",
+               "bad_tls_without_mtls.yaml:2:6: error: \"tls\" applies to transport: mtls only, and "
+               "the transport is psk (the default); add transport: mtls\n");
+    load_fails("bad_tls_missing.yaml",
+               "bad_tls_missing.yaml:3:6: error: \"tls\" is missing \"key\": transport mtls needs "
+               "ca, cert and key\n");
+    load_fails(
+        "bad_tls_values.yaml",
+        "bad_tls_values.yaml:3:26: error: \"tls.cert\" must be the path of a PEM file, not a "
+        "list\n"
+        "bad_tls_values.yaml:3:35: error: unknown key \"kee\" in tls (did you mean \"key\"?); "
+        "known keys are ca, cert and key\n"
+        "bad_tls_values.yaml:3:52: error: \"tls.key\" must be the path of a PEM file, not "
+        "empty\n");
 }
 
 /* YAML 1.1 would read no/yes/off/null as booleans and nulls; to us they are tags. */
@@ -214,7 +265,8 @@ static void test_unknown_top_level_keys(void **state)
 #define KNOWN                                                                                      \
     "known keys are nodes, port, default_timeout, nodes_info_refresh_interval, "                   \
     "max_concurrent_calls, "                                                                       \
-    "heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node and default_opts\n"
+    "heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node, default_opts, transport "   \
+    "and tls\n"
     load_fails(
         "bad_unknown_keys.yaml",
         "bad_unknown_keys.yaml:2:1: error: unknown key \"prot\" (did you mean \"port\"?); " KNOWN
@@ -487,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_unknown_nodes_and_tags),
         cmocka_unit_test(test_selector_syntax_and_empty_match),
         cmocka_unit_test(test_selector_accepted),
+        cmocka_unit_test(test_transport),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,8 @@
  * Do not edit: rerun nebulac. */
 #include <nebula.h>
 
-#if NB__ABI_VERSION != 1
-#error "nebula_node.c was generated for NebulaAPI ABI 1 but nebula.h is another version: rebuild with the matching nebulac"
+#if NB__ABI_VERSION != 2
+#error "nebula_node.c was generated for NebulaAPI ABI 2 but nebula.h is another version: rebuild with the matching nebulac"
 #endif
 
 static const char *const nb__tags_0[] = {"db"};
@@ -23,9 +23,11 @@ static const nb__method *const nb__methods[] = {
 };
 
 static const nb__cluster_def nb__cluster = {
-    NB__ABI_VERSION, "5933e49365c8b24a", nb__nodes, 2, -1, "nonode@nohost",
+    NB__ABI_VERSION, "acbccd73afe4d7d0", nb__nodes, 2, -1, "nonode@nohost",
     4370, 5000, 5000, 64, 500,
-    nb__methods, 3};
+    nb__methods, 3,
+    0 /* transport psk */, NULL, NULL, NULL
+};
 
 static void nb__register(void) __attribute__((constructor));
 static void nb__register(void)

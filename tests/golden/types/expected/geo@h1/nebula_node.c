@@ -2,8 +2,8 @@
  * Do not edit: rerun nebulac. */
 #include <nebula.h>
 
-#if NB__ABI_VERSION != 1
-#error "nebula_node.c was generated for NebulaAPI ABI 1 but nebula.h is another version: rebuild with the matching nebulac"
+#if NB__ABI_VERSION != 2
+#error "nebula_node.c was generated for NebulaAPI ABI 2 but nebula.h is another version: rebuild with the matching nebulac"
 #endif
 
 #include "include/shapes.h"
@@ -67,9 +67,11 @@ static const nb__method *const nb__methods[] = {
 };
 
 static const nb__cluster_def nb__cluster = {
-    NB__ABI_VERSION, "84381e88a3f43961", nb__nodes, 3, 0, "geo@h1",
+    NB__ABI_VERSION, "7cfd5bb065ed68bf", nb__nodes, 3, 0, "geo@h1",
     4400, 2000, 1000, 8, 250,
-    nb__methods, 5};
+    nb__methods, 5,
+    0 /* transport psk */, NULL, NULL, NULL
+};
 
 static void nb__register(void) __attribute__((constructor));
 static void nb__register(void)

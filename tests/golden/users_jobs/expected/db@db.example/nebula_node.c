@@ -2,8 +2,8 @@
  * Do not edit: rerun nebulac. */
 #include <nebula.h>
 
-#if NB__ABI_VERSION != 1
-#error "nebula_node.c was generated for NebulaAPI ABI 1 but nebula.h is another version: rebuild with the matching nebulac"
+#if NB__ABI_VERSION != 2
+#error "nebula_node.c was generated for NebulaAPI ABI 2 but nebula.h is another version: rebuild with the matching nebulac"
 #endif
 
 #include "users.h"
@@ -47,9 +47,11 @@ static const nb__method *const nb__methods[] = {
 };
 
 static const nb__cluster_def nb__cluster = {
-    NB__ABI_VERSION, "bd6a11f30b56fa60", nb__nodes, 3, 1, "db@db.example",
+    NB__ABI_VERSION, "b3c4556a34440bea", nb__nodes, 3, 1, "db@db.example",
     4370, 5000, 5000, 64, 500,
-    nb__methods, 6};
+    nb__methods, 6,
+    0 /* transport psk */, NULL, NULL, NULL
+};
 
 static void nb__register(void) __attribute__((constructor));
 static void nb__register(void)

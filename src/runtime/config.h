@@ -23,7 +23,7 @@
 #include "cluster.h"
 #include "nebula.h"
 
-/* Shortest cluster cookie nb_start accepts, in bytes (docs/security.md). */
+/* Shortest cluster cookie nb_start accepts, in bytes (docs/identity.md). */
 #define NB__COOKIE_MIN 16
 
 typedef struct nb__config {

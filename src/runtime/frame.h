@@ -28,7 +28,7 @@
  *
  * The proof is mutual and the dialer goes first: the acceptor sends nothing
  * computed from the cookie before the dialer has proven it, so whoever connects
- * learns nothing with which to test cookie guesses offline (docs/security.md).
+ * learns nothing with which to test cookie guesses offline (docs/identity.md).
  * mac_d = HMAC-SHA256(cookie, "nebula-dialer" | nonce_a | nonce_d | dialer name |
  * acceptor name), checked by the acceptor before it answers; mac_a is the same
  * with "nebula-acceptor", checked by the dialer (each part length-prefixed, see

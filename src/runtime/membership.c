@@ -6,7 +6,7 @@
  * nb__conn_close, which calls back into nb__members_on_close (the connection
  * layer's on_closed hook).
  *
- * Identity rules (docs/security.md): a connection claiming the name of a peer
+ * Identity rules (docs/identity.md): a connection claiming the name of a peer
  * that is connected and alive is refused, never the other way round, so knowing
  * the cookie is not enough to evict a node and stand in for it; and the
  * registration times a peer claims are kept only as far as they agree with what

@@ -116,13 +116,14 @@ static int entry_of(const nb__conn *c)
 }
 
 /* A connection that stands for its peer and still hears from it: up, not
- * closing, and not silent for more than two heartbeat intervals. Called with
- * M.lock held. */
+ * closing, and not silent for as long as the silence detection allows (four
+ * heartbeat intervals, see tick_one): a connection is alive until it is
+ * declared down. Called with M.lock held. */
 static bool alive(const nb__conn *c)
 {
     int64_t silent = nb__mono_ms() - atomic_load(&c->last_rx_ms);
     return atomic_load(&c->up) && !atomic_load(&c->broken) &&
-           silent <= 2 * (int64_t)nb__cfg.heartbeat_ms;
+           silent <= 4 * (int64_t)nb__cfg.heartbeat_ms;
 }
 
 int nb__members_claim(nb__conn *c, char *why, size_t n, bool *benign)

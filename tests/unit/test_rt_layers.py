@@ -33,7 +33,9 @@ BELOW = {"transport": GROUND, "conn": GROUND | STREAM | LOOP | CONN,
 def main():
     args = [a for a in sys.argv[1:] if a != "-v"]
     verbose = "-v" in sys.argv
-    src, cli, objects = args[0], args[1], args[2:]
+    src, cli = args[0], args[1]
+    # CTest may hand the object list over as one ";"-separated argument.
+    objects = [o for a in args[2:] for o in a.split(";") if o]
     units = {f[:-2] for f in os.listdir(src) if f.endswith((".c", ".h"))}
     edges = {}
 

@@ -25,8 +25,10 @@ static bool is_tls(nb__transport_kind k)
 }
 
 #ifndef NEBULA_HAVE_STREAM_TLS
-/* Until stream_tls.c is part of the build (NEBULA_HAVE_STREAM_TLS), a TLS kind
- * is refused here, loudly, instead of falling back to plain. */
+/* Until stream_tls.c is part of the build, a TLS kind is refused here, loudly,
+ * never by falling back to plain. Adding it: list stream_tls.c in
+ * src/runtime/CMakeLists.txt and define NEBULA_HAVE_STREAM_TLS on
+ * nebula_objects (PUBLIC, so test_rt_stream sees it too). */
 int nb__stream_tls_factory_new(const nb__security *sec, nb__stream_factory **out, char *why,
                                size_t whylen)
 {

@@ -556,7 +556,8 @@ static int conn_big_done(nb__conn *c, nb__reader_ctx *ctx)
 static int conn_pump_once(nb__conn *c, nb__reader_ctx *ctx)
 {
     ssize_t n;
-    char why[256] = "";
+    char why[256];
+    why[0] = '\0'; /* not the whole buffer: this runs on every read */
     do {
         if (c->big)
             n = nb__stream_read(c->stream, c->big + c->big_have, c->big_hdr.length - c->big_have,

@@ -189,13 +189,14 @@ static void conn_arm_locked(nb__conn *c)
  * registers it with the loop and returns it with one reference for the caller
  * (the connection table holds its own until the connection closes). NULL on
  * failure (fd closed; nobody above has heard of it). */
-static nb__conn *conn_new(int fd, bool outbound, int dial_index, const char *addr)
+static nb__conn *conn_new(int fd, bool outbound, int dial_index, const char *addr,
+                          const char *expected_peer)
 {
     nb__conn *c = calloc(1, sizeof *c);
     if (c)
         c->rbuf = malloc(RBUF_SIZE);
     if (c && c->rbuf)
-        c->stream = nb__stream_open(streams, fd, outbound, NULL);
+        c->stream = nb__stream_open(streams, fd, outbound, expected_peer);
     if (!c || !c->rbuf || !c->stream) {
         if (c)
             free(c->rbuf);
@@ -744,14 +745,14 @@ void nb__conn_on_loop_event(uint64_t data, uint32_t events)
 
 void nb__conn_on_accept(int fd, const char *addr)
 {
-    nb__conn *c = conn_new(fd, false, -1, addr);
+    nb__conn *c = conn_new(fd, false, -1, addr, NULL);
     if (c)
         nb__conn_unref(c);
 }
 
 // Returns a connection referenced for the caller, or NULL.
 nb__conn *nb__conn_dial(const struct sockaddr_storage *ss, socklen_t len, const char *addr,
-                        int dial_index)
+                        int dial_index, const char *expected_peer)
 {
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -762,7 +763,7 @@ nb__conn *nb__conn_dial(const struct sockaddr_storage *ss, socklen_t len, const 
         close(fd);
         return NULL;
     }
-    return conn_new(fd, true, dial_index, addr);
+    return conn_new(fd, true, dial_index, addr, expected_peer);
 }
 
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg)

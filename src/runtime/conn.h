@@ -232,10 +232,12 @@ bool nb__conn_buffered(nb__conn *c);
 /* Starts a non-blocking connect to ss (text: addr) and returns the new
  * connection, registered with the loop and referenced for the caller (the
  * connection table holds its own until it closes); dial_index is stored in
- * c->dial_index for the session. Never blocks. NULL on failure (on_closed is
- * then never called for it). */
+ * c->dial_index for the session. expected_peer (borrowed for the call) is the
+ * node name the peer's credentials must prove where the stream proves names
+ * (mtls), else ignored. Never blocks. NULL on failure (on_closed is then never
+ * called for it). */
 nb__conn *nb__conn_dial(const struct sockaddr_storage *ss, socklen_t len, const char *addr,
-                        int dial_index);
+                        int dial_index, const char *expected_peer);
 
 /* Calls fn on every open connection (each referenced for the call). */
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg);

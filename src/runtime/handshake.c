@@ -16,7 +16,9 @@
  * another topology fingerprint or a wrong cookie is refused with a REFUSE frame
  * and a log line on both sides saying why. Everything the peer says that
  * reaches a log line or a message is escaped first (nb__escape), and a peer
- * name must be a plain token (printable ASCII, no blanks or quotes).
+ * name must be a plain token (printable ASCII, no blanks or quotes). Where the
+ * stream proves a name (mtls: nb__stream_peer_identity), the name claimed in
+ * HELLO/CHALLENGE must be that one.
  *
  * Layering: a session module. conn.c calls it only through the hooks
  * (nb__hs_on_secured); dispatch.c hands it the frames of a connection not yet up.
@@ -33,6 +35,7 @@
 #include "handshake.h"
 #include "log.h"
 #include "membership.h"
+#include "stream.h"
 
 /* c->hs_step values. */
 enum {
@@ -153,6 +156,14 @@ static int read_identity(nb__conn *c, const msgpack_object *o, size_t n_fields,
     if (!nb__is_plain_token(name, strlen(name))) {
         snprintf(why, sizeof why, "\"%s\" is not a usable node name",
                  nb__escape(name, strlen(name), esc, sizeof esc));
+        return refuse(c, ctx, false, why);
+    }
+    /* A stream that proves a name (mtls) must prove this one: a valid
+     * certificate for another node never stands for the name claimed here. */
+    const char *proven = nb__stream_peer_identity(c->stream);
+    if (proven && strcmp(proven, name) != 0) {
+        snprintf(why, sizeof why, "the peer claims to be %s but its certificate is for %s", name,
+                 nb__escape(proven, strlen(proven), esc, sizeof esc));
         return refuse(c, ctx, false, why);
     }
     free(c->peer_name);

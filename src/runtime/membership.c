@@ -390,7 +390,8 @@ static void dial_due(int64_t now)
         if ((int)i == nb__cfg.self_index || p->conn || !p->resolved || now < p->next_dial_ms ||
             strcmp(nb__cfg.def->nodes[i].name, nb__cfg.self_name) == 0)
             continue;
-        p->conn = nb__conn_dial(&p->addr, p->addr_len, nb__cfg.dial_addr[i], (int)i);
+        p->conn = nb__conn_dial(&p->addr, p->addr_len, nb__cfg.dial_addr[i], (int)i,
+                                nb__cfg.def->nodes[i].name);
         if (!p->conn) {
             if (p->backoff_ms < BACKOFF_MIN_MS)
                 p->backoff_ms = BACKOFF_MIN_MS;

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "runtime.h"
+#include "cluster.h" /* nb__cluster(): the topology this command was built with */
 
 /* See nb__cli_wait_nodes. */
 #define NB__CLI_GRACE_MS 250

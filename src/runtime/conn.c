@@ -1,9 +1,16 @@
 /*
- * conn.c — one TCP connection to a peer: the connection table, the reader role,
- * ordered writes, frame parsing and closing. See transport.h for the threading
- * contract.
+ * conn.c — one connection to a peer over a byte stream: the connection table,
+ * the reader role, the stream's security step, ordered writes, frame parsing and
+ * closing. See conn.h for the threading and callback contracts.
+ *
+ * Layering: this file calls the loop (transport.h) and the stream (stream.h)
+ * below it, and pending.c beside it (the calls waiting on a connection are part
+ * of this layer: closing fails them, a leaving reader hands its role to one of
+ * them). Everything above it is reached only through the nb__conn_hooks given
+ * to nb__conn_layer_start.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +20,31 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "conn.h"
 #include "log.h"
-#include "membership.h"
 #include "pending.h"
-#include "runtime.h"
+#include "stream.h"
 #include "transport.h"
-#include "workers.h"
 
 #define RBUF_SIZE ((size_t)64 << 10)
-/* epoll data below this value tags the loop's own descriptors. */
-#define CONN_TAG_BASE 16u
+
+/* Set by nb__conn_layer_start before any connection exists, cleared by
+ * nb__conn_layer_stop after the last one is gone: read without locks. */
+static nb__conn_hooks H;
+static nb__stream_factory *streams;
+
+void nb__conn_layer_start(const nb__conn_hooks *hooks, nb__stream_factory *f)
+{
+    H = *hooks;
+    streams = f;
+}
+
+void nb__conn_layer_stop(void)
+{
+    memset(&H, 0, sizeof H);
+    streams = NULL;
+}
 
 /* The connection table: the "open" reference of every connection, and the
  * slot/generation pairs epoll events carry, so an event for a connection that has
@@ -38,7 +60,7 @@ static struct {
 
 static uint64_t conn_event_data(const nb__conn *c)
 {
-    return (uint64_t)c->gen << 32 | (c->slot + CONN_TAG_BASE);
+    return (uint64_t)c->gen << 32 | (c->slot + NB__LOOP_TAG_BASE);
 }
 
 static int table_insert(nb__conn *c)
@@ -86,9 +108,11 @@ static bool table_remove(nb__conn *c)
     return was;
 }
 
-nb__conn *nb__conn_from_event(uint64_t data)
+/* The connection an epoll event points at, referenced, or NULL when it has gone
+ * since. */
+static nb__conn *conn_from_event(uint64_t data)
 {
-    uint32_t slot = (uint32_t)data - CONN_TAG_BASE, gen = (uint32_t)(data >> 32);
+    uint32_t slot = (uint32_t)data - NB__LOOP_TAG_BASE, gen = (uint32_t)(data >> 32);
     nb__conn *c = NULL;
     pthread_mutex_lock(&table.mu);
     if (slot < table.cap && table.slots[slot] && table.gens[slot] == gen) {
@@ -118,6 +142,7 @@ void nb__conn_unref(nb__conn *c)
 {
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
+    nb__stream_free(c->stream);
     close(c->fd);
     free_chunks(c->wq_head);
     if (c->zone)
@@ -136,8 +161,10 @@ void nb__conn_unref(nb__conn *c)
 }
 
 /* Re-arms the one-shot registration with what c needs now: input unless someone
- * holds the reader role, output while bytes are queued or a connect is pending.
- * Called with c->mu held, so the last call always reflects the last change. */
+ * holds the reader role, output while output waits (queued frames or bytes the
+ * stream holds), a connect is pending or the stream's handshake waits for the
+ * socket to drain. Called with c->mu held, so the last call always reflects the
+ * last change. */
 static void conn_arm_locked(nb__conn *c)
 {
     if (c->closing)
@@ -145,7 +172,8 @@ static void conn_arm_locked(nb__conn *c)
     uint32_t ev = 0;
     if (!c->reading)
         ev |= EPOLLIN | EPOLLRDHUP;
-    if (c->connecting || atomic_load(&c->wq_nonempty))
+    if (c->phase == NB__CONN_CONNECTING || (c->phase == NB__CONN_SECURING && c->secure_wants_out) ||
+        atomic_load(&c->wq_nonempty))
         ev |= EPOLLOUT;
     if (ev) {
         nb__loop_mod(c->fd, conn_event_data(c), ev | EPOLLONESHOT);
@@ -157,13 +185,21 @@ static void conn_arm_locked(nb__conn *c)
     }
 }
 
-// Returns a connection referenced once for the caller (who unrefs it); NULL on failure.
-nb__conn *nb__conn_new(int fd, bool outbound, int dial_index, const char *addr)
+/* Creates a connection around an accepted or connecting non-blocking socket,
+ * registers it with the loop and returns it with one reference for the caller
+ * (the connection table holds its own until the connection closes). NULL on
+ * failure (fd closed; nobody above has heard of it). */
+static nb__conn *conn_new(int fd, bool outbound, int dial_index, const char *addr,
+                          const char *expected_peer)
 {
     nb__conn *c = calloc(1, sizeof *c);
     if (c)
         c->rbuf = malloc(RBUF_SIZE);
-    if (!c || !c->rbuf) {
+    if (c && c->rbuf)
+        c->stream = nb__stream_open(streams, fd, outbound, expected_peer);
+    if (!c || !c->rbuf || !c->stream) {
+        if (c)
+            free(c->rbuf);
         free(c);
         close(fd);
         return NULL;
@@ -178,8 +214,7 @@ nb__conn *nb__conn_new(int fd, bool outbound, int dial_index, const char *addr)
     atomic_init(&c->last_rx_ms, c->created_ms);
     c->rcap = RBUF_SIZE;
     c->max_frame = NB__FRAME_HANDSHAKE_MAX;
-    c->step = outbound ? NB__HS_CONNECTING : NB__HS_WAIT_HELLO;
-    c->connecting = outbound;
+    c->phase = outbound ? NB__CONN_CONNECTING : NB__CONN_SECURING;
     c->next_call_id = 1;
     pthread_mutex_init(&c->mu, NULL);
     pthread_mutex_init(&c->wmu, NULL);
@@ -195,8 +230,8 @@ nb__conn *nb__conn_new(int fd, bool outbound, int dial_index, const char *addr)
     c->armed = added;
     pthread_mutex_unlock(&c->mu);
     if (!added) {
-        /* Never seen by anyone: undo without nb__conn_close, which would call
-         * into membership (whose lock the dialler may hold). */
+        /* Never seen by anyone: undo without nb__conn_close, whose on_closed
+         * would call into the session (whose lock the dialler may hold). */
         c->closing = true;
         if (table_remove(c))
             nb__conn_unref(c);
@@ -226,42 +261,48 @@ static void conn_consume_locked(nb__conn *c, size_t put, nb__wchunk **done)
         c->wq_tail = NULL;
 }
 
-/* The writer's loop: sends the queue, up to WRITE_IOV chunks per sendmsg, until
- * it is empty or the socket is full. Called with c->wmu held and c->writing set
- * by the caller; drops wmu around each sendmsg so other threads can queue
- * behind (only the tail moves meanwhile, never the chunks being sent). Returns
- * 0 when the queue is empty, 1 when the socket is full (EPOLLOUT finishes),
- * -errno on a broken socket. */
+/* The writer's loop: hands the queue to the stream, up to WRITE_IOV chunks per
+ * writev, until the queue is empty and the stream holds nothing unsent, or the
+ * socket is full. Called with c->wmu held and c->writing set by the caller;
+ * drops wmu around each writev so other threads can queue behind (only the
+ * tail moves meanwhile, never the chunks being sent). Only the writer touches
+ * the stream's write side, so nb__stream_unsent is read by it alone. Returns 0
+ * when everything is on the socket, 1 when the socket is full (EPOLLOUT
+ * finishes), -errno on a broken stream. */
 static int conn_write_locked(nb__conn *c, nb__wchunk **done)
 {
     enum { WRITE_IOV = 64 };
-    while (c->wq_head) {
+    while (c->wq_head || nb__stream_unsent(c->stream) > 0) {
         struct iovec iov[WRITE_IOV];
-        size_t n = 0;
+        int n = 0;
         for (nb__wchunk *w = c->wq_head; w && n < WRITE_IOV; w = w->next, n++)
             iov[n] = (struct iovec){w->data + w->off, w->len - w->off};
         pthread_mutex_unlock(&c->wmu);
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n};
-        ssize_t put = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t put = nb__stream_writev(c->stream, iov, n);
         int err = errno;
         pthread_mutex_lock(&c->wmu);
         if (put < 0) {
             if (err == EINTR)
                 continue;
             if (err != EAGAIN && err != EWOULDBLOCK)
-                return -err;
+                return -(err ? err : EIO);
             atomic_store(&c->wq_nonempty, true);
             return 1;
         }
         conn_consume_locked(c, (size_t)put, done);
+        if (n == 0 && put == 0 && nb__stream_unsent(c->stream) > 0) {
+            /* Only held bytes were to go and none went: wait for EPOLLOUT. */
+            atomic_store(&c->wq_nonempty, true);
+            return 1;
+        }
     }
     atomic_store(&c->wq_nonempty, false);
     return 0;
 }
 
-/* Writes c's queue as its writer unless one is at work already or c is corked
- * (uncork: after ending the cork). Returns 0, 1 when the socket is full
- * (EPOLLOUT must be armed), -errno when broken. */
+/* Writes c's queue as its writer unless one is at work already, c is corked
+ * (uncork: after ending the cork) or its stream is not secured yet. Returns 0,
+ * 1 when the socket is full (EPOLLOUT must be armed), -errno when broken. */
 static int conn_write(nb__conn *c, bool uncork)
 {
     nb__wchunk *done = NULL;
@@ -269,7 +310,8 @@ static int conn_write(nb__conn *c, bool uncork)
     pthread_mutex_lock(&c->wmu);
     if (uncork)
         c->corked = false;
-    if (!c->writing && !c->corked && c->wq_head && !atomic_load(&c->broken)) {
+    if (!c->writing && !c->corked && c->open_for_writes && !atomic_load(&c->broken) &&
+        (c->wq_head || atomic_load(&c->wq_nonempty))) {
         c->writing = true;
         rc = conn_write_locked(c, &done);
         c->writing = false;
@@ -385,11 +427,15 @@ void nb__conn_close(nb__conn *c, const char *fmt, ...)
         return;
     }
     c->closing = true;
+    bool open = c->phase == NB__CONN_OPEN;
     nb__loop_del(c->fd);
     pthread_mutex_unlock(&c->mu);
     pthread_mutex_lock(&c->wmu);
     atomic_store(&c->broken, true);
     pthread_mutex_unlock(&c->wmu);
+    /* The stream serialises this with a reader or writer still at work. */
+    if (open)
+        nb__stream_goodbye(c->stream);
     /* Wakes a caller blocked in poll() on this socket; the descriptor itself is
      * closed only with the last reference, so it cannot be reused under anyone. */
     shutdown(c->fd, SHUT_RDWR);
@@ -399,8 +445,8 @@ void nb__conn_close(nb__conn *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    nb__members_on_close(c, why);
-    nb__pcall_fail_all(c, NB_E_NODE_DOWN, why);
+    H.on_closed(c, why);
+    nb__pcall_fail_all(c, NB_E_NODE_DOWN, why); /* same layer (pending.c) */
     if (table_remove(c))
         nb__conn_unref(c);
 }
@@ -429,7 +475,7 @@ void nb__conn_reader_leave(nb__conn *c)
 
 void nb__conn_reader_hand_on(nb__conn *c)
 {
-    if (!nb__pcall_promote(c, NULL))
+    if (!nb__pcall_promote(c, NULL)) /* same layer (pending.c) */
         nb__conn_reader_leave(c);
 }
 
@@ -465,13 +511,13 @@ static int conn_parse(nb__conn *c, nb__reader_ctx *ctx)
         if (!header_ok(c, &h, ctx)) {
             /* A hostile or broken byte stream: only this connection pays. */
             nb__log(NB__LOG_WARN, "closing the connection with %s: %s",
-                    atomic_load(&c->up) ? c->peer_name : c->addr, ctx->why);
+                    c->peer_name ? c->peer_name : c->addr, ctx->why);
             return -1;
         }
         size_t total = NB__FRAME_HEADER_SIZE + (size_t)h.length;
         if (c->rlen - off >= total) {
             unsigned char *owned = NULL;
-            rc = nb__on_frame(c, &h, c->rbuf + off + NB__FRAME_HEADER_SIZE, &owned, ctx);
+            rc = H.on_frame(c, &h, c->rbuf + off + NB__FRAME_HEADER_SIZE, &owned, ctx);
             off += total;
             continue;
         }
@@ -501,19 +547,24 @@ static int conn_big_done(nb__conn *c, nb__reader_ctx *ctx)
     nb__frame_header h = c->big_hdr;
     c->big = NULL;
     c->big_have = 0;
-    int rc = nb__on_frame(c, &h, owned, &owned, ctx);
+    int rc = H.on_frame(c, &h, owned, &owned, ctx);
     free(owned);
     return rc;
 }
 
-int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
+/* One read from the stream and the frames it completes. Returns 1 when bytes
+ * were read, 0 when none were waiting, -1 when c must close. */
+static int conn_pump_once(nb__conn *c, nb__reader_ctx *ctx)
 {
     ssize_t n;
+    char why[256];
+    why[0] = '\0'; /* not the whole buffer: this runs on every read */
     do {
         if (c->big)
-            n = recv(c->fd, c->big + c->big_have, c->big_hdr.length - c->big_have, MSG_DONTWAIT);
+            n = nb__stream_read(c->stream, c->big + c->big_have, c->big_hdr.length - c->big_have,
+                                why, sizeof why);
         else
-            n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+            n = nb__stream_read(c->stream, c->rbuf + c->rlen, c->rcap - c->rlen, why, sizeof why);
     } while (n < 0 && errno == EINTR);
     if (n == 0) {
         snprintf(ctx->why, sizeof ctx->why, "connection closed by the peer");
@@ -522,7 +573,7 @@ int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
-        snprintf(ctx->why, sizeof ctx->why, "read failed: %s", strerror(errno));
+        snprintf(ctx->why, sizeof ctx->why, "read failed: %s", why[0] ? why : strerror(errno));
         return -1;
     }
     atomic_store_explicit(&c->last_rx_ms, nb__mono_ms(), memory_order_relaxed);
@@ -542,7 +593,22 @@ int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
     return rc < 0 ? -1 : 1;
 }
 
-/* Completes a non-blocking connect; on success the handshake starts. */
+int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
+{
+    int rc = conn_pump_once(c, ctx);
+    /* Bytes the stream holds (decrypted, not yet handed out) would not wake
+     * anyone: the socket has no more to say about them. */
+    while (rc > 0 && nb__stream_pending(c->stream))
+        rc = conn_pump_once(c, ctx) < 0 ? -1 : 1;
+    return rc;
+}
+
+bool nb__conn_buffered(nb__conn *c)
+{
+    return nb__stream_pending(c->stream);
+}
+
+/* Completes a non-blocking connect; c then secures its stream. */
 static int conn_connected(nb__conn *c, nb__reader_ctx *ctx)
 {
     int err = 0;
@@ -554,10 +620,44 @@ static int conn_connected(nb__conn *c, nb__reader_ctx *ctx)
         return -1;
     }
     pthread_mutex_lock(&c->mu);
-    c->connecting = false;
+    c->phase = NB__CONN_SECURING;
     pthread_mutex_unlock(&c->mu);
-    c->step = NB__HS_WAIT_CHALLENGE;
-    return nb__hs_send_hello(c, ctx);
+    return 0;
+}
+
+/* The SECURING step: advances the stream's handshake. Returns 1 when c is now
+ * OPEN (on_secured has run; frames may be read), 0 when the handshake waits for
+ * the socket (the registration is re-armed for what it waits for), -1 when c
+ * must close. Only the reader-role holder calls it. */
+static int conn_secure(nb__conn *c, nb__reader_ctx *ctx)
+{
+    int want = 0;
+    char why[384] = "";
+    int rc = nb__stream_handshake(c->stream, &want, why, sizeof why);
+    if (rc < 0) {
+        snprintf(ctx->why, sizeof ctx->why, "securing the connection with %s failed: %s", c->addr,
+                 why[0] ? why : "handshake failed");
+        return -1;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->secure_wants_out = rc == 0 && (want & POLLOUT);
+    if (rc == 1)
+        c->phase = NB__CONN_OPEN;
+    pthread_mutex_unlock(&c->mu);
+    if (rc == 0)
+        return 0;
+    pthread_mutex_lock(&c->wmu);
+    c->open_for_writes = true;
+    pthread_mutex_unlock(&c->wmu);
+    if (H.on_secured(c, ctx) < 0)
+        return -1;
+    /* Frames queued before (none from the session yet, but a send is allowed
+     * any time) and the session's first frame go out now. */
+    if (conn_flush(c, false) < 0) {
+        snprintf(ctx->why, sizeof ctx->why, "write to %s failed", c->addr);
+        return -1;
+    }
+    return 1;
 }
 
 /* A batch of short bodies runs with the reader role still held, and then the
@@ -573,21 +673,22 @@ static bool serve_holding(nb__conn *c, nb__reader_ctx *ctx, int *rc)
         struct nb__job *job = ctx->run_here;
         ctx->run_here = NULL;
         ctx->quick = true;
-        holding = nb__workers_run_holding(job, c);
+        holding = H.run_job_holding(job, c);
         if (holding)
             *rc = nb__conn_pump(c, ctx);
     }
     return holding;
 }
 
-void nb__conn_on_event(nb__conn *c, uint32_t events)
+/* Handles one epoll event of c on a loop thread (the registration is disarmed). */
+static void conn_on_event(nb__conn *c, uint32_t events)
 {
     bool read = false;
     pthread_mutex_lock(&c->mu);
     c->armed = false;
-    bool connecting = c->connecting;
+    nb__conn_phase phase = c->phase;
     if (!c->closing && !c->reading &&
-        (connecting || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))) {
+        (phase != NB__CONN_OPEN || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))) {
         c->reading = true;
         read = true;
     }
@@ -595,8 +696,15 @@ void nb__conn_on_event(nb__conn *c, uint32_t events)
 
     nb__reader_ctx ctx = {.can_run = true, .quick = true};
     int rc = 0;
-    if (read && connecting) {
-        rc = conn_connected(c, &ctx);
+    bool opened = false;
+    if (read && phase != NB__CONN_OPEN) {
+        rc = phase == NB__CONN_CONNECTING ? conn_connected(c, &ctx) : 0;
+        if (rc == 0) {
+            rc = conn_secure(c, &ctx);
+            opened = rc > 0;
+            /* Open: whatever came with the handshake's last bytes is read now. */
+            rc = opened ? nb__conn_pump(c, &ctx) : rc;
+        }
     } else {
         if (events & EPOLLOUT) {
             int fr = conn_write(c, false);
@@ -609,7 +717,7 @@ void nb__conn_on_event(nb__conn *c, uint32_t events)
             rc = nb__conn_pump(c, &ctx);
     }
     bool holding = read && rc > 0 ? serve_holding(c, &ctx, &rc) : read;
-    if (holding && rc >= 0 && !connecting) {
+    if (holding && rc >= 0 && (phase == NB__CONN_OPEN || opened)) {
         /* A caller waiting on c reads next if there is one: that saves re-arming
          * c and waking a loop thread for its reply. */
         nb__conn_reader_hand_on(c);
@@ -623,7 +731,39 @@ void nb__conn_on_event(nb__conn *c, uint32_t events)
     if (rc < 0)
         nb__conn_close(c, "%s", ctx.why);
     if (ctx.run_here)
-        nb__workers_run(ctx.run_here);
+        H.run_job(ctx.run_here);
+}
+
+void nb__conn_on_loop_event(uint64_t data, uint32_t events)
+{
+    nb__conn *c = conn_from_event(data);
+    if (c) {
+        conn_on_event(c, events);
+        nb__conn_unref(c);
+    }
+}
+
+void nb__conn_on_accept(int fd, const char *addr)
+{
+    nb__conn *c = conn_new(fd, false, -1, addr, NULL);
+    if (c)
+        nb__conn_unref(c);
+}
+
+// Returns a connection referenced for the caller, or NULL.
+nb__conn *nb__conn_dial(const struct sockaddr_storage *ss, socklen_t len, const char *addr,
+                        int dial_index, const char *expected_peer)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    nb__socket_nodelay(fd);
+    if (connect(fd, (const struct sockaddr *)ss, len) < 0 && errno != EINPROGRESS) {
+        nb__log(NB__LOG_DEBUG, "connect to %s: %s", addr, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    return conn_new(fd, true, dial_index, addr, expected_peer);
 }
 
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg)

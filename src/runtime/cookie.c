@@ -2,9 +2,11 @@
  * cookie.c — the cluster secret and what is computed from it.
  *
  * Policy (as Erlang's): nb_options.cookie, else $NEBULA_COOKIE, else the content of
- * $NEBULA_COOKIE_FILE, else ~/.nebula.cookie, created on first use with 20 random
- * letters and mode 0600. A cookie file readable by others is refused, so a cookie
- * never silently leaks through file permissions.
+ * $NEBULA_COOKIE_FILE, else ~/.nebula.cookie, created on first use with 48 hex
+ * digits of fresh randomness (192 bits) and mode 0600. A cookie file readable by
+ * others is refused, so a cookie never silently leaks through file permissions,
+ * and so is a cookie shorter than the caller's minimum (NB__COOKIE_MIN: a short,
+ * human-chosen secret is guessed quickly by whoever may try).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +14,14 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "cookie.h"
 #include "status.h"
 
 #define COOKIE_MAX 4096
@@ -28,16 +31,33 @@ int nb__random_bytes(void *buf, size_t n)
     return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
 }
 
-void nb__cookie_mac(const char *label, const unsigned char *a, const unsigned char *b,
-                    size_t n, unsigned char *mac)
+void nb__cookie_mac(const unsigned char *key, size_t key_len, const char *label,
+                    const nb__mac_part *parts, size_t n_parts, unsigned char *mac)
 {
-    unsigned char msg[64 + 2 * 64];
-    size_t ll = strlen(label);
-    memcpy(msg, label, ll);
-    memcpy(msg + ll, a, n);
-    memcpy(msg + ll + n, b, n);
+    /* The handshake MACs nonces and node names: a few hundred bytes. */
+    unsigned char msg[2048];
+    size_t off = strlen(label) + 1;
+    bool fits = off <= sizeof msg;
+    if (fits)
+        memcpy(msg, label, off);
+    for (size_t i = 0; fits && i < n_parts; i++) {
+        size_t n = parts[i].len;
+        fits = n <= sizeof msg - off - 4 && off + 4 <= sizeof msg;
+        if (!fits)
+            break;
+        msg[off] = (unsigned char)(n >> 24);
+        msg[off + 1] = (unsigned char)(n >> 16);
+        msg[off + 2] = (unsigned char)(n >> 8);
+        msg[off + 3] = (unsigned char)n;
+        memcpy(msg + off + 4, parts[i].data, n);
+        off += 4 + n;
+    }
     unsigned int len = 32;
-    HMAC(EVP_sha256(), nb__cfg.cookie, (int)nb__cfg.cookie_len, msg, ll + 2 * n, mac, &len);
+    if (!fits || !HMAC(EVP_sha256(), key, (int)key_len, msg, off, mac, &len)) {
+        /* Never a MAC anyone could predict: the peer's check then fails. */
+        if (nb__random_bytes(mac, 32) < 0)
+            memset(mac, 0xa5, 32);
+    }
 }
 
 /* Drops trailing newlines and blanks, as a cookie file written by `echo` has. */
@@ -78,26 +98,30 @@ static char *read_cookie_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Creates path with a fresh random cookie, unless it exists already. */
+/* Creates path with a fresh random cookie (192 bits as 48 hex digits), unless
+ * it exists already. */
 static void create_cookie_file(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return; /* exists (or cannot be created: reading it says why) */
-    unsigned char rnd[20];
-    char text[21];
-    if (nb__random_bytes(rnd, sizeof rnd) < 0)
-        memset(rnd, 0, sizeof rnd);
+    unsigned char rnd[24];
+    char text[2 * sizeof rnd + 1];
+    if (nb__random_bytes(rnd, sizeof rnd) < 0) {
+        close(fd);
+        unlink(path); /* reading it then says there is no cookie */
+        return;
+    }
     for (size_t i = 0; i < sizeof rnd; i++)
-        text[i] = (char)('A' + rnd[i] % 26);
-    text[20] = '\n';
+        snprintf(text + 2 * i, 3, "%02x", rnd[i]);
+    text[2 * sizeof rnd] = '\n';
     if (write(fd, text, sizeof text) != (ssize_t)sizeof text)
         unlink(path);
     close(fd);
 }
 
 // Returns a heap cookie in *out, owned by the caller (free it).
-int nb__cookie_load(const char *given, unsigned char **out, size_t *len)
+int nb__cookie_load(const char *given, size_t min_len, unsigned char **out, size_t *len)
 {
     const char *value = given ? given : getenv("NEBULA_COOKIE");
     char *buf = NULL;
@@ -126,6 +150,13 @@ int nb__cookie_load(const char *given, unsigned char **out, size_t *len)
     if (!buf || *len == 0) {
         free(buf);
         nb__fail(NB_E_CONFIG, "the cluster cookie is empty");
+        return -1;
+    }
+    if (*len < min_len) {
+        memset(buf, 0, *len);
+        free(buf);
+        nb__fail(NB_E_CONFIG, "the cluster cookie has %zu bytes; at least %zu are required "
+                 "(make one with: openssl rand -hex 24)", *len, min_len);
         return -1;
     }
     *out = (unsigned char *)buf;

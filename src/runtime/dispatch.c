@@ -1,17 +1,20 @@
 /*
  * dispatch.c — where each frame read from a connection goes: the handshake until
  * the connection is up, then requests to the workers, replies to the calls
- * waiting for them, and membership's own frames.
+ * waiting for them, and membership's own frames. The connection layer's on_frame
+ * hook (set by lifecycle.c): conn.c never calls it by name.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "handshake.h"
 #include "membership.h"
 #include "nodeinfo.h"
 #include "pending.h"
-#include "transport.h"
 #include "workers.h"
 
 /* Gives the payload to a new owner: the heap buffer itself when there is one,

@@ -13,10 +13,10 @@
  *
  * Payloads, each one MessagePack value:
  *
- *   HELLO      [version, name, fingerprint, boot_id, nonce(bin 32)]           dialer
- *   CHALLENGE  [version, name, fingerprint, boot_id, nonce(bin 32), mac(bin 32)] acceptor
- *   AUTH       [mac(bin 32), [[wire_id, registered_at_ms], ...]]              dialer
- *   WELCOME    [[[wire_id, registered_at_ms], ...]]                          acceptor
+ *   HELLO      [version, name, fingerprint, boot_id]                          dialer
+ *   CHALLENGE  [version, name, fingerprint, boot_id, nonce_a(bin 32)]         acceptor
+ *   AUTH       [nonce_d(bin 32), mac_d(bin 32), [[wire_id, registered_at_ms], ...]] dialer
+ *   WELCOME    [mac_a(bin 32), [[wire_id, registered_at_ms], ...]]            acceptor
  *   REFUSE     [reason]                       either side, then the connection closes
  *   REQUEST    [wire_id, timeout_ms, args]    timeout_ms: what is left of the caller's
  *                                             deadline when the request was written
@@ -26,9 +26,13 @@
  *               version, uptime_seconds, load1]
  *   GOODBYE    (empty)                        the sender is leaving: route elsewhere
  *
- * The challenge is mutual: the acceptor's mac is HMAC-SHA256(cookie, "nebula-acceptor"
- * || dialer nonce || acceptor nonce), the dialer's HMAC-SHA256(cookie, "nebula-dialer"
- * || acceptor nonce || dialer nonce). Before the handshake completes a frame may not
+ * The proof is mutual and the dialer goes first: the acceptor sends nothing
+ * computed from the cookie before the dialer has proven it, so whoever connects
+ * learns nothing with which to test cookie guesses offline (docs/identity.md).
+ * mac_d = HMAC-SHA256(cookie, "nebula-dialer" | nonce_a | nonce_d | dialer name |
+ * acceptor name), checked by the acceptor before it answers; mac_a is the same
+ * with "nebula-acceptor", checked by the dialer (each part length-prefixed, see
+ * cookie.h). Before the handshake completes a frame may not
  * exceed NB__FRAME_HANDSHAKE_MAX, so an unauthenticated stream cannot make a node
  * allocate much.
  */
@@ -38,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NB__WIRE_VERSION 1
+#define NB__WIRE_VERSION 2
 #define NB__FRAME_HEADER_SIZE 16
 #define NB__FRAME_DEFAULT_MAX ((size_t)64 << 20)
 #define NB__FRAME_HANDSHAKE_MAX ((size_t)64 << 10)

@@ -1,17 +1,27 @@
 /*
- * handshake.c — from a fresh TCP connection to an authenticated peer (SPEC.md
- * section 8; the frames are described in frame.h).
+ * handshake.c — from a secured stream to an authenticated peer (SPEC.md section
+ * 8; the frames are described in frame.h).
  *
- *   dialer                                   acceptor
- *   HELLO [version, name, fingerprint, boot, nonce_d]  ->
- *                <-  CHALLENGE [version, name, fingerprint, boot, nonce_a, mac_a]
- *   AUTH [mac_d, served methods]                       ->
- *                <-  WELCOME [served methods]
+ *   dialer                                          acceptor
+ *   HELLO [version, name, fingerprint, boot]                 ->
+ *                <-  CHALLENGE [version, name, fingerprint, boot, nonce_a]
+ *   AUTH [nonce_d, mac_d, served methods]                    ->
+ *                <-  WELCOME [mac_a, served methods]
  *
- * Each side proves it knows the cookie by a MAC over both fresh nonces, compared
- * in constant time, before it learns anything about the other's methods. A peer
- * with another protocol version, another topology fingerprint or a wrong cookie
- * is refused with a REFUSE frame and a log line on both sides saying why.
+ * The dialer proves it knows the cookie first, by a MAC over both fresh nonces
+ * and both names; the acceptor checks it, in constant time, before it sends
+ * anything computed from the cookie, and then proves it knows the cookie too.
+ * So a stranger who connects learns nothing it could test cookie guesses
+ * against offline: only "refused". A peer with another protocol version,
+ * another topology fingerprint or a wrong cookie is refused with a REFUSE frame
+ * and a log line on both sides saying why. Everything the peer says that
+ * reaches a log line or a message is escaped first (nb__escape), and a peer
+ * name must be a plain token (printable ASCII, no blanks or quotes). Where the
+ * stream proves a name (mtls: nb__stream_peer_identity), the name claimed in
+ * HELLO/CHALLENGE must be that one.
+ *
+ * Layering: a session module. conn.c calls it only through the hooks
+ * (nb__hs_on_secured); dispatch.c hands it the frames of a connection not yet up.
  */
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -19,10 +29,23 @@
 #include <string.h>
 
 #include "codec.h"
+#include "config.h"
+#include "conn.h"
+#include "cookie.h"
+#include "handshake.h"
 #include "log.h"
 #include "membership.h"
-#include "runtime.h"
-#include "transport.h"
+#include "stream.h"
+
+/* c->hs_step values. */
+enum {
+    HS_NONE = 0,     /* the stream is not secured yet */
+    HS_WAIT_HELLO,   /* inbound, waiting for the dialer's HELLO */
+    HS_WAIT_CHALLENGE, /* outbound, HELLO sent */
+    HS_WAIT_AUTH,    /* inbound, CHALLENGE sent */
+    HS_WAIT_WELCOME, /* outbound, AUTH sent */
+    HS_UP            /* authenticated; calls may use it */
+};
 
 /* Copies a MessagePack string into buf; false when o is not a fitting string. */
 static bool get_str(const msgpack_object *o, char *buf, size_t size)
@@ -43,8 +66,15 @@ static bool get_bin32(const msgpack_object *o, unsigned char *out)
     return true;
 }
 
+/* The peer's name for a log line: known names are plain tokens already. */
+static const char *peer_label(const nb__conn *c)
+{
+    return c->peer_name ? c->peer_name : "a peer";
+}
+
 /* Sends REFUSE and fills ctx->why so the connection closes; logs at warning
- * level unless the refusal is part of normal operation. */
+ * level unless the refusal is part of normal operation. why is this node's own
+ * text (peer strings in it are escaped already). */
 static int refuse(nb__conn *c, nb__reader_ctx *ctx, bool benign, const char *why)
 {
     msgpack_sbuffer sb;
@@ -58,36 +88,46 @@ static int refuse(nb__conn *c, nb__reader_ctx *ctx, bool benign, const char *why
         msgpack_pack_false(&pk);
     nb__frame_end(&sb, NB__F_REFUSE, 0);
     nb__conn_send(c, &sb);
-    nb__log(benign ? NB__LOG_DEBUG : NB__LOG_WARN, "refused %s at %s: %s",
-            c->peer_name ? c->peer_name : "a peer", c->addr, why);
+    nb__log(benign ? NB__LOG_DEBUG : NB__LOG_WARN, "refused %s at %s: %s", peer_label(c), c->addr,
+            why);
     snprintf(ctx->why, sizeof ctx->why, "refused: %s", why);
     return -1;
+}
+
+/* MAC over both nonces and both names, dialer's first (see frame.h). */
+static void hs_mac(const char *label, const unsigned char *nonce_a, const unsigned char *nonce_d,
+                   const char *dialer, const char *acceptor, unsigned char *mac)
+{
+    nb__mac_part parts[] = {{nonce_a, NB__NONCE_SIZE},
+                            {nonce_d, NB__NONCE_SIZE},
+                            {dialer, strlen(dialer)},
+                            {acceptor, strlen(acceptor)}};
+    nb__cookie_mac(nb__cfg.cookie, nb__cfg.cookie_len, label, parts, 4, mac);
 }
 
 /* Packs the identity part shared by HELLO and CHALLENGE. */
 static void pack_identity(msgpack_packer *pk, size_t extra)
 {
     const char *fp = nb__cfg.def->fingerprint;
-    msgpack_pack_array(pk, 5 + extra);
+    msgpack_pack_array(pk, 4 + extra);
     msgpack_pack_uint32(pk, NB__WIRE_VERSION);
     msgpack_pack_str_with_body(pk, nb__cfg.self_name, strlen(nb__cfg.self_name));
     msgpack_pack_str_with_body(pk, fp, strlen(fp));
     msgpack_pack_uint64(pk, nb__cfg.boot_id);
 }
 
-int nb__hs_send_hello(nb__conn *c, nb__reader_ctx *ctx)
+int nb__hs_on_secured(nb__conn *c, nb__reader_ctx *ctx)
 {
-    if (nb__random_bytes(c->nonce_self, sizeof c->nonce_self) < 0) {
-        snprintf(ctx->why, sizeof ctx->why, "no random bytes for a nonce");
-        return -1;
+    if (!c->outbound) {
+        c->hs_step = HS_WAIT_HELLO;
+        return 0;
     }
     msgpack_sbuffer sb;
     msgpack_packer pk;
     nb__frame_begin(&sb, &pk);
     pack_identity(&pk, 0);
-    msgpack_pack_bin_with_body(&pk, c->nonce_self, sizeof c->nonce_self);
     nb__frame_end(&sb, NB__F_HELLO, 0);
-    c->step = NB__HS_WAIT_CHALLENGE;
+    c->hs_step = HS_WAIT_CHALLENGE;
     if (nb__conn_send(c, &sb) < 0) {
         snprintf(ctx->why, sizeof ctx->why, "cannot send HELLO to %s", c->addr);
         return -1;
@@ -95,11 +135,12 @@ int nb__hs_send_hello(nb__conn *c, nb__reader_ctx *ctx)
     return 0;
 }
 
-/* Reads the identity of HELLO/CHALLENGE into c; refuses a peer we cannot talk to. */
+/* Reads the identity of HELLO (4 fields) or CHALLENGE (5, the last the
+ * acceptor's nonce) into c; refuses a peer we cannot talk to. */
 static int read_identity(nb__conn *c, const msgpack_object *o, size_t n_fields,
                          nb__reader_ctx *ctx)
 {
-    char name[256], fp[128], why[512];
+    char name[256], fp[128], why[512], esc[300], esc_fp[300];
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != n_fields)
         return refuse(c, ctx, false, "malformed handshake frame");
     const msgpack_object *f = o->via.array.ptr;
@@ -109,16 +150,33 @@ static int read_identity(nb__conn *c, const msgpack_object *o, size_t n_fields,
         return refuse(c, ctx, false, why);
     }
     if (!get_str(&f[1], name, sizeof name) || !get_str(&f[2], fp, sizeof fp) ||
-        f[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER || !get_bin32(&f[4], c->nonce_peer))
+        f[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        (n_fields == 5 && !get_bin32(&f[4], c->nonce_peer)))
         return refuse(c, ctx, false, "malformed handshake frame");
+    if (!nb__is_plain_token(name, strlen(name))) {
+        snprintf(why, sizeof why, "\"%s\" is not a usable node name",
+                 nb__escape(name, strlen(name), esc, sizeof esc));
+        return refuse(c, ctx, false, why);
+    }
+    /* A stream that proves a name (mtls) must prove this one: a valid
+     * certificate for another node never stands for the name claimed here. */
+    const char *proven = nb__stream_peer_identity(c->stream);
+    if (proven && strcmp(proven, name) != 0) {
+        snprintf(why, sizeof why, "the peer claims to be %s but its certificate is for %s", name,
+                 nb__escape(proven, strlen(proven), esc, sizeof esc));
+        return refuse(c, ctx, false, why);
+    }
     free(c->peer_name);
     c->peer_name = strdup(name);
     c->peer_boot = f[3].via.u64;
+    if (!c->peer_name)
+        return refuse(c, ctx, false, "out of memory");
     if (strcmp(fp, nb__cfg.def->fingerprint) != 0) {
         snprintf(why, sizeof why,
                  "topology fingerprint mismatch: %s has %s, %s has %s (built from another "
                  "nebula.yaml or other API signatures)",
-                 name, fp, nb__cfg.self_name, nb__cfg.def->fingerprint);
+                 name, nb__escape(fp, strlen(fp), esc_fp, sizeof esc_fp), nb__cfg.self_name,
+                 nb__cfg.def->fingerprint);
         return refuse(c, ctx, false, why);
     }
     if (strcmp(name, nb__cfg.self_name) == 0) {
@@ -132,28 +190,28 @@ static int read_identity(nb__conn *c, const msgpack_object *o, size_t n_fields,
     return 0;
 }
 
+/* Acceptor: HELLO names the dialer; the answer carries a fresh nonce and
+ * nothing computed from the cookie. */
 static int on_hello(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
 {
-    if (read_identity(c, o, 5, ctx) < 0)
+    if (read_identity(c, o, 4, ctx) < 0)
         return -1;
-    unsigned char mac[NB__MAC_SIZE];
     if (nb__random_bytes(c->nonce_self, sizeof c->nonce_self) < 0)
         return refuse(c, ctx, false, "no random bytes for a nonce");
-    nb__cookie_mac("nebula-acceptor", c->nonce_peer, c->nonce_self, NB__NONCE_SIZE, mac);
     msgpack_sbuffer sb;
     msgpack_packer pk;
     nb__frame_begin(&sb, &pk);
     pack_identity(&pk, 1);
     msgpack_pack_bin_with_body(&pk, c->nonce_self, sizeof c->nonce_self);
-    msgpack_pack_bin_with_body(&pk, mac, sizeof mac);
     nb__frame_end(&sb, NB__F_CHALLENGE, 0);
-    c->step = NB__HS_WAIT_AUTH;
+    c->hs_step = HS_WAIT_AUTH;
     return nb__conn_send(c, &sb);
 }
 
+/* Dialer: the acceptor is who we dialled; prove the cookie first. */
 static int on_challenge(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
 {
-    if (read_identity(c, o, 6, ctx) < 0)
+    if (read_identity(c, o, 5, ctx) < 0)
         return -1;
     const char *expected = nb__cfg.def->nodes[c->dial_index].name;
     char why[512];
@@ -161,40 +219,37 @@ static int on_challenge(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ct
         snprintf(why, sizeof why, "expected %s at %s, found %s", expected, c->addr, c->peer_name);
         return refuse(c, ctx, false, why);
     }
-    unsigned char want[NB__MAC_SIZE], got[NB__MAC_SIZE];
-    nb__cookie_mac("nebula-acceptor", c->nonce_self, c->nonce_peer, NB__NONCE_SIZE, want);
-    if (!get_bin32(&o->via.array.ptr[5], got) || CRYPTO_memcmp(want, got, sizeof want) != 0) {
-        snprintf(why, sizeof why, "wrong cookie: %s and %s do not share the cluster cookie",
-                 c->peer_name, nb__cfg.self_name);
-        return refuse(c, ctx, false, why);
-    }
+    if (nb__random_bytes(c->nonce_self, sizeof c->nonce_self) < 0)
+        return refuse(c, ctx, false, "no random bytes for a nonce");
     unsigned char mac[NB__MAC_SIZE];
-    nb__cookie_mac("nebula-dialer", c->nonce_peer, c->nonce_self, NB__NONCE_SIZE, mac);
+    hs_mac("nebula-dialer", c->nonce_peer, c->nonce_self, nb__cfg.self_name, c->peer_name, mac);
     msgpack_sbuffer sb;
     msgpack_packer pk;
     nb__frame_begin(&sb, &pk);
-    msgpack_pack_array(&pk, 2);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_bin_with_body(&pk, c->nonce_self, sizeof c->nonce_self);
     msgpack_pack_bin_with_body(&pk, mac, sizeof mac);
     nb__members_pack_served(&pk);
     nb__frame_end(&sb, NB__F_AUTH, 0);
-    c->step = NB__HS_WAIT_WELCOME;
+    c->hs_step = HS_WAIT_WELCOME;
     return nb__conn_send(c, &sb);
 }
 
+/* Acceptor: the dialer's proof; only now does the acceptor prove its own. */
 static int on_auth(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
 {
     unsigned char want[NB__MAC_SIZE], got[NB__MAC_SIZE];
     char why[512];
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2 ||
-        !get_bin32(&o->via.array.ptr[0], got))
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
+        !get_bin32(&o->via.array.ptr[0], c->nonce_peer) || !get_bin32(&o->via.array.ptr[1], got))
         return refuse(c, ctx, false, "malformed AUTH frame");
-    nb__cookie_mac("nebula-dialer", c->nonce_self, c->nonce_peer, NB__NONCE_SIZE, want);
+    hs_mac("nebula-dialer", c->nonce_self, c->nonce_peer, c->peer_name, nb__cfg.self_name, want);
     if (CRYPTO_memcmp(want, got, sizeof want) != 0) {
         snprintf(why, sizeof why, "wrong cookie: %s and %s do not share the cluster cookie",
                  c->peer_name, nb__cfg.self_name);
         return refuse(c, ctx, false, why);
     }
-    const msgpack_object *methods = &o->via.array.ptr[1];
+    const msgpack_object *methods = &o->via.array.ptr[2];
     if (c->peer_index < 0 && methods->type == MSGPACK_OBJECT_ARRAY && methods->via.array.size) {
         snprintf(why, sizeof why, "%s is not in the topology, so it may join only as a generic "
                  "node, but it claims to serve %u method(s)", c->peer_name,
@@ -204,13 +259,16 @@ static int on_auth(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
     bool benign;
     if (nb__members_claim(c, why, sizeof why, &benign) < 0)
         return refuse(c, ctx, benign, why);
+    unsigned char mac[NB__MAC_SIZE];
+    hs_mac("nebula-acceptor", c->nonce_self, c->nonce_peer, c->peer_name, nb__cfg.self_name, mac);
     msgpack_sbuffer sb;
     msgpack_packer pk;
     nb__frame_begin(&sb, &pk);
-    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_bin_with_body(&pk, mac, sizeof mac);
     nb__members_pack_served(&pk);
     nb__frame_end(&sb, NB__F_WELCOME, 0);
-    c->step = NB__HS_UP;
+    c->hs_step = HS_UP;
     if (nb__conn_send(c, &sb) < 0)
         return -1;
     if (nb__members_establish(c, methods, ctx->why, sizeof ctx->why) < 0)
@@ -218,23 +276,35 @@ static int on_auth(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
     return 0;
 }
 
+/* Dialer: the acceptor's proof. */
 static int on_welcome(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
 {
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 1)
+    unsigned char want[NB__MAC_SIZE], got[NB__MAC_SIZE];
+    char why[512];
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2 ||
+        !get_bin32(&o->via.array.ptr[0], got))
         return refuse(c, ctx, false, "malformed WELCOME frame");
-    c->step = NB__HS_UP;
-    if (nb__members_establish(c, &o->via.array.ptr[0], ctx->why, sizeof ctx->why) < 0)
+    hs_mac("nebula-acceptor", c->nonce_peer, c->nonce_self, nb__cfg.self_name, c->peer_name, want);
+    if (CRYPTO_memcmp(want, got, sizeof want) != 0) {
+        snprintf(why, sizeof why, "wrong cookie: %s and %s do not share the cluster cookie",
+                 c->peer_name, nb__cfg.self_name);
+        return refuse(c, ctx, false, why);
+    }
+    c->hs_step = HS_UP;
+    if (nb__members_establish(c, &o->via.array.ptr[1], ctx->why, sizeof ctx->why) < 0)
         return refuse(c, ctx, false, ctx->why);
     return 0;
 }
 
-/* The peer refused us: log its reason, once, and close. */
+/* The peer refused us: log its reason (escaped), once, and close. */
 static int on_refuse(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
 {
     char reason[512] = "no reason given";
     bool benign = false;
     if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 2) {
-        get_str(&o->via.array.ptr[0], reason, sizeof reason);
+        const msgpack_object *r = &o->via.array.ptr[0];
+        if (r->type == MSGPACK_OBJECT_STR)
+            nb__escape(r->via.str.ptr, r->via.str.size, reason, sizeof reason);
         benign = o->via.array.ptr[1].type == MSGPACK_OBJECT_BOOLEAN &&
                  o->via.array.ptr[1].via.boolean;
     }
@@ -254,13 +324,13 @@ int nb__hs_on_frame(nb__conn *c, const nb__frame_header *h, const unsigned char 
         snprintf(ctx->why, sizeof ctx->why, "malformed handshake payload from %s", c->addr);
     } else if (h->type == NB__F_REFUSE) {
         rc = on_refuse(c, &up.data, ctx);
-    } else if (h->type == NB__F_HELLO && c->step == NB__HS_WAIT_HELLO) {
+    } else if (h->type == NB__F_HELLO && c->hs_step == HS_WAIT_HELLO) {
         rc = on_hello(c, &up.data, ctx);
-    } else if (h->type == NB__F_CHALLENGE && c->step == NB__HS_WAIT_CHALLENGE) {
+    } else if (h->type == NB__F_CHALLENGE && c->hs_step == HS_WAIT_CHALLENGE) {
         rc = on_challenge(c, &up.data, ctx);
-    } else if (h->type == NB__F_AUTH && c->step == NB__HS_WAIT_AUTH) {
+    } else if (h->type == NB__F_AUTH && c->hs_step == HS_WAIT_AUTH) {
         rc = on_auth(c, &up.data, ctx);
-    } else if (h->type == NB__F_WELCOME && c->step == NB__HS_WAIT_WELCOME) {
+    } else if (h->type == NB__F_WELCOME && c->hs_step == HS_WAIT_WELCOME) {
         rc = on_welcome(c, &up.data, ctx);
     } else {
         snprintf(ctx->why, sizeof ctx->why, "unexpected frame type %u during the handshake with %s",

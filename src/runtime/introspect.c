@@ -5,8 +5,9 @@
  */
 #include <string.h>
 
+#include "cluster.h"
+#include "config.h"
 #include "membership.h"
-#include "runtime.h"
 
 /* The registered method called `api`, or NULL. */
 static const nb__method *method_named(const nb__cluster_def *def, const char *api)

@@ -120,3 +120,53 @@ void(nb__log)(int level, const char *fmt, ...)
     while (w < 0 && errno == EINTR);
     errno = saved_errno;
 }
+
+/* Bytes ch takes once escaped. */
+static size_t escaped_len(unsigned char ch)
+{
+    return ch == '\\' ? 2 : ch >= 0x20 && ch < 0x7f ? 1 : 4;
+}
+
+char *nb__escape(const char *in, size_t n, char *out, size_t size)
+{
+    if (size == 0)
+        return out;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += escaped_len((unsigned char)in[i]);
+    /* Cut short: keep room for the "..." that says so. */
+    size_t room = total < size ? size - 1 : size > 4 ? size - 4 : 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)in[i];
+        size_t tl = escaped_len(ch);
+        if (o + tl > room)
+            break;
+        if (tl == 2) {
+            out[o] = out[o + 1] = '\\';
+        } else if (tl == 1) {
+            out[o] = (char)ch;
+        } else {
+            char tmp[5];
+            snprintf(tmp, sizeof tmp, "\\x%02x", ch);
+            memcpy(out + o, tmp, 4);
+        }
+        o += tl;
+    }
+    if (total >= size && size > 4) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+bool nb__is_plain_token(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch >= 0x7f || ch == '\\' || ch == '"' || ch == '\'')
+            return false;
+    }
+    return n > 0;
+}

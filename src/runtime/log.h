@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { NB__LOG_ERROR = 1, NB__LOG_WARN, NB__LOG_INFO, NB__LOG_DEBUG };
 
@@ -34,6 +35,16 @@ static inline bool nb__log_enabled(int level)
  * single write(2), so lines of concurrent threads never interleave. errno is
  * preserved. Use the macro below, which skips filtered-out calls entirely. */
 void nb__log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies n bytes of peer-supplied text into out[0..size) so that it is safe in a
+ * log line or a message: printable ASCII is kept, a backslash becomes "\\",
+ * every other byte (control characters, newlines, escape sequences, non-ASCII)
+ * "\xNN". Always NUL-terminates; a text cut short ends with "...". Returns out. */
+char *nb__escape(const char *in, size_t n, char *out, size_t size);
+
+/* True when s[0..n) is a plausible node name or other identifier: printable
+ * ASCII without blanks, quotes or backslashes, nothing to escape. */
+bool nb__is_plain_token(const char *s, size_t n);
 
 #define nb__log(level, ...) (nb__log_enabled(level) ? (nb__log)((level), __VA_ARGS__) : (void)0)
 

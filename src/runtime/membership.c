@@ -3,17 +3,27 @@
  * connection that stands for it, what it serves and when to dial it again.
  *
  * Lock: M.lock (read for routing, write for changes). Never held while calling
- * nb__conn_close, which calls back into nb__members_on_close.
+ * nb__conn_close, which calls back into nb__members_on_close (the connection
+ * layer's on_closed hook).
+ *
+ * Identity rules (docs/identity.md): a connection claiming the name of a peer
+ * that is connected and alive is refused, never the other way round, so knowing
+ * the cookie is not enough to evict a node and stand in for it; and the
+ * registration times a peer claims are kept only as far as they agree with what
+ * this node observed: a peer never moves ahead of nodes already serving a
+ * method when it arrives (nb__members_establish).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "membership.h"
 #include "nodeinfo.h"
-#include "runtime.h"
+#include "transport.h"
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
@@ -105,6 +115,17 @@ static int entry_of(const nb__conn *c)
     return -1;
 }
 
+/* A connection that stands for its peer and still hears from it: up, not
+ * closing, and not silent for as long as the silence detection allows (four
+ * heartbeat intervals, see tick_one): a connection is alive until it is
+ * declared down. Called with M.lock held. */
+static bool alive(const nb__conn *c)
+{
+    int64_t silent = nb__mono_ms() - atomic_load(&c->last_rx_ms);
+    return atomic_load(&c->up) && !atomic_load(&c->broken) &&
+           silent <= 4 * (int64_t)nb__cfg.heartbeat_ms;
+}
+
 int nb__members_claim(nb__conn *c, char *why, size_t n, bool *benign)
 {
     *benign = false;
@@ -115,14 +136,23 @@ int nb__members_claim(nb__conn *c, char *why, size_t n, bool *benign)
     pthread_rwlock_wrlock(&M.lock);
     nb__peer *p = &M.peers[c->peer_index];
     nb__conn *old = p->conn;
-    bool restarted = old && atomic_load(&old->up) && old->peer_boot != c->peer_boot;
-    if (old && old->outbound && !restarted && strcmp(nb__cfg.self_name, c->peer_name) < 0) {
+    if (old && alive(old)) {
+        /* Whoever this is, the node of that name is here and answering: a
+         * restarted peer's old connection is closed (end of stream, or silence)
+         * within a few heartbeats, and its next dial then succeeds. */
+        snprintf(why, n, "%s is already connected (%s %s) and alive", c->peer_name,
+                 old->outbound ? "dialled at" : "from", old->addr);
+        /* Both nodes dialling at once is normal; the tie-break keeps ours. */
+        *benign = old->outbound && strcmp(nb__cfg.self_name, c->peer_name) < 0;
+        rc = -1;
+    } else if (old && !atomic_load(&old->up) && old->outbound &&
+               strcmp(nb__cfg.self_name, c->peer_name) < 0) {
         snprintf(why, n, "simultaneous connect: keeping the connection dialled by %s",
                  nb__cfg.self_name);
         *benign = true;
         rc = -1;
     } else {
-        drop = old;   /* ours lost the tie-break, or the peer dialled again */
+        drop = old;   /* ours lost the tie-break, or the old one is dead */
         p->conn = c;
         nb__conn_ref(c);
         p->up = false;
@@ -170,6 +200,39 @@ static int parse_served(const msgpack_object *o, nb__served_at **out, size_t *n)
     return 0;
 }
 
+static int64_t served_since(const nb__peer *p, uint64_t wire_id);
+static bool routable(const nb__peer *p);
+
+/* The registration times a peer claims order it among the nodes serving each
+ * method (the earliest gets default calls), but a claim is kept only where it
+ * agrees with what this node observed: the peer arrives now, so it may not
+ * move ahead of a node already serving the method here (this one included,
+ * when it serves it). Such a claim is moved to just after the latest of them.
+ * Called with M.lock held for writing; idx is the arriving peer. */
+static void order_after_serving(int idx, nb__served_at *served, size_t n)
+{
+    const nb__cluster_def *def = nb__cfg.def;
+    for (size_t k = 0; k < n; k++) {
+        int64_t latest = -1;
+        for (size_t i = 0; i < def->n_methods; i++)
+            if (def->methods[i]->wire_id == served[k].wire_id && nb__serves_locally(def->methods[i]))
+                latest = nb__cfg.registered_at_ms;
+        for (size_t i = 0; i < M.n; i++) {
+            if ((int)i == idx || !routable(&M.peers[i]))
+                continue;
+            int64_t since = served_since(&M.peers[i], served[k].wire_id);
+            if (since > latest)
+                latest = since;
+        }
+        if (latest >= 0 && served[k].registered_at_ms <= latest) {
+            nb__log(NB__LOG_DEBUG, "%s claims a registration time before nodes already serving "
+                    "method %llx: ordered after them", def->nodes[idx].name,
+                    (unsigned long long)served[k].wire_id);
+            served[k].registered_at_ms = latest + 1;
+        }
+    }
+}
+
 int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why, size_t n)
 {
     nb__served_at *served;
@@ -194,6 +257,7 @@ int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why,
             snprintf(why, n, "superseded by another connection to %s", c->peer_name);
             return -1;
         }
+        order_after_serving(c->peer_index, served, n_served);
         free(p->methods);
         p->methods = served;
         p->n_methods = n_served;
@@ -326,7 +390,8 @@ static void dial_due(int64_t now)
         if ((int)i == nb__cfg.self_index || p->conn || !p->resolved || now < p->next_dial_ms ||
             strcmp(nb__cfg.def->nodes[i].name, nb__cfg.self_name) == 0)
             continue;
-        p->conn = nb__loop_dial(&p->addr, p->addr_len, nb__cfg.dial_addr[i], (int)i);
+        p->conn = nb__conn_dial(&p->addr, p->addr_len, nb__cfg.dial_addr[i], (int)i,
+                                nb__cfg.def->nodes[i].name);
         if (!p->conn) {
             if (p->backoff_ms < BACKOFF_MIN_MS)
                 p->backoff_ms = BACKOFF_MIN_MS;

@@ -20,7 +20,7 @@
 
 #include "nebula.h"
 #include "selector.h"
-#include "transport.h"
+#include "conn.h"
 
 int nb__members_start(void);
 /* Stops dialling (nb_stop, before connections close). */

@@ -28,7 +28,7 @@
 #include "nodeinfo.h"
 #include "pending.h"
 #include "router.h"
-#include "runtime.h"
+#include "config.h"
 #include "status.h"
 #include "values.h"
 
@@ -231,15 +231,22 @@ static void settle_done(mc_call *mc, nb__waiter *w)
 static void read_held(mc_call *mc, int64_t wait_ms)
 {
     size_t n = 0;
+    bool buffered = false;
     for (size_t k = 0; k < mc->n; k++)
-        if (mc->t[k].reading && !mc->t[k].settled)
+        if (mc->t[k].reading && !mc->t[k].settled) {
             mc->pfd[n++] = (struct pollfd){.fd = mc->t[k].conn->fd, .events = POLLIN};
-    if (poll(mc->pfd, n, wait_ms > 1000000 ? 1000000 : (int)wait_ms) <= 0)
+            /* Bytes a stream already holds would not make its socket readable. */
+            buffered = buffered || nb__conn_buffered(mc->t[k].conn);
+        }
+    if (buffered)
+        wait_ms = 0;
+    if (poll(mc->pfd, n, wait_ms > 1000000 ? 1000000 : (int)wait_ms) < 0 ||
+        (n == 0 && !buffered))
         return;
     for (size_t k = 0, i = 0; k < mc->n && i < n; k++) {
         if (!mc->t[k].reading || mc->t[k].settled)
             continue;
-        if (!mc->pfd[i++].revents)
+        if (!mc->pfd[i++].revents && !nb__conn_buffered(mc->t[k].conn))
             continue;
         nb__conn *c = mc->t[k].conn;
         nb__reader_ctx ctx = {.can_run = false};

@@ -16,7 +16,7 @@
 #include "codec.h"
 #include "membership.h"
 #include "nodeinfo.h"
-#include "runtime.h"
+#include "config.h"
 
 typedef struct nb__snapshot {
     bool have;

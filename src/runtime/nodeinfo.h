@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "nebula.h"
-#include "transport.h"
+#include "conn.h"
 
 int nb__info_start(void);
 void nb__info_stop(void);

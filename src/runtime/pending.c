@@ -12,9 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "log.h"
 #include "pending.h"
-#include "runtime.h"
+#include "config.h"
 
 void nb__waiter_init(nb__waiter *w)
 {
@@ -194,7 +195,8 @@ static void read_for_reply(nb__conn *c, nb__pcall *p, int64_t deadline_ms, bool 
     for (;;) {
         if (atomic_load(&p->wake) & NB__PC_DONE)
             return;
-        if (!read_first) {
+        /* Bytes the stream already holds would not make the socket readable. */
+        if (!read_first && !nb__conn_buffered(c)) {
             int64_t left = deadline_ms - nb__mono_ms();
             if (left <= 0)
                 return;

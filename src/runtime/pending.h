@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "nebula.h"
-#include "transport.h"
+#include "conn.h"
 
 typedef struct nb__waiter {
     pthread_mutex_t mu;

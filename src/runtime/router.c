@@ -15,11 +15,12 @@
 
 #include "callopts.h"
 #include "codec.h"
+#include "log.h"
 #include "membership.h"
 #include "nodeinfo.h"
 #include "pending.h"
 #include "router.h"
-#include "runtime.h"
+#include "config.h"
 #include "selector.h"
 #include "status.h"
 
@@ -79,8 +80,8 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
         *code = NB_E_PROTOCOL;
     } else if ((*code = (nb_code)o->via.array.ptr[0].via.u64) != NB_OK) {
         const msgpack_object *t = &o->via.array.ptr[2];
-        if (t->type == MSGPACK_OBJECT_STR)
-            snprintf(msg, msg_size, "%.*s", (int)t->via.str.size, t->via.str.ptr);
+        if (t->type == MSGPACK_OBJECT_STR) /* the peer's text: escaped for the caller's log */
+            nb__escape(t->via.str.ptr, t->via.str.size, msg, msg_size);
         rc = 0;
     } else if (m->ret.kind != NB__K_VOID &&
                nb__decode_value(&o->via.array.ptr[1], &m->ret, ret) < 0) {

@@ -33,6 +33,13 @@
 
 #include "stream.h"
 
+/* The head of every factory: stream.c reads the kind through it, and makes a
+ * plain factory of this head alone. stream_tls.c's factory struct has the kind
+ * as its first member, so it can be read through this head too. */
+typedef struct nb__stream_factory_head {
+    nb__transport_kind kind;
+} nb__stream_factory_head;
+
 /*
  * Makes the factory for sec->kind (NB__TRANSPORT_PSK or NB__TRANSPORT_MTLS):
  * one SSL_CTX with the derived key or the CA, certificate and key loaded and

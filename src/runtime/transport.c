@@ -1,6 +1,7 @@
 /*
  * transport.c — the event loop: one epoll set, a bounded pool of loop threads,
- * the listening socket, outgoing connects and the membership timer.
+ * the listening socket and the timers. It calls the layers above only through
+ * the nb__loop_hooks they hand to nb__loop_start (see transport.h).
  *
  * Every descriptor but the stop eventfd is registered EPOLLONESHOT, so each event
  * is handled by exactly one thread and re-armed by it when done. The stop eventfd
@@ -10,6 +11,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +23,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
-#include "membership.h"
-#include "runtime.h"
 #include "status.h"
 #include "transport.h"
-#include "workers.h"
 
 enum { TAG_LISTEN = 1, TAG_TIMER, TAG_JOBS, TAG_WATCH, TAG_STOP };
 
@@ -39,6 +40,7 @@ static struct {
     pthread_t *threads;
     size_t n_threads, max_threads;
     atomic_int idle;           /* threads waiting in epoll_wait (or about to) */
+    nb__loop_hooks hooks;      /* set before the first thread starts, then read-only */
 } L = {.epfd = -1, .listen_fd = -1, .timer_fd = -1, .jobs_fd = -1, .watch_fd = -1, .stop_fd = -1,
        .mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -60,7 +62,7 @@ void nb__loop_del(int fd)
     epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void set_nodelay(int fd)
+void nb__socket_nodelay(int fd)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -107,22 +109,6 @@ int nb__resolve(const char *hostport, struct sockaddr_storage *ss, socklen_t *le
     return 0;
 }
 
-// Returns a connection referenced for the caller, or NULL.
-nb__conn *nb__loop_dial(const struct sockaddr_storage *ss, socklen_t len, const char *addr,
-                        int index)
-{
-    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return NULL;
-    set_nodelay(fd);
-    if (connect(fd, (const struct sockaddr *)ss, len) < 0 && errno != EINPROGRESS) {
-        nb__log(NB__LOG_DEBUG, "connect to %s: %s", addr, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    return nb__conn_new(fd, true, index, addr);
-}
-
 static void on_accept(void)
 {
     for (;;) {
@@ -136,12 +122,10 @@ static void on_accept(void)
                 nb__log(NB__LOG_WARN, "accept: %s", strerror(errno));
             break;
         }
-        set_nodelay(fd);
+        nb__socket_nodelay(fd);
         char addr[64];
         format_addr(&ss, addr, sizeof addr);
-        nb__conn *c = nb__conn_new(fd, false, -1, addr);
-        if (c)
-            nb__conn_unref(c);
+        L.hooks.on_accept(fd, addr);
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_LISTEN};
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.listen_fd, &ev);
@@ -152,7 +136,7 @@ static void on_timer(void)
     uint64_t expirations;
     if (read(L.timer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
         nb__log(NB__LOG_DEBUG, "timerfd read: %s", strerror(errno));
-    nb__members_tick(nb__mono_ms());
+    L.hooks.on_tick(nb__mono_ms());
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_TIMER};
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.timer_fd, &ev);
 }
@@ -166,7 +150,7 @@ static void on_jobs(void)
         nb__log(NB__LOG_DEBUG, "jobs eventfd read: %s", strerror(errno));
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_JOBS};
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.jobs_fd, &ev);
-    nb__workers_help();
+    L.hooks.on_jobs();
 }
 
 void nb__loop_kick_jobs(unsigned n)
@@ -195,7 +179,7 @@ static void on_watch(void)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_WATCH};
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.watch_fd, &ev);
     atomic_store(&L.watching, false);
-    if (nb__workers_watchdog())
+    if (L.hooks.on_watch())
         nb__loop_watch_jobs();
 }
 
@@ -224,13 +208,8 @@ static void *loop_thread(void *arg)
         case TAG_WATCH:
             on_watch();
             break;
-        default: {
-            nb__conn *c = nb__conn_from_event(ev.data.u64);
-            if (c) {
-                nb__conn_on_event(c, ev.events);
-                nb__conn_unref(c);
-            }
-        }
+        default:
+            L.hooks.on_event(ev.data.u64, ev.events);
         }
     }
 }
@@ -311,8 +290,9 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-int nb__loop_start(void)
+int nb__loop_start(const nb__loop_hooks *hooks, const char *listen_addr, size_t extra_threads)
 {
+    L.hooks = *hooks;
     atomic_store(&L.idle, 0);
     atomic_store(&L.watching, false);
     if (loop_fds() < 0) {
@@ -320,7 +300,7 @@ int nb__loop_start(void)
         nb__loop_stop();
         return -1;
     }
-    if (nb__cfg.listen_addr && listen_on(nb__cfg.listen_addr) < 0) {
+    if (listen_addr && listen_on(listen_addr) < 0) {
         nb__loop_stop();
         return -1;
     }
@@ -329,7 +309,7 @@ int nb__loop_start(void)
         nb__loop_stop();
         return -1;
     }
-    L.max_threads = MIN_THREADS + nb__workers_thread_budget();
+    L.max_threads = MIN_THREADS + extra_threads;
     L.threads = calloc(L.max_threads, sizeof *L.threads);
     pthread_mutex_lock(&L.mu);
     int rc = 0;

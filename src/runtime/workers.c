@@ -12,7 +12,8 @@
 
 #include "codec.h"
 #include "log.h"
-#include "runtime.h"
+#include "transport.h"
+#include "config.h"
 #include "workers.h"
 
 #define DEFAULT_MAX_CONCURRENT 64

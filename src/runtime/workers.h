@@ -23,9 +23,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "transport.h"
+#include "conn.h"
 
 struct nb__job;
+
+/* True on a thread while it runs a body for a remote caller: nb_stop from there
+ * would wait for that very body, so it refuses. */
+extern _Thread_local bool nb__in_served_body;
 
 int nb__workers_start(void);
 /* Refuses new requests, then waits until every admitted one has been answered. */
@@ -35,7 +39,7 @@ void nb__workers_stop(void);
 /* Loop threads the served modules may keep busy at once. */
 size_t nb__workers_thread_budget(void);
 
-/* A REQUEST frame from c (see nb__on_frame for payload/owned). */
+/* A REQUEST frame from c (see nb__conn_hooks.on_frame for payload/owned). */
 int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
                            unsigned char **owned, nb__reader_ctx *ctx);
 

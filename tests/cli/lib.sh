@@ -5,7 +5,7 @@
 # The sourcing script sets: cli (the command), free_ports (the helper).
 set -u
 unset NEBULA_NODE NEBULA_LISTEN NEBULA_COOKIE_FILE NEBULA_LOG
-export NEBULA_COOKIE="cli-test-$$-$RANDOM"
+export NEBULA_COOKIE="cli-test-cookie-$$-$RANDOM"
 scratch=$(mktemp -d)
 pids=()
 failures=0

@@ -59,5 +59,5 @@ stop "$db"
 expect_err 2 'NB_E_NO_WORKER' call users_find 2 --wait 300
 expect_err 2 'NB_E_TIMEOUT' await '@db' --timeout 200
 expect 0 '14695981039346656037' call jobs_checksum hex:
-NEBULA_COOKIE=wrong expect_err 2 'NB_E_NO_WORKER' call jobs_checksum hex: --wait 300
+NEBULA_COOKIE=wrong-cookie-for-this-cluster expect_err 2 'NB_E_NO_WORKER' call jobs_checksum hex: --wait 300
 finish

@@ -7,7 +7,8 @@
  *   test_cluster values     every type, local body vs remote body, node info, pick
  *   test_cluster failures   timeouts, no worker, overload, node down, failover
  *   test_cluster multicast  NB_ON_NODES / NB_ON_ALL_NODES with every strategy
- *   test_cluster security   wrong cookie, wrong topology, garbage bytes, generic node
+ *   test_cluster security   wrong cookie, wrong topology, garbage bytes, generic node,
+ *                           and the identity rules against a hostile peer (rogue.c)
  */
 #include <errno.h>
 #include <float.h>
@@ -55,7 +56,7 @@ static void choose_addresses(void)
         off += (size_t)snprintf(addresses + off, sizeof addresses - off, "%s%s=127.0.0.1:%d",
                                 i ? "," : "", names[i], ports[i]);
     }
-    snprintf(cookie, sizeof cookie, "cluster-test-%d", (int)getpid());
+    snprintf(cookie, sizeof cookie, "cluster-test-cookie-%d", (int)getpid());
     setenv("NEBULA_ADDRESSES", addresses, 1);
     setenv("NEBULA_COOKIE", cookie, 1);
     unsetenv("NEBULA_NODE");
@@ -622,7 +623,7 @@ static int run_probe(const char *exe, const char *scenario, const char *node, co
 static void test_wrong_cookie(void **state)
 {
     (void)state;
-    assert_int_equal(run_probe(PROBE_EXE, "refused", "probe@127.0.0.1", "not-the-cookie",
+    assert_int_equal(run_probe(PROBE_EXE, "refused", "probe@127.0.0.1", "not-the-cluster-cookie",
                                "probe_cookie"), 0);
     assert_true(h_log_contains("db1", "wrong cookie", 5000));
     assert_true(connected(DB1)); /* the cluster itself is unharmed */
@@ -671,7 +672,7 @@ static void test_garbage_closes_only_that_connection(void **state)
         /* A header announcing a 4 GiB frame before any handshake. */
         "\xff\xff\xff\xf0\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
         /* A well-formed header of an unknown frame type. */
-        "\x00\x00\x00\x00\x01\x7f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+        "\x00\x00\x00\x00\x02\x7f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
     };
     size_t lens[] = {strlen(garbage[0]), 16, 16};
     for (size_t k = 0; k < 3; k++) {
@@ -709,6 +710,107 @@ static void test_generic_node(void **state)
     assert_null(where__with(&(nb_call){.node = "@cold"}));
     assert_int_equal(nb_last_code(), NB_E_NO_WORKER);
     assert_int_equal(h_stop(pid, STOP_TIMEOUT_MS), 0);
+}
+
+/* --- Identity and cookie rules against a hostile peer (rogue.c) ---------------- */
+
+/* The registered cluster (libnebula exports it for the nebula command). */
+const nb__cluster_def *nb__cluster(void);
+
+static uint64_t wire_id_of(const char *name)
+{
+    const nb__cluster_def *def = nb__cluster();
+    for (size_t i = 0; i < def->n_methods; i++)
+        if (strcmp(def->methods[i]->name, name) == 0)
+            return def->methods[i]->wire_id;
+    fail_msg("no method %s", name);
+    return 0;
+}
+
+/* Starts rogue.c with argv[1..] = args (NULL-terminated), logging to log. */
+static pid_t spawn_rogue(const char *const *args, char *const env[], const char *log)
+{
+    char *argv[16] = {(char *)ROGUE_EXE};
+    size_t n = 1;
+    for (; args[n - 1] && n < 15; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = h_spawn(ROGUE_EXE, argv, env, log);
+    assert_true(pid > 0);
+    return pid;
+}
+
+static void test_acceptor_proves_nothing_before_the_dialer(void **state)
+{
+    (void)state;
+    char port[16];
+    snprintf(port, sizeof port, "%d", ports[DB1]);
+    const char *args[] = {"challenge", port, nb__cluster()->fingerprint, NULL};
+    assert_int_equal(h_wait(spawn_rogue(args, NULL, "rogue_challenge"), 30000), 0);
+    assert_true(h_log_contains("rogue_challenge", "challenge-ok", 0));
+    assert_true(h_log_contains("db1", "wrong cookie", 5000));
+}
+
+static void test_peer_names_are_escaped(void **state)
+{
+    (void)state;
+    char port[16];
+    snprintf(port, sizeof port, "%d", ports[DB1]);
+    const char *args[] = {"badname", port, nb__cluster()->fingerprint, NULL};
+    assert_int_equal(h_wait(spawn_rogue(args, NULL, "rogue_badname"), 30000), 0);
+    assert_true(h_log_contains("db1", "evil\\x1b[31m\\x0aWARN forged", 5000));
+    assert_false(h_log_contains("db1", "\x1b", 0));
+    assert_false(h_log_contains("db1", "\nWARN forged", 0));
+}
+
+static void test_alive_name_is_never_evicted(void **state)
+{
+    (void)state;
+    /* With the cookie, claim to be db1 while db1 is connected to this node. */
+    char port[16];
+    snprintf(port, sizeof port, "%d", ports[API]);
+    const char *args[] = {"claim", port, nb__cluster()->fingerprint, names[DB1], cookie, NULL};
+    assert_int_equal(h_wait(spawn_rogue(args, NULL, "rogue_evict"), 30000), 1);
+    assert_true(h_log_contains("rogue_evict", "already connected", 0));
+    assert_false(h_log_contains("rogue_evict", "welcome", 0));
+    assert_true(connected(DB1));
+    char *w = where__with(&(nb_call){.node = "@db1"});
+    assert_ok();
+    assert_string_equal(w, names[DB1]);
+    free(w);
+}
+
+static void test_claimed_registration_time_cannot_jump_ahead(void **state)
+{
+    (void)state;
+    /* Claim to be cold, serving whoami since the epoch's first millisecond
+     * (before db1), and cold_ping; answer every request with a message full
+     * of control characters. */
+    char port[16], whoami_id[32], ping_id[32];
+    snprintf(port, sizeof port, "%d", ports[API]);
+    snprintf(whoami_id, sizeof whoami_id, "%llu", (unsigned long long)wire_id_of("whoami"));
+    snprintf(ping_id, sizeof ping_id, "%llu", (unsigned long long)wire_id_of("cold_ping"));
+    const char *args[] = {"claim", port, nb__cluster()->fingerprint, names[COLD], cookie,
+                          whoami_id, "1", ping_id, "1", NULL};
+    char *env[] = {"ROGUE_MESSAGE=bad\x1b[2J\nnews", NULL};
+    pid_t pid = spawn_rogue(args, env, "rogue_early");
+    assert_true(h_log_contains("rogue_early", "welcome", 20000));
+    assert_int_equal(nb_await("@cold", 10000), 0);
+    /* Default calls stay with db1, which was serving when the claim came. */
+    for (int k = 0; k < 5; k++) {
+        char *w = whoami();
+        assert_ok();
+        assert_string_equal(w, names[DB1]);
+        free(w);
+    }
+    assert_false(h_log_contains("rogue_early", "request", 0));
+    /* The rogue's reply text reaches nb_last_message() escaped. */
+    assert_int_equal(cold_ping(), 0);
+    assert_int_equal(nb_last_code(), NB_E_OVERLOADED);
+    assert_non_null(strstr(nb_last_message(), "bad\\x1b[2J\\x0anews"));
+    for (const char *p = nb_last_message(); *p; p++)
+        assert_true(*p >= 0x20 && *p < 0x7f);
+    h_stop(pid, STOP_TIMEOUT_MS);
 }
 
 static void test_runtime_node_mismatch_refused(void **state)
@@ -924,6 +1026,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_garbage_closes_only_that_connection),
         cmocka_unit_test(test_generic_node),
         cmocka_unit_test(test_runtime_node_mismatch_refused),
+        cmocka_unit_test(test_acceptor_proves_nothing_before_the_dialer),
+        cmocka_unit_test(test_peer_names_are_escaped),
+        cmocka_unit_test(test_alive_name_is_never_evicted),
+        cmocka_unit_test(test_claimed_registration_time_cannot_jump_ahead),
     };
     int rc = -1;
     if (strcmp(which, "values") == 0) {

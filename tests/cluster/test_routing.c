@@ -55,7 +55,7 @@ static void choose_addresses(void)
     for (int i = 0; i < N_NODES; i++)
         off += (size_t)snprintf(addresses + off, sizeof addresses - off, "%s%s=127.0.0.1:%d",
                                 i ? "," : "", names[i], h_free_port());
-    snprintf(cookie, sizeof cookie, "routing-test-%d", (int)getpid());
+    snprintf(cookie, sizeof cookie, "routing-test-cookie-%d", (int)getpid());
     setenv("NEBULA_ADDRESSES", addresses, 1);
     setenv("NEBULA_COOKIE", cookie, 1);
     unsetenv("NEBULA_NODE");

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +34,9 @@ static const nb__cluster_def cluster = {
     .port = 4370,
     .heartbeat_interval_ms = 100,
 };
+
+/* A cookie of the least accepted length (16 bytes). */
+#define TEST_COOKIE "lifecycle-test-c"
 
 static char home[256];
 
@@ -74,7 +81,16 @@ static void test_cookie_file_created_0600(void **state)
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    assert_true(st.st_size >= 20);
+    /* At least 128 bits: 32 hex digits, and only hex digits before the newline. */
+    assert_true(st.st_size >= 33);
+    FILE *f = fopen(path, "r");
+    char text[128] = "";
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    size_t hex = strspn(text, "0123456789abcdef");
+    assert_true(hex >= 32);
+    assert_true(text[hex] == '\n' || text[hex] == '\0');
     /* Readable by others: refused, saying how to fix it. */
     chmod(path, 0644);
     assert_int_equal(nb_start(NULL), -1);
@@ -85,7 +101,7 @@ static void test_cookie_file_created_0600(void **state)
 static void test_start_twice_and_stop_twice(void **state)
 {
     (void)state;
-    setenv("NEBULA_COOKIE", "c", 1);
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
     assert_int_equal(nb_start(NULL), 0);
     assert_int_equal(nb_start(NULL), -1);
     nb_stop();
@@ -97,7 +113,7 @@ static void test_start_twice_and_stop_twice(void **state)
 static void test_node_mismatch(void **state)
 {
     (void)state;
-    setenv("NEBULA_COOKIE", "c", 1);
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
     setenv("NEBULA_NODE", "other@127.0.0.1", 1);
     assert_int_equal(nb_start(NULL), -1);
     assert_int_equal(nb_last_code(), NB_E_CONFIG);
@@ -115,7 +131,7 @@ static void test_options_win_over_environment(void **state)
 {
     (void)state;
     setenv("NEBULA_NODE", "other@127.0.0.1", 1);
-    nb_options o = {.node = "solo@127.0.0.1", .cookie = "from-options"};
+    nb_options o = {.node = "solo@127.0.0.1", .cookie = "from-options-0123456789"};
     assert_int_equal(nb_start(&o), 0);
     assert_string_equal(nb_self_node(), "solo@127.0.0.1");
 }
@@ -125,7 +141,7 @@ static void test_await(void **state)
     (void)state;
     assert_int_equal(nb_await("@solo", 0), -1);
     assert_int_equal(nb_last_code(), NB_E_NOT_STARTED);
-    setenv("NEBULA_COOKIE", "c", 1);
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
     assert_int_equal(nb_start(NULL), 0);
     assert_int_equal(nb_await("@solo", 0), 0); /* this node counts */
     assert_int_equal(nb_await("&solo", 0), 0);
@@ -141,7 +157,7 @@ static void test_nodes_info(void **state)
     size_t n = 7;
     assert_null(nb_nodes_info(&n));
     assert_int_equal(n, 0);
-    setenv("NEBULA_COOKIE", "c", 1);
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
     assert_int_equal(nb_start(NULL), 0);
     nb_node_info *info = nb_nodes_info(&n);
     assert_int_equal(n, 1);
@@ -157,12 +173,94 @@ static void test_nodes_info(void **state)
 static void test_listen_failure(void **state)
 {
     (void)state;
-    setenv("NEBULA_COOKIE", "c", 1);
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
     setenv("NEBULA_LISTEN", "256.1.1.1:1", 1);
     assert_int_equal(nb_start(NULL), -1);
     assert_int_equal(nb_last_code(), NB_E_CONFIG);
     assert_non_null(strstr(nb_last_message(), "256.1.1.1:1"));
     assert_string_equal(nb_self_node(), "nonode@nohost");
+}
+
+static void test_short_cookie_refused(void **state)
+{
+    (void)state;
+    /* 15 bytes, from each source: refused before anything starts. */
+    setenv("NEBULA_COOKIE", "fifteen-bytes-c", 1);
+    assert_int_equal(nb_start(NULL), -1);
+    assert_int_equal(nb_last_code(), NB_E_CONFIG);
+    assert_non_null(strstr(nb_last_message(), "at least 16"));
+    assert_string_equal(nb_self_node(), "nonode@nohost");
+    nb_options o = {.cookie = "short"};
+    assert_int_equal(nb_start(&o), -1);
+    assert_int_equal(nb_last_code(), NB_E_CONFIG);
+    unsetenv("NEBULA_COOKIE");
+    char path[300];
+    snprintf(path, sizeof path, "%s/short.cookie", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("tooshort\n", f);
+    fclose(f);
+    chmod(path, 0600);
+    setenv("NEBULA_COOKIE_FILE", path, 1);
+    assert_int_equal(nb_start(NULL), -1);
+    assert_int_equal(nb_last_code(), NB_E_CONFIG);
+    unlink(path);
+    unsetenv("NEBULA_COOKIE_FILE");
+    /* 16 bytes: accepted. */
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
+    assert_int_equal(nb_start(NULL), 0);
+}
+
+/* A free TCP port on host, or 0. */
+static int free_port(const char *host)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in in = {.sin_family = AF_INET};
+    inet_pton(AF_INET, host, &in.sin_addr);
+    socklen_t len = sizeof in;
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&in, sizeof in) == 0 &&
+        getsockname(fd, (struct sockaddr *)&in, &len) == 0)
+        port = ntohs(in.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* Whether a TCP connect to host:port succeeds. */
+static bool connects(const char *host, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, host, &in.sin_addr);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&in, sizeof in) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void test_listens_on_own_address_only(void **state)
+{
+    (void)state;
+    /* The node's own address is 127.0.0.2 (loopback, but not 127.0.0.1): a node
+     * bound to every interface would also answer on 127.0.0.1. */
+    int port = free_port("127.0.0.2");
+    assert_true(port > 0);
+    char addrs[128];
+    snprintf(addrs, sizeof addrs, "solo@127.0.0.1=127.0.0.2:%d", port);
+    setenv("NEBULA_ADDRESSES", addrs, 1);
+    unsetenv("NEBULA_LISTEN");
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
+    assert_int_equal(nb_start(NULL), 0);
+    assert_true(connects("127.0.0.2", port));
+    assert_false(connects("127.0.0.1", port));
+    nb_stop();
+    /* $NEBULA_LISTEN still says otherwise when asked to. */
+    char listen[64];
+    snprintf(listen, sizeof listen, "0.0.0.0:%d", port);
+    setenv("NEBULA_LISTEN", listen, 1);
+    assert_int_equal(nb_start(NULL), 0);
+    assert_true(connects("127.0.0.1", port));
 }
 
 int main(void)
@@ -175,6 +273,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_await, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nodes_info, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_cookie_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listens_on_own_address_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

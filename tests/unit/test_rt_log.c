@@ -193,6 +193,32 @@ static void test_threads_never_interleave(void **state)
     free(text);
 }
 
+static void test_escape_peer_text(void **state)
+{
+    (void)state;
+    char out[64];
+    /* Printable text passes; control bytes, escape sequences, newlines and
+     * non-ASCII become \xNN; a backslash is doubled, so nothing is ambiguous. */
+    const char evil[] = "db\x1b[31m@h\nWARN forged\\\xff";
+    nb__escape(evil, sizeof evil - 1, out, sizeof out);
+    assert_string_equal(out, "db\\x1b[31m@h\\x0aWARN forged\\\\\\xff");
+    for (const char *p = out; *p; p++)
+        assert_true(*p >= 0x20 && *p < 0x7f);
+    /* Cut short with "...", always terminated, never past the buffer. */
+    char small[10];
+    nb__escape("abcdefghijklmnop", 16, small, sizeof small);
+    assert_string_equal(small, "abcdef...");
+    nb__escape("abcdefghi", 9, small, sizeof small);
+    assert_string_equal(small, "abcdefghi");
+    nb__escape("\x01\x02\x03", 3, small, sizeof small);
+    assert_string_equal(small, "\\x01...");
+    /* Node names: plain tokens only. */
+    assert_true(nb__is_plain_token("db1@127.0.0.1", 13));
+    assert_false(nb__is_plain_token("db 1", 4));
+    assert_false(nb__is_plain_token("db\n1", 4));
+    assert_false(nb__is_plain_token("", 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_filtered_calls_evaluate_nothing),
         cmocka_unit_test(test_long_message_stays_one_line),
         cmocka_unit_test(test_threads_never_interleave),
+        cmocka_unit_test(test_escape_peer_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,7 @@ static void run_server(int fd)
     cluster.self = 1;
     cluster.self_name = "server@127.0.0.1";
     nb__register_cluster(&cluster);
-    nb_options o = {.node = "server@127.0.0.1", .cookie = "transport-test"};
+    nb_options o = {.node = "server@127.0.0.1", .cookie = "transport-test-cookie"};
     if (nb_start(&o) != 0) {
         fprintf(stderr, "server: nb_start: %s\n", nb_last_message());
         _exit(1);
@@ -141,7 +141,7 @@ static int cluster_up(void **state)
     cluster.self = 0;
     cluster.self_name = "client@127.0.0.1";
     nb__register_cluster(&cluster);
-    nb_options o = {.node = "client@127.0.0.1", .cookie = "transport-test"};
+    nb_options o = {.node = "client@127.0.0.1", .cookie = "transport-test-cookie"};
     if (nb_start(&o) != 0 || nb_await("@server", 20000) != 0) {
         fprintf(stderr, "client: %s\n", nb_last_message());
         return -1;

@@ -129,7 +129,9 @@ static size_t skip_comment(const lexer *lx, size_t i)
 {
     const char *s = lx->lg;
     if (s[i] == '/' && s[i + 1] == '*') {
-        const char *e = strstr(s + i + 2, "*/");
+        /* Bounded by the length, not a NUL: a NUL byte in a comment (compilers
+         * ignore it) must not hide the code after the comment. */
+        const char *e = memmem(s + i + 2, lx->n - (i + 2), "*/", 2);
         return e ? (size_t)(e - s) + 2 : lx->n;
     }
     if (s[i] == '/' && s[i + 1] == '/') {

@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev                     # the shop example: its &db nodes store users in SQLite
   zlib1g-dev                         # the shop example: its &worker nodes compress with zlib
   binutils file                      # readelf/nm/strings in the placement tests
+  clang libclang-rt-dev              # the fuzz configuration: libFuzzer (libclang_rt.fuzzer) and sanitizers
   "$@"
 )
 

@@ -353,7 +353,7 @@ static char decode_escape(const char **p)
 {
     const char *s = *p;
     char c = *s++;
-    int v = 0;
+    unsigned v = 0; /* wraps on a long \x run (compilers reject it; the low byte is kept) */
     switch (c) {
     case 'n': c = '\n'; break;
     case 't': c = '\t'; break;

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_CHECK(cond)                                                                             \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_codec: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+            fprintf(stderr, "fuzz_codec: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);  \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -54,8 +54,8 @@ static void *decode_bytes(const nb__tref *t, bool as_args, const void *buf, size
     if (nb__unpack_peer(&up, buf, len) == 0) {
         p = calloc(1, t->size ? t->size : 1);
         FZ_CHECK(p != NULL);
-        int rc = as_args ? nb__decode_struct(&up.data, t->type, p)
-                         : nb__decode_value(&up.data, t, p);
+        int rc =
+            as_args ? nb__decode_struct(&up.data, t->type, p) : nb__decode_value(&up.data, t, p);
         if (rc != 0) {
             FZ_CHECK(all_zero(p, t->size));
             free(p);
@@ -109,7 +109,8 @@ static bool same_value(const msgpack_object *a, const msgpack_object *b, const n
             return b->type == MSGPACK_OBJECT_NIL;
         return a->type == MSGPACK_OBJECT_STR && b->type == MSGPACK_OBJECT_STR &&
                a->via.str.size == b->via.str.size &&
-               (a->via.str.size == 0 || memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0);
+               (a->via.str.size == 0 ||
+                memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0);
     case NB__K_BYTES: {
         uint32_t n = a->type == MSGPACK_OBJECT_BIN ? a->via.bin.size : 0;
         return (a->type == MSGPACK_OBJECT_BIN || a->type == MSGPACK_OBJECT_NIL) &&

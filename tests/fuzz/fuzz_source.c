@@ -25,8 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define FZ_CHECK(cond)                                                                             \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_source: check failed: %s (%s:%d)\n", #cond, __FILE__,           \
-                    __LINE__);                                                                     \
+            fprintf(stderr, "fuzz_source: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -58,7 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static const char *const self_tags[] = {"api", "cache"};
 static const nb__node_def self_node = {"api@api.example", "api", "api.example", NULL, 4370,
-                                       self_tags, 2};
+                                       self_tags,         2};
 
 /* NB_ON for the node above: 1 or 0, or -1 after reporting a syntax error. */
 static int on_eval(void *ctx, const char *text, nbc_loc loc)

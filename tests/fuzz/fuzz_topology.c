@@ -29,7 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define FZ_CHECK(cond)                                                                             \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_topology: check failed: %s (%s:%d)\n", #cond, __FILE__,         \
+            fprintf(stderr, "fuzz_topology: check failed: %s (%s:%d)\n", #cond, __FILE__,          \
                     __LINE__);                                                                     \
             abort();                                                                               \
         }                                                                                          \

@@ -48,14 +48,22 @@ typedef struct fz_args {
     uint32_t n;
 } fz_args;
 
-#define FZ_SCALAR(kind, ctype) {kind, sizeof(ctype), 0, NULL, NULL}
-#define FZ_ARRAY(ctype, n, elem) {NB__K_ARRAY, sizeof(ctype[n]), n, &(elem), NULL}
+#define FZ_SCALAR(kind, ctype)                                                                     \
+    {                                                                                              \
+        kind, sizeof(ctype), 0, NULL, NULL                                                         \
+    }
+#define FZ_ARRAY(ctype, n, elem)                                                                   \
+    {                                                                                              \
+        NB__K_ARRAY, sizeof(ctype[n]), n, &(elem), NULL                                            \
+    }
 
 static const nb__type fz_link_type;
 static const nb__field fz_link_fields[] = {
     {"x", offsetof(fz_link, x), FZ_SCALAR(NB__K_INT, int32_t)},
     {"label", offsetof(fz_link, label), FZ_SCALAR(NB__K_STR, char *)},
-    {"next", offsetof(fz_link, next), {NB__K_STRUCT_PTR, sizeof(fz_link *), 0, NULL, &fz_link_type}},
+    {"next",
+     offsetof(fz_link, next),
+     {NB__K_STRUCT_PTR, sizeof(fz_link *), 0, NULL, &fz_link_type}},
 };
 static const nb__type fz_link_type = {"fz_link", sizeof(fz_link), 3, fz_link_fields};
 
@@ -64,8 +72,7 @@ static const nb__tref fz_t_d = FZ_SCALAR(NB__K_FLOAT, double);
 static const nb__tref fz_t_str = FZ_SCALAR(NB__K_STR, char *);
 static const nb__tref fz_t_bytes = FZ_SCALAR(NB__K_BYTES, nb_bytes);
 static const nb__tref fz_t_link = {NB__K_STRUCT, sizeof(fz_link), 0, NULL, &fz_link_type};
-static const nb__tref fz_t_link_ptr = {NB__K_STRUCT_PTR, sizeof(fz_link *), 0, NULL,
-                                       &fz_link_type};
+static const nb__tref fz_t_link_ptr = {NB__K_STRUCT_PTR, sizeof(fz_link *), 0, NULL, &fz_link_type};
 static const nb__tref fz_t_row = FZ_ARRAY(int16_t, 3, fz_t_i16);
 
 static const nb__field fz_every_fields[] = {
@@ -81,7 +88,9 @@ static const nb__field fz_every_fields[] = {
     {"d", offsetof(fz_every, d), FZ_ARRAY(double, 2, fz_t_d)},
     {"s", offsetof(fz_every, s), FZ_SCALAR(NB__K_STR, char *)},
     {"b", offsetof(fz_every, b), FZ_SCALAR(NB__K_BYTES, nb_bytes)},
-    {"by_value", offsetof(fz_every, by_value), {NB__K_STRUCT, sizeof(fz_link), 0, NULL, &fz_link_type}},
+    {"by_value",
+     offsetof(fz_every, by_value),
+     {NB__K_STRUCT, sizeof(fz_link), 0, NULL, &fz_link_type}},
     {"ptr", offsetof(fz_every, ptr), {NB__K_STRUCT_PTR, sizeof(fz_link *), 0, NULL, &fz_link_type}},
     {"links", offsetof(fz_every, links), FZ_ARRAY(fz_link, 2, fz_t_link)},
     {"grid", offsetof(fz_every, grid), FZ_ARRAY(int16_t[3], 2, fz_t_row)},

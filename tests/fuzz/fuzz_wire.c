@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_CHECK(cond)                                                                             \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_wire: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);  \
+            fprintf(stderr, "fuzz_wire: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);   \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 typedef struct ref_reader {
     const uint8_t *p;
     size_t len, at;
-    int max_open;   /* the most non-empty containers open around any container */
+    int max_open; /* the most non-empty containers open around any container */
     bool too_deep;
 } ref_reader;
 
@@ -85,23 +85,28 @@ static bool ref_object(ref_reader *r, int open)
     if (!ref_take(r, 1, &b))
         return false;
     if (b <= 0x7f || b >= 0xe0)
-        return true;                                    /* fixint */
+        return true; /* fixint */
     if (b <= 0x8f)
-        return ref_children(r, 2 * (b & 0x0f), open);   /* fixmap */
+        return ref_children(r, 2 * (b & 0x0f), open); /* fixmap */
     if (b <= 0x9f)
-        return ref_children(r, b & 0x0f, open);         /* fixarray */
+        return ref_children(r, b & 0x0f, open); /* fixarray */
     if (b <= 0xbf)
-        return ref_take(r, b & 0x1f, NULL);             /* fixstr */
+        return ref_take(r, b & 0x1f, NULL); /* fixstr */
     switch (b) {
-    case 0xc0: case 0xc2: case 0xc3:
-        return true;                                    /* nil, false, true */
+    case 0xc0:
+    case 0xc2:
+    case 0xc3:
+        return true; /* nil, false, true */
     case 0xc1:
-        return false;                                   /* never used */
-    case 0xc4: case 0xd9:
+        return false; /* never used */
+    case 0xc4:
+    case 0xd9:
         return ref_take(r, 1, &n) && ref_take(r, n, NULL);
-    case 0xc5: case 0xda:
+    case 0xc5:
+    case 0xda:
         return ref_take(r, 2, &n) && ref_take(r, n, NULL);
-    case 0xc6: case 0xdb:
+    case 0xc6:
+    case 0xdb:
         return ref_take(r, 4, &n) && ref_take(r, n, NULL);
     case 0xc7:
         return ref_take(r, 1, &n) && ref_take(r, 1, NULL) && ref_take(r, n, NULL);
@@ -109,21 +114,40 @@ static bool ref_object(ref_reader *r, int open)
         return ref_take(r, 2, &n) && ref_take(r, 1, NULL) && ref_take(r, n, NULL);
     case 0xc9:
         return ref_take(r, 4, &n) && ref_take(r, 1, NULL) && ref_take(r, n, NULL);
-    case 0xca: return ref_take(r, 4, NULL);             /* float32 */
-    case 0xcb: return ref_take(r, 8, NULL);             /* float64 */
-    case 0xcc: case 0xd0: return ref_take(r, 1, NULL);
-    case 0xcd: case 0xd1: return ref_take(r, 2, NULL);
-    case 0xce: case 0xd2: return ref_take(r, 4, NULL);
-    case 0xcf: case 0xd3: return ref_take(r, 8, NULL);
-    case 0xd4: return ref_take(r, 1 + 1, NULL);         /* fixext 1: type, data */
-    case 0xd5: return ref_take(r, 1 + 2, NULL);
-    case 0xd6: return ref_take(r, 1 + 4, NULL);
-    case 0xd7: return ref_take(r, 1 + 8, NULL);
-    case 0xd8: return ref_take(r, 1 + 16, NULL);
-    case 0xdc: return ref_take(r, 2, &n) && ref_children(r, n, open);
-    case 0xdd: return ref_take(r, 4, &n) && ref_children(r, n, open);
-    case 0xde: return ref_take(r, 2, &n) && ref_children(r, 2 * n, open);
-    case 0xdf: return ref_take(r, 4, &n) && ref_children(r, 2 * n, open);
+    case 0xca:
+        return ref_take(r, 4, NULL); /* float32 */
+    case 0xcb:
+        return ref_take(r, 8, NULL); /* float64 */
+    case 0xcc:
+    case 0xd0:
+        return ref_take(r, 1, NULL);
+    case 0xcd:
+    case 0xd1:
+        return ref_take(r, 2, NULL);
+    case 0xce:
+    case 0xd2:
+        return ref_take(r, 4, NULL);
+    case 0xcf:
+    case 0xd3:
+        return ref_take(r, 8, NULL);
+    case 0xd4:
+        return ref_take(r, 1 + 1, NULL); /* fixext 1: type, data */
+    case 0xd5:
+        return ref_take(r, 1 + 2, NULL);
+    case 0xd6:
+        return ref_take(r, 1 + 4, NULL);
+    case 0xd7:
+        return ref_take(r, 1 + 8, NULL);
+    case 0xd8:
+        return ref_take(r, 1 + 16, NULL);
+    case 0xdc:
+        return ref_take(r, 2, &n) && ref_children(r, n, open);
+    case 0xdd:
+        return ref_take(r, 4, &n) && ref_children(r, n, open);
+    case 0xde:
+        return ref_take(r, 2, &n) && ref_children(r, 2 * n, open);
+    case 0xdf:
+        return ref_take(r, 4, &n) && ref_children(r, 2 * n, open);
     default:
         return false;
     }

@@ -13,7 +13,12 @@
  *     "<path>:<line>:<col>: error: " where line and col are at least 1 and the
  *     line is within the file;
  *   - the loader frees everything on failure, nbc_topology_free on success
- *     (libFuzzer's leak check runs on every input).
+ *     (libFuzzer's leak check runs on every input);
+ *   - when the input has a line "#sel <text>" (a YAML comment) and loads, the
+ *     selector text is checked against the topology as nebulac checks the
+ *     selectors of the sources: accepted means every term names something
+ *     that exists and at least one node matches; refused means an error at
+ *     the selector's line, at or after its first column.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -118,26 +123,93 @@ static void check_diagnostic(const char *text, const uint8_t *data, size_t size)
     FZ_CHECK(col >= 1);
 }
 
+/* Reads diagnostics from here on; returns the stream to close with capture_end. */
+static FILE *capture_start(char **text, size_t *len)
+{
+    FILE *capture = open_memstream(text, len);
+    FZ_CHECK(capture != NULL);
+    nbc_diag_set_stream(capture);
+    return capture;
+}
+
+static void capture_end(FILE *capture)
+{
+    nbc_diag_set_stream(NULL);
+    FZ_CHECK(fclose(capture) == 0);
+}
+
+/* The selector after the last "#sel " starting a line, as a C string the caller
+ * frees (it ends at a newline or a NUL), or NULL. */
+static char *selector_line(const uint8_t *data, size_t size)
+{
+    const char *found = NULL;
+    for (size_t i = 0; i + 5 <= size; i++)
+        if ((i == 0 || data[i - 1] == '\n') && memcmp(data + i, "#sel ", 5) == 0)
+            found = (const char *)data + i + 5;
+    if (found == NULL)
+        return NULL;
+    size_t n = 0, max = size - (size_t)(found - (const char *)data);
+    while (n < max && found[n] != '\n' && found[n] != '\0')
+        n++;
+    char *text = strndup(found, n);
+    FZ_CHECK(text != NULL);
+    return text;
+}
+
+#define SEL_LINE 7
+#define SEL_COL 3
+
+static void check_selector(const nbc_topology *t, const char *text)
+{
+    char *diag = NULL;
+    size_t diag_len = 0;
+    FILE *capture = capture_start(&diag, &diag_len);
+    int before = nbc_error_count();
+    nb__selector sel;
+    nbc_loc at = {path, SEL_LINE, SEL_COL};
+    int rc = nbc_selector_check(t, text, at, "fuzz", &sel);
+    capture_end(capture);
+    int errors = nbc_error_count() - before;
+    if (rc == 0) {
+        FZ_CHECK(errors == 0);
+        FZ_CHECK(nb__sel_count(&sel, t->nodes, t->n_nodes) >= 1);
+        for (size_t i = 0; i < sel.n_terms; i++)
+            FZ_CHECK(nb__sel_term_known(&sel.terms[i], t->nodes, t->n_nodes));
+        nb__sel_free(&sel);
+    } else {
+        FZ_CHECK(rc == -1 && errors > 0);
+        char prefix[4300];
+        snprintf(prefix, sizeof prefix, "%s:%d:", path, SEL_LINE);
+        size_t plen = strlen(prefix);
+        FZ_CHECK(strncmp(diag, prefix, plen) == 0);
+        char *end;
+        long col = strtol(diag + plen, &end, 10);
+        FZ_CHECK(col >= SEL_COL && strncmp(end, ": error: ", 9) == 0);
+    }
+    free(diag);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     write_input(data, size);
     char *diag = NULL;
     size_t diag_len = 0;
-    FILE *capture = open_memstream(&diag, &diag_len);
-    FZ_CHECK(capture != NULL);
-    nbc_diag_set_stream(capture);
+    FILE *capture = capture_start(&diag, &diag_len);
     int errors_before = nbc_error_count();
 
     nbc_topology topo;
     int rc = nbc_topology_load(path, &topo);
 
-    nbc_diag_set_stream(NULL);
-    FZ_CHECK(fclose(capture) == 0);
+    capture_end(capture);
     int errors = nbc_error_count() - errors_before;
     if (rc == 0) {
         FZ_CHECK(errors == 0);
         check_topology(&topo);
         FZ_CHECK(nbc_error_count() - errors_before == 0);
+        char *sel = selector_line(data, size);
+        if (sel != NULL)
+            check_selector(&topo, sel);
+        free(sel);
         nbc_topology_free(&topo);
     } else {
         FZ_CHECK(rc == -1 && errors > 0);

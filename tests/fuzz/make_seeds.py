@@ -178,6 +178,13 @@ def file_seeds():
         os.path.join(ROOT, "tests/data/topology")) if f.endswith(".yaml"))
     os.makedirs(os.path.join(CORPUS, "fuzz_topology"), exist_ok=True)
     copy_seeds("fuzz_topology", topo)
+    # "#sel " lines: selectors checked against the topology (fuzz_topology.c).
+    shop = ("nodes:\n  api@api.example: [api, cache]\n  db@db.example: { tags: [db, cache], "
+            "port: 4371 }\n  worker@w1.example: [worker]\n  worker@w2.example:\n"
+            "    tags: [worker, gpu]\n    address: \"10.0.0.7:4370\"\n")
+    for i, sel in enumerate(["&db", "&cache !@api", "@worker &gpu", '@:"db@db.example"',
+                             "&nosuch", "@nosuch &db", "&db &worker", "!&", "&db\t@api"]):
+        write("fuzz_topology", "sel-%02d.yaml" % i, shop + "#sel " + sel + "\n")
     sources = []
     for d in ("examples/quickstart", "examples/shop", "tests/diag", "tests/cluster/api"):
         for dirpath, _, files in os.walk(os.path.join(ROOT, d)):

@@ -146,7 +146,9 @@ static void take_dims(const nbc_token *t, size_t *n, nbc_ctype *ty)
 /* Reads the words and stars of t[0..n) into ty. */
 static void take_specifiers(nbc_pctx *c, const nbc_token *t, size_t n, nbc_ctype *ty)
 {
-    size_t cap = 0;
+    /* Inherited words are full: a word pushed here copies them first (so the
+     * caller sees ty->words change), never writes into the first declarator's. */
+    size_t cap = ty->n_words;
     for (size_t i = 0; i < n;) {
         size_t after = skip_attribute(t, i, n);
         if (after != i) {

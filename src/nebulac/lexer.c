@@ -129,7 +129,9 @@ static size_t skip_comment(const lexer *lx, size_t i)
 {
     const char *s = lx->lg;
     if (s[i] == '/' && s[i + 1] == '*') {
-        const char *e = strstr(s + i + 2, "*/");
+        /* Bounded by the length, not a NUL: a NUL byte in a comment (compilers
+         * ignore it) must not hide the code after the comment. */
+        const char *e = memmem(s + i + 2, lx->n - (i + 2), "*/", 2);
         return e ? (size_t)(e - s) + 2 : lx->n;
     }
     if (s[i] == '/' && s[i + 1] == '/') {
@@ -351,7 +353,7 @@ static char decode_escape(const char **p)
 {
     const char *s = *p;
     char c = *s++;
-    int v = 0;
+    unsigned v = 0; /* wraps on a long \x run (compilers reject it; the low byte is kept) */
     switch (c) {
     case 'n': c = '\n'; break;
     case 't': c = '\t'; break;

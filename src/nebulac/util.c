@@ -8,6 +8,25 @@
 
 #define ARENA_BLOCK 65536
 
+/* Under AddressSanitizer every arena allocation is followed by a poisoned gap
+ * and the unused rest of a block is poisoned, so reading or writing past an
+ * arena array is reported as it would be for malloc'd memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NBC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NBC_ASAN 1
+#endif
+#endif
+#ifdef NBC_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_REDZONE 16
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ARENA_REDZONE 0
+#endif
+
 struct nbc_arena_block {
     nbc_arena_block *next;
     size_t used, size;
@@ -20,9 +39,9 @@ void nbc_oom(void)
     exit(2);
 }
 
-void *nbc_arena_alloc(nbc_arena *a, size_t size)
+void *nbc_arena_alloc(nbc_arena *a, size_t asked)
 {
-    size = (size + 15) & ~(size_t)15;
+    size_t size = (asked + ARENA_REDZONE + 15) & ~(size_t)15;
     nbc_arena_block *b = a->head;
     if (b == NULL || b->size - b->used < size) {
         /* A large request gets a block of its own placed second, so the current
@@ -33,6 +52,7 @@ void *nbc_arena_alloc(nbc_arena *a, size_t size)
             nbc_oom();
         nb->used = 0;
         nb->size = bsize;
+        ASAN_POISON_MEMORY_REGION(nb->data, bsize);
         if (b != NULL && bsize != ARENA_BLOCK) {
             nb->next = b->next;
             b->next = nb;
@@ -44,7 +64,8 @@ void *nbc_arena_alloc(nbc_arena *a, size_t size)
     }
     void *p = b->data + b->used;
     b->used += size;
-    memset(p, 0, size);
+    ASAN_UNPOISON_MEMORY_REGION(p, asked);
+    memset(p, 0, asked);
     return p;
 }
 
@@ -93,6 +114,7 @@ void nbc_arena_free(nbc_arena *a)
     nbc_arena_block *b = a->head;
     while (b != NULL) {
         nbc_arena_block *next = b->next;
+        ASAN_UNPOISON_MEMORY_REGION(b->data, b->size);
         free(b);
         b = next;
     }

@@ -1,0 +1,4 @@
+#include <nebula.h>
+#include "shared.h"
+
+int main(void) { return nb_start(NULL); }

@@ -27,6 +27,7 @@
 #include "frame.h"
 #include "log.h"
 #include "status.h"
+#include "tls_paths.h"
 
 nb__config nb__cfg;
 
@@ -208,7 +209,37 @@ void nb__config_free(void)
     if (nb__cfg.cookie)
         memset(nb__cfg.cookie, 0, nb__cfg.cookie_len);
     free(nb__cfg.cookie);
+    free(nb__cfg.tls_ca);
+    free(nb__cfg.tls_cert);
+    free(nb__cfg.tls_key);
     memset(&nb__cfg, 0, sizeof nb__cfg);
+}
+
+/* The transport and what proves a peer under it: the cluster cookie (psk, plain),
+ * or this node's certificate files (mtls, where no cookie is needed). Returns 0,
+ * or -1 after nb__fail. */
+static int load_security(const nb__cluster_def *def, const nb_options *opts)
+{
+    if (def->transport < NB__TRANSPORT_PSK || def->transport > NB__TRANSPORT_PLAIN) {
+        nb__fail(NB_E_CONFIG, "nb_start: unknown transport %d in the compiled topology "
+                 "(nebulac and libnebula out of step?)", def->transport);
+        return -1;
+    }
+    nb__cfg.transport = (nb__transport_kind)def->transport;
+    if (nb__cfg.transport != NB__TRANSPORT_MTLS)
+        return nb__cookie_load(opts ? opts->cookie : NULL, NB__COOKIE_MIN, &nb__cfg.cookie,
+                               &nb__cfg.cookie_len);
+    nb__cfg.tls_ca = nb__tls_path_expand(def->tls_ca, getenv("NEBULA_TLS_CA"), nb__cfg.self_name);
+    nb__cfg.tls_cert =
+        nb__tls_path_expand(def->tls_cert, getenv("NEBULA_TLS_CERT"), nb__cfg.self_name);
+    nb__cfg.tls_key =
+        nb__tls_path_expand(def->tls_key, getenv("NEBULA_TLS_KEY"), nb__cfg.self_name);
+    if (!nb__cfg.tls_ca || !nb__cfg.tls_cert || !nb__cfg.tls_key) {
+        nb__fail(NB_E_CONFIG, "nb_start: transport mtls needs the ca, cert and key files "
+                 "(topology tls:, or $NEBULA_TLS_CA, $NEBULA_TLS_CERT, $NEBULA_TLS_KEY)");
+        return -1;
+    }
+    return 0;
 }
 
 int nb__config_load(const nb__cluster_def *def, const nb_options *opts)
@@ -217,8 +248,7 @@ int nb__config_load(const nb__cluster_def *def, const nb_options *opts)
     nb__cfg.def = def;
     if (choose_identity(def, opts) < 0)
         return -1;
-    if (nb__cookie_load(opts ? opts->cookie : NULL, NB__COOKIE_MIN, &nb__cfg.cookie,
-                        &nb__cfg.cookie_len) < 0)
+    if (load_security(def, opts) < 0)
         return -1;
     nb__cfg.dial_addr = calloc(def->n_nodes + 1, sizeof *nb__cfg.dial_addr);
     if (!nb__cfg.dial_addr)

@@ -22,6 +22,7 @@
 
 #include "cluster.h"
 #include "nebula.h"
+#include "stream.h"
 
 /* Shortest cluster cookie nb_start accepts, in bytes (docs/identity.md). */
 #define NB__COOKIE_MIN 16
@@ -34,8 +35,11 @@ typedef struct nb__config {
     uint64_t boot_id;         /* random per nb_start: tells a restarted peer apart */
     int64_t registered_at_ms; /* Unix ms at nb_start: registration time of our methods */
     int64_t started_mono_ms;
-    unsigned char *cookie;    /* the cluster secret, >= NB__COOKIE_MIN bytes */
+    nb__transport_kind transport; /* the topology's `transport:` */
+    unsigned char *cookie;    /* the cluster secret, >= NB__COOKIE_MIN bytes; NULL under
+                                 mtls, where certificates prove who is who */
     size_t cookie_len;
+    char *tls_ca, *tls_cert, *tls_key; /* mtls: this node's expanded paths, else NULL */
     int heartbeat_ms;
     int refresh_ms;
     size_t max_frame;

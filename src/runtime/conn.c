@@ -635,8 +635,13 @@ static int conn_secure(nb__conn *c, nb__reader_ctx *ctx)
     char why[384] = "";
     int rc = nb__stream_handshake(c->stream, &want, why, sizeof why);
     if (rc < 0) {
+        /* Worth an operator's eye (a wrong cookie, a certificate of another CA,
+         * a plaintext peer), but a peer can repeat it at will: rate-limited. */
+        static nb__log_limit refusals = NB__LOG_LIMIT_INIT;
         snprintf(ctx->why, sizeof ctx->why, "securing the connection with %s failed: %s", c->addr,
                  why[0] ? why : "handshake failed");
+        nb__log_limited(&refusals, NB__LOG_WARN, "%s %s", c->outbound ? "dialling" : "accepting",
+                        ctx->why);
         return -1;
     }
     pthread_mutex_lock(&c->mu);

@@ -94,10 +94,29 @@ static int refuse(nb__conn *c, nb__reader_ctx *ctx, bool benign, const char *why
     return -1;
 }
 
+/* Under mtls there is no cookie: the certificates, each checked against the
+ * name its holder claims (read_identity), are the proof, so the MAC fields go
+ * out zero and are not checked. Under psk the cookie is proven twice, by TLS and
+ * by these MACs; under plain by these MACs alone. */
+static bool cookie_proves(void)
+{
+    return nb__cfg.transport != NB__TRANSPORT_MTLS;
+}
+
+/* True when the peer's MAC is the one expected (or no cookie is in use). */
+static bool mac_ok(const unsigned char *want, const unsigned char *got)
+{
+    return !cookie_proves() || CRYPTO_memcmp(want, got, NB__MAC_SIZE) == 0;
+}
+
 /* MAC over both nonces and both names, dialer's first (see frame.h). */
 static void hs_mac(const char *label, const unsigned char *nonce_a, const unsigned char *nonce_d,
                    const char *dialer, const char *acceptor, unsigned char *mac)
 {
+    if (!cookie_proves()) {
+        memset(mac, 0, NB__MAC_SIZE);
+        return;
+    }
     nb__mac_part parts[] = {{nonce_a, NB__NONCE_SIZE},
                             {nonce_d, NB__NONCE_SIZE},
                             {dialer, strlen(dialer)},
@@ -161,6 +180,8 @@ static int read_identity(nb__conn *c, const msgpack_object *o, size_t n_fields,
     /* A stream that proves a name (mtls) must prove this one: a valid
      * certificate for another node never stands for the name claimed here. */
     const char *proven = nb__stream_peer_identity(c->stream);
+    if (!proven && !cookie_proves())
+        return refuse(c, ctx, false, "the peer's certificate proves no node name");
     if (proven && strcmp(proven, name) != 0) {
         snprintf(why, sizeof why, "the peer claims to be %s but its certificate is for %s", name,
                  nb__escape(proven, strlen(proven), esc, sizeof esc));
@@ -244,7 +265,7 @@ static int on_auth(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
         !get_bin32(&o->via.array.ptr[0], c->nonce_peer) || !get_bin32(&o->via.array.ptr[1], got))
         return refuse(c, ctx, false, "malformed AUTH frame");
     hs_mac("nebula-dialer", c->nonce_self, c->nonce_peer, c->peer_name, nb__cfg.self_name, want);
-    if (CRYPTO_memcmp(want, got, sizeof want) != 0) {
+    if (!mac_ok(want, got)) {
         snprintf(why, sizeof why, "wrong cookie: %s and %s do not share the cluster cookie",
                  c->peer_name, nb__cfg.self_name);
         return refuse(c, ctx, false, why);
@@ -285,7 +306,7 @@ static int on_welcome(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
         !get_bin32(&o->via.array.ptr[0], got))
         return refuse(c, ctx, false, "malformed WELCOME frame");
     hs_mac("nebula-acceptor", c->nonce_peer, c->nonce_self, nb__cfg.self_name, c->peer_name, want);
-    if (CRYPTO_memcmp(want, got, sizeof want) != 0) {
+    if (!mac_ok(want, got)) {
         snprintf(why, sizeof why, "wrong cookie: %s and %s do not share the cluster cookie",
                  c->peer_name, nb__cfg.self_name);
         return refuse(c, ctx, false, why);

@@ -32,16 +32,17 @@ static pthread_mutex_t lifecycle_mu = PTHREAD_MUTEX_INITIALIZER;
  * (under lifecycle_mu; the connection layer borrows it in between). */
 static nb__stream_factory *streams;
 
-/* Fills the transport's settings from the configuration. The transport kind is
- * plain for now. TOPOLOGY: once the topology carries `transport:` (and `tls:`,
- * SPEC 13.1), its kind and the expanded certificate paths come in here, and the
- * default becomes psk; nothing else in this file changes. */
+/* Fills the transport's settings from the configuration (config.c loaded the
+ * topology's transport, and the cookie or the certificate paths it needs). */
 static void security_from_config(nb__security *sec)
 {
     *sec = (nb__security){
-        .kind = NB__TRANSPORT_PLAIN,
+        .kind = nb__cfg.transport,
         .cookie = nb__cfg.cookie,
         .cookie_len = nb__cfg.cookie_len,
+        .ca_path = nb__cfg.tls_ca,
+        .cert_path = nb__cfg.tls_cert,
+        .key_path = nb__cfg.tls_key,
     };
 }
 

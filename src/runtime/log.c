@@ -6,6 +6,8 @@
  * under a mutex because nb_start sets it while application threads may log.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,21 +96,21 @@ static size_t format_prefix(char *buf, size_t size, int level)
     return n < size ? n : size - 1;
 }
 
-/* fmt is borrowed. Parenthesised: log.h defines a macro of the same name. */
-void(nb__log)(int level, const char *fmt, ...)
+/* Writes one line: prefix, fmt with ap, then note (or nothing). fmt and note
+ * are borrowed. */
+static void write_line(int level, const char *note, const char *fmt, va_list ap)
 {
-    if (!nb__log_enabled(level))
-        return;
     int saved_errno = errno;
     char line[LINE_MAX_BYTES];
     size_t n = format_prefix(line, sizeof line - 1, level);
-    va_list ap;
-    va_start(ap, fmt);
     int k = vsnprintf(line + n, sizeof line - 1 - n, fmt, ap);
-    va_end(ap);
     if (k < 0)
         k = 0;
     n += (size_t)k;
+    if (n < sizeof line - 1 && note) {
+        k = snprintf(line + n, sizeof line - 1 - n, "%s", note);
+        n += k > 0 ? (size_t)k : 0;
+    }
     if (n >= sizeof line - 1) {
         n = sizeof line - 1;
         memcpy(line + n - 3, "...", 3);
@@ -119,6 +121,52 @@ void(nb__log)(int level, const char *fmt, ...)
         w = write(STDERR_FILENO, line, n);
     while (w < 0 && errno == EINTR);
     errno = saved_errno;
+}
+
+/* fmt is borrowed. Parenthesised: log.h defines a macro of the same name. */
+void(nb__log)(int level, const char *fmt, ...)
+{
+    if (!nb__log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    write_line(level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* l and fmt are borrowed. */
+void(nb__log_limited)(nb__log_limit *l, int level, const char *fmt, ...)
+{
+    if (!nb__log_enabled(level))
+        return;
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&l->mu);
+    bool speak = l->window_start_ms == 0 || now - l->window_start_ms >= NB__LOG_LIMIT_WINDOW_MS;
+    unsigned held = l->suppressed;
+    if (speak) {
+        l->window_start_ms = now;
+        l->suppressed = 0;
+    } else {
+        l->suppressed++;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (!speak)
+        return;
+    char note[96] = "";
+    if (held)
+        snprintf(note, sizeof note, " (and %u more like it in the last %d s)", held,
+                 NB__LOG_LIMIT_WINDOW_MS / 1000);
+    va_list ap;
+    va_start(ap, fmt);
+    write_line(level, held ? note : NULL, fmt, ap);
+    va_end(ap);
 }
 
 /* Bytes ch takes once escaped. */

@@ -10,9 +10,11 @@
 #ifndef NB_RUNTIME_LOG_H
 #define NB_RUNTIME_LOG_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum { NB__LOG_ERROR = 1, NB__LOG_WARN, NB__LOG_INFO, NB__LOG_DEBUG };
 
@@ -47,5 +49,20 @@ char *nb__escape(const char *in, size_t n, char *out, size_t size);
 bool nb__is_plain_token(const char *s, size_t n);
 
 #define nb__log(level, ...) (nb__log_enabled(level) ? (nb__log)((level), __VA_ARGS__) : (void)0)
+
+/* A repeated event's log line (a refused connection, a failing dial): at most
+ * one line per window of NB__LOG_LIMIT_WINDOW_MS for each limiter; the first
+ * line of a window says how many were held back in the previous one. Declare
+ * one static limiter per kind of event: static nb__log_limit l = NB__LOG_LIMIT_INIT; */
+typedef struct nb__log_limit {
+    pthread_mutex_t mu;
+    int64_t window_start_ms; /* monotonic; 0 before the first line */
+    unsigned suppressed;     /* lines held back in the current window */
+} nb__log_limit;
+#define NB__LOG_LIMIT_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0}
+#define NB__LOG_LIMIT_WINDOW_MS 10000
+
+void nb__log_limited(nb__log_limit *l, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* NB_RUNTIME_LOG_H */

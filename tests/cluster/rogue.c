@@ -16,11 +16,16 @@
  *       each WIRE_ID since REGISTERED_AT_MS. Prints "welcome" or "refused: ...";
  *       once welcomed, answers every REQUEST with NB_E_OVERLOADED and the
  *       message in $ROGUE_MESSAGE (printing "request"), until SIGTERM.
+ *
+ * With $ROGUE_TRANSPORT=psk the rogue first secures its connection with TLS
+ * keyed from $NEBULA_COOKIE (libnebula's own stream, stream.h), as a cookie
+ * holder can: the scenarios then test what such a peer can do inside TLS.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <poll.h>
@@ -37,11 +42,15 @@
 
 #include <msgpack.h>
 
+#include "stream.h"
+
 enum { F_HELLO = 1, F_CHALLENGE, F_AUTH, F_WELCOME, F_REFUSE, F_REQUEST, F_REPLY, F_PING };
 #define WIRE_VERSION 2
 #define NB_E_OVERLOADED_CODE 4
 
 static int fd = -1;
+static nb__stream_factory *tls_factory; /* psk: the factory of st */
+static nb__stream *st;                  /* psk: the TLS stream over fd, else NULL */
 static bool last_refusal_was_tie_break;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -65,8 +74,89 @@ static int connect_to(int port)
     return s;
 }
 
+/* Waits until fd is ready for `events`, at most timeout_ms. */
+static bool wait_fd(short events, int timeout_ms)
+{
+    struct pollfd pfd = {fd, events, 0};
+    return poll(&pfd, 1, timeout_ms) > 0;
+}
+
+/* psk: TLS over fd, keyed from $NEBULA_COOKIE. Returns false (said why) on failure. */
+static bool secure(void)
+{
+    const char *cookie = getenv("NEBULA_COOKIE");
+    nb__security sec = {.kind = NB__TRANSPORT_PSK, .cookie = (const unsigned char *)cookie,
+                        .cookie_len = cookie ? strlen(cookie) : 0};
+    char why[512] = "";
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if ((!tls_factory && nb__stream_factory_new(&sec, &tls_factory, why, sizeof why) < 0) ||
+        !(st = nb__stream_open(tls_factory, fd, true, NULL))) {
+        say("tls: %s", why[0] ? why : "out of memory");
+        return false;
+    }
+    for (;;) {
+        int want = 0;
+        int rc = nb__stream_handshake(st, &want, why, sizeof why);
+        if (rc == 1)
+            return true;
+        if (rc < 0 || !wait_fd((short)want, 10000)) {
+            say("tls: %s", why[0] ? why : "handshake timed out");
+            return false;
+        }
+    }
+}
+
+/* Writes n bytes through the TLS stream, waiting for the socket as needed. */
+static bool tls_write_all(const void *buf, size_t n)
+{
+    struct iovec iov = {(void *)buf, n};
+    while (iov.iov_len > 0 || nb__stream_unsent(st) > 0) {
+        ssize_t w = nb__stream_writev(st, &iov, iov.iov_len ? 1 : 0);
+        if (w < 0 && errno != EAGAIN)
+            return false;
+        if (w > 0) {
+            iov.iov_base = (char *)iov.iov_base + w;
+            iov.iov_len -= (size_t)w;
+        }
+        if ((w <= 0 || nb__stream_unsent(st) > 0) && !wait_fd(POLLOUT, 10000))
+            return false;
+    }
+    return true;
+}
+
+/* Reads up to n bytes through the TLS stream within timeout_ms. */
+static ssize_t tls_read(void *buf, size_t n, int timeout_ms)
+{
+    char why[256];
+    for (;;) {
+        ssize_t r = nb__stream_read(st, buf, n, why, sizeof why);
+        if (r >= 0 || errno != EAGAIN)
+            return r;
+        if (!wait_fd(POLLIN, timeout_ms))
+            return -1;
+    }
+}
+
+/* (Re)connects to port, through TLS when $ROGUE_TRANSPORT is psk. 0 or -1. */
+static int open_conn(int port)
+{
+    nb__stream_free(st);
+    st = NULL;
+    if (fd >= 0)
+        close(fd);
+    fd = connect_to(port);
+    if (fd < 0) {
+        say("cannot connect: %s", strerror(errno));
+        return -1;
+    }
+    const char *t = getenv("ROGUE_TRANSPORT");
+    return t && strcmp(t, "psk") == 0 && !secure() ? -1 : 0;
+}
+
 static bool write_all(const void *buf, size_t n)
 {
+    if (st)
+        return tls_write_all(buf, n);
     const char *p = buf;
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -97,10 +187,15 @@ static bool read_all(void *buf, size_t n, int timeout_ms)
 {
     char *p = buf;
     while (n > 0) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, timeout_ms) <= 0)
-            return false;
-        ssize_t r = recv(fd, p, n, 0);
+        ssize_t r;
+        if (st) {
+            r = tls_read(p, n, timeout_ms);
+        } else {
+            struct pollfd pfd = {fd, POLLIN, 0};
+            if (poll(&pfd, 1, timeout_ms) <= 0)
+                return false;
+            r = recv(fd, p, n, 0);
+        }
         if (r <= 0)
             return false;
         p += r;
@@ -355,10 +450,8 @@ static int claim_with_retries(int port, char **argv, int argc)
         rc = scenario_claim(argv[3], argv[4], argv[5], argc - 6, argv + 6);
         if (rc == 0 || !last_refusal_was_tie_break)
             return rc;
-        close(fd);
         usleep(50 * 1000);
-        fd = connect_to(port);
-        if (fd < 0)
+        if (open_conn(port) < 0)
             return 1;
     }
     return rc;
@@ -370,11 +463,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: rogue challenge|badname|claim PORT FINGERPRINT ...\n");
         return 2;
     }
-    fd = connect_to(atoi(argv[2]));
-    if (fd < 0) {
-        say("cannot connect: %s", strerror(errno));
+    if (open_conn(atoi(argv[2])) < 0)
         return 1;
-    }
     if (strcmp(argv[1], "challenge") == 0)
         return scenario_challenge(argv[3]);
     if (strcmp(argv[1], "badname") == 0)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 GROUND = {"config", "cluster", "status", "log", "cookie", "frame", "codec", "wirecheck",
-          "values", "block"}
+          "values", "block", "tls_paths", "stream.h"}
 STREAM = {"stream", "stream.h", "stream_tcp", "stream_tls"}
 LOOP = {"transport"}
 CONN = {"conn", "pending"}

@@ -221,8 +221,11 @@ int nb_await(const char *selector, int timeout_ms)
                 break;
             }
             if (deadline >= 0 && nb__mono_ms() >= deadline) {
-                nb__fail(NB_E_TIMEOUT, "nb_await: no node matching \"%s\" connected within %d ms",
-                         selector ? selector : "", timeout_ms);
+                char states[768];
+                nb__members_explain(NULL, &sel, states, sizeof states);
+                nb__fail(NB_E_TIMEOUT,
+                         "nb_await: no node matching \"%s\" connected within %d ms%s%s",
+                         selector ? selector : "", timeout_ms, states[0] ? ": " : "", states);
                 break;
             }
             nb__members_wait_change(seen, deadline);

@@ -27,6 +27,8 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
+/* How long after nb_start peers' registration claims are believed as made. */
+#define STARTUP_GRACE_MS 2000
 
 typedef struct nb__served_at {
     uint64_t wire_id;
@@ -46,6 +48,12 @@ typedef struct nb__peer {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     int64_t next_resolve_ms;
+    /* Why it is not up, for failures that say why (nb__members_explain): the
+     * last connection's end, already escaped where it quotes the peer. */
+    char why[256];
+    bool why_is_refusal;      /* why is the peer's own refusal (kept over a bare close) */
+    bool was_up;              /* it has been up since nb_start */
+    int64_t down_since_ms;    /* monotonic, when it was last lost; 0 = never up */
 } nb__peer;
 
 static struct {
@@ -208,10 +216,16 @@ static bool routable(const nb__peer *p);
  * agrees with what this node observed: the peer arrives now, so it may not
  * move ahead of a node already serving the method here (this one included,
  * when it serves it). Such a claim is moved to just after the latest of them.
+ * Within STARTUP_GRACE_MS of nb_start, claims stand (see below).
  * Called with M.lock held for writing; idx is the arriving peer. */
 static void order_after_serving(int idx, nb__served_at *served, size_t n)
 {
     const nb__cluster_def *def = nb__cfg.def;
+    /* While this node's own mesh forms, peers arrive in whatever order their
+     * connections complete: their claims are taken as they are, so every caller
+     * that starts with the cluster agrees on the first-registered node. */
+    if (nb__mono_ms() - nb__cfg.started_mono_ms < STARTUP_GRACE_MS)
+        return;
     for (size_t k = 0; k < n; k++) {
         int64_t latest = -1;
         for (size_t i = 0; i < def->n_methods; i++)
@@ -288,6 +302,18 @@ void nb__members_on_close(nb__conn *c, const char *why)
         left = left || p->leaving;
         if (p->up)
             p->last_seen_ms = nb__unix_ms() - (nb__mono_ms() - atomic_load(&c->last_rx_ms));
+        if (p->up) {
+            p->was_up = true;
+            p->down_since_ms = nb__mono_ms();
+        }
+        /* A peer's refusal says more than the bare close that may follow it on
+         * the next attempt (its REFUSE frame can be cut off by the close): it
+         * stays the reason until the peer is up again. */
+        bool refusal = strncmp(why, "refused", 7) == 0;
+        if (refusal || !p->why_is_refusal || p->up) {
+            snprintf(p->why, sizeof p->why, "%s", why);
+            p->why_is_refusal = refusal;
+        }
         p->conn = NULL;
         p->up = false;
         free(p->methods);
@@ -393,6 +419,8 @@ static void dial_due(int64_t now)
         p->conn = nb__conn_dial(&p->addr, p->addr_len, nb__cfg.dial_addr[i], (int)i,
                                 nb__cfg.def->nodes[i].name);
         if (!p->conn) {
+            snprintf(p->why, sizeof p->why, "cannot open a connection to %s",
+                     nb__cfg.dial_addr[i]);
             if (p->backoff_ms < BACKOFF_MIN_MS)
                 p->backoff_ms = BACKOFF_MIN_MS;
             p->next_dial_ms = now + p->backoff_ms;
@@ -602,4 +630,56 @@ void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms)
             *last_seen_ms = nb__unix_ms() - (nb__mono_ms() - atomic_load(&p->conn->last_rx_ms));
     }
     pthread_rwlock_unlock(&M.lock);
+}
+
+/* Appends one node's state to buf. Called with M.lock held for reading. */
+static size_t explain_one(const nb__method *m, size_t i, char *buf, size_t size, size_t off)
+{
+    const nb__peer *p = &M.peers[i];
+    const char *name = nb__cfg.def->nodes[i].name;
+    char state[320];
+    if (m && routable(p) && served_since(p, m->wire_id) < 0)
+        snprintf(state, sizeof state, "connected, but it does not serve this signature of %s "
+                 "(built from other sources?)", m->name);
+    else if (routable(p))
+        snprintf(state, sizeof state, "connected");
+    else if (p->was_up)
+        snprintf(state, sizeof state, "down since %lld s ago: %s",
+                 (long long)((nb__mono_ms() - p->down_since_ms) / 1000), p->why);
+    else
+        snprintf(state, sizeof state, "never connected: %s",
+                 p->why[0] ? p->why : "no attempt has finished yet");
+    int k = snprintf(buf + off, off < size ? size - off : 0, "%s%s: %s", off ? "; " : "", name,
+                     state);
+    return off + (k > 0 ? (size_t)k : 0);
+}
+
+/* The nodes to explain: those serving m (when m is given), or those sel
+ * matches, other than this node. */
+static bool explained(const nb__method *m, const nb__selector *sel, size_t i)
+{
+    if ((int)i == nb__cfg.self_index)
+        return false;
+    if (sel)
+        return nb__sel_match(sel, &nb__cfg.def->nodes[i]);
+    for (size_t k = 0; k < m->n_serving; k++)
+        if (m->serving[k] == i)
+            return true;
+    return false;
+}
+
+// buf[0..size) is the caller's; m and sel are borrowed (one of them is NULL).
+size_t nb__members_explain(const nb__method *m, const nb__selector *sel, char *buf, size_t size)
+{
+    size_t off = 0;
+    if (size)
+        buf[0] = '\0';
+    pthread_rwlock_rdlock(&M.lock);
+    for (size_t i = 0; i < M.n && off < size; i++)
+        if (explained(m, sel, i))
+            off = explain_one(m, i, buf, size, off);
+    pthread_rwlock_unlock(&M.lock);
+    if (off >= size && size > 4)
+        memcpy(buf + size - 4, "...", 4);
+    return off;
 }

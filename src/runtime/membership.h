@@ -82,6 +82,13 @@ void nb__members_wait_change(uint64_t seen, int64_t deadline_ms);
 /* Wakes every waiter (nb_stop). */
 void nb__members_wake_waiters(void);
 
+/* Says, for failures that say why, the state of every configured node serving
+ * m (or, with m NULL, matching sel) other than this one: "db@h: down since 12 s ago: silent for 2000 ms; ...",
+ * "never connected: connect to 127.0.0.1:4371 failed: Connection refused",
+ * "connected, but it does not serve this signature". Writes into buf[0..size)
+ * (always NUL-terminated, cut with "..."); returns the length it wanted. */
+size_t nb__members_explain(const nb__method *m, const nb__selector *sel, char *buf, size_t size);
+
 /* Connection state of configured node idx for node info. */
 void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms);
 

@@ -162,10 +162,12 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
         return;
     }
     nb__target t;
-    if (nb__members_route(m, NULL, &t) < 0)
-        nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")", m->name,
-                 m->selector);
-    else
+    if (nb__members_route(m, NULL, &t) < 0) {
+        char states[768];
+        nb__members_explain(m, NULL, states, sizeof states);
+        nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")%s%s",
+                 m->name, m->selector, states[0] ? ": " : "", states);
+    } else
         run_on(m, &t, args, ret, nb__call_timeout(m, r));
     nb__lease_leave();
 }
@@ -198,10 +200,12 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
     if (nb__parse_selector(r->node, &sel) < 0)
         return;
     nb__target t;
-    if (nb__members_route(m, &sel, &t) < 0)
-        nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it", m->name,
-                 r->node);
-    else
+    if (nb__members_route(m, &sel, &t) < 0) {
+        char states[768];
+        nb__members_explain(m, NULL, states, sizeof states);
+        nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it%s%s",
+                 m->name, r->node, states[0] ? ": " : "", states);
+    } else
         run_on(m, &t, args, ret, nb__call_timeout(m, r));
     nb__sel_free(&sel);
 }

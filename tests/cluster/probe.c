@@ -29,9 +29,12 @@ static int refused(void)
 {
     if (nb_await("@db1", 1500) == 0)
         return fail("db1 accepted this node");
+    fprintf(stderr, "probe: await: %s\n", nb_last_message());
     char *w = whoami();
     if (w || nb_last_code() != NB_E_NO_WORKER)
         return fail("a call found a worker");
+    /* The caller is told why (the test reads this line). */
+    fprintf(stderr, "probe: call: %s\n", nb_last_message());
     fprintf(stderr, "probe: refused as expected\n");
     return 0;
 }

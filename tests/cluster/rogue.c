@@ -88,9 +88,16 @@ static bool secure(void)
     nb__security sec = {.kind = NB__TRANSPORT_PSK, .cookie = (const unsigned char *)cookie,
                         .cookie_len = cookie ? strlen(cookie) : 0};
     char why[512] = "";
+    /* The key derivation is deliberately slow (docs/security.md): done before
+     * connecting, so the node's handshake timer does not run meanwhile. */
+    if (!tls_factory && nb__stream_factory_new(&sec, &tls_factory, why, sizeof why) < 0) {
+        say("tls: %s", why);
+        return false;
+    }
+    if (fd < 0)
+        return true;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    if ((!tls_factory && nb__stream_factory_new(&sec, &tls_factory, why, sizeof why) < 0) ||
-        !(st = nb__stream_open(tls_factory, fd, true, NULL))) {
+    if (!(st = nb__stream_open(tls_factory, fd, true, NULL))) {
         say("tls: %s", why[0] ? why : "out of memory");
         return false;
     }
@@ -144,13 +151,17 @@ static int open_conn(int port)
     st = NULL;
     if (fd >= 0)
         close(fd);
+    fd = -1;
+    const char *t = getenv("ROGUE_TRANSPORT");
+    bool tls = t && strcmp(t, "psk") == 0;
+    if (tls && !secure()) /* makes the factory only */
+        return -1;
     fd = connect_to(port);
     if (fd < 0) {
         say("cannot connect: %s", strerror(errno));
         return -1;
     }
-    const char *t = getenv("ROGUE_TRANSPORT");
-    return t && strcmp(t, "psk") == 0 && !secure() ? -1 : 0;
+    return tls && !secure() ? -1 : 0;
 }
 
 static bool write_all(const void *buf, size_t n)

@@ -457,6 +457,9 @@ static void test_no_worker(void **state)
     assert_int_equal(cold_ping(), 0);
     assert_int_equal(nb_last_code(), NB_E_NO_WORKER);
     assert_non_null(strstr(nb_last_message(), "cold_ping"));
+    /* cold is configured but never started: the message names it and says so. */
+    if (!strstr(nb_last_message(), "cold@127.0.0.1: never connected: "))
+        fail_msg("no state of cold in \"%s\"", nb_last_message());
     assert_null(whoami__with(&(nb_call){.node = "@api"}));
     assert_int_equal(nb_last_code(), NB_E_NO_WORKER);
 }
@@ -531,6 +534,8 @@ static void test_node_down_mid_call(void **state)
            nb_last_code() != NB_E_NO_WORKER && h_now_ms() < until)
         ;
     assert_int_equal(nb_last_code(), NB_E_NO_WORKER);
+    if (!strstr(nb_last_message(), "db2@127.0.0.1: down since "))
+        fail_msg("no down-since state of db2 in \"%s\"", nb_last_message());
 }
 
 
@@ -628,8 +633,11 @@ static void test_wrong_cookie(void **state)
     (void)state;
     assert_int_equal(run_probe(PROBE_EXE, "refused", "probe@127.0.0.1", "not-the-cluster-cookie",
                                "probe_cookie"), 0);
+    /* The caller's own message says why, node by node. */
+    assert_true(h_log_contains("probe_cookie", "probe: call: whoami: no connected node", 0));
+    assert_true(h_log_contains("probe_cookie", "db1@127.0.0.1: never connected: ", 0));
     if (nb__cluster()->transport == 0) /* psk: TLS itself refuses, and says why */
-        assert_true(h_log_contains("probe_cookie", "does not know the cluster cookie", 5000));
+        assert_true(h_log_contains("probe_cookie", "does not know the cluster cookie", 0));
     else
         assert_true(h_log_contains("db1", "wrong cookie", 5000));
     assert_true(connected(DB1)); /* the cluster itself is unharmed */
@@ -641,6 +649,8 @@ static void test_wrong_topology(void **state)
     assert_int_equal(run_probe(PROBE_OTHER_EXE, "refused", "probe2@127.0.0.1", cookie,
                                "probe_topology"), 0);
     assert_true(h_log_contains("db1", "fingerprint mismatch", 5000));
+    assert_true(h_log_contains("probe_topology", "db1@127.0.0.1: never connected: refused by "
+                               "the peer: topology fingerprint mismatch", 0));
 }
 
 /* Opens a raw TCP connection to node i. */

@@ -13,6 +13,8 @@
 typedef struct lexer {
     const char *buf;
     size_t len;
+    size_t start;         /* past a UTF-8 byte order mark */
+    bool trigraphs;
     char *lg;             /* logical characters */
     size_t *pos;          /* pos[i]: original offset of lg[i]; pos[n] = len */
     size_t n;
@@ -23,23 +25,44 @@ typedef struct lexer {
     char *spell_next;
 } lexer;
 
+/* The trigraph ??x stands for, or 0. */
+static char trigraph(char x)
+{
+    static const char from[] = "=()<>/'!-", to[] = "#[]{}\\^|~";
+    const char *p = x ? strchr(from, x) : NULL;
+    return p ? to[p - from] : 0;
+}
+
+/* The character at buf[i] after trigraph replacement (phase 1), its width in *w. */
+static char phase1(const lexer *lx, size_t i, size_t *w)
+{
+    *w = 1;
+    if (lx->trigraphs && lx->buf[i] == '?' && i + 2 < lx->len && lx->buf[i + 1] == '?' &&
+        trigraph(lx->buf[i + 2])) {
+        *w = 3;
+        return trigraph(lx->buf[i + 2]);
+    }
+    return lx->buf[i];
+}
+
 static void splice(lexer *lx)
 {
     lx->lg = malloc(lx->len + 1);
     lx->pos = malloc((lx->len + 1) * sizeof *lx->pos);
     if (lx->lg == NULL || lx->pos == NULL)
         nbc_oom();
-    size_t n = 0;
-    for (size_t i = 0; i < lx->len; i++) {
-        if (lx->buf[i] == '\\' && i + 1 < lx->len && lx->buf[i + 1] == '\n') {
-            i++;
+    size_t n = 0, w;
+    for (size_t i = lx->start; i < lx->len; i += w) {
+        char ch = phase1(lx, i, &w);
+        if (ch == '\\' && i + w < lx->len && lx->buf[i + w] == '\n') {
+            w++;
             continue;
         }
-        if (lx->buf[i] == '\\' && i + 2 < lx->len && lx->buf[i + 1] == '\r' && lx->buf[i + 2] == '\n') {
-            i += 2;
+        if (ch == '\\' && i + w + 1 < lx->len && lx->buf[i + w] == '\r' && lx->buf[i + w + 1] == '\n') {
+            w += 2;
             continue;
         }
-        lx->lg[n] = lx->buf[i];
+        lx->lg[n] = ch;
         lx->pos[n++] = i;
     }
     lx->lg[n] = '\0';
@@ -129,8 +152,11 @@ static size_t skip_comment(const lexer *lx, size_t i)
 {
     const char *s = lx->lg;
     if (s[i] == '/' && s[i + 1] == '*') {
-        const char *e = strstr(s + i + 2, "*/");
-        return e ? (size_t)(e - s) + 2 : lx->n;
+        /* Not strstr: a NUL byte inside a comment must not end the search. */
+        for (size_t j = i + 2; j + 1 < lx->n; j++)
+            if (s[j] == '*' && s[j + 1] == '/')
+                return j + 2;
+        return lx->n;
     }
     if (s[i] == '/' && s[i + 1] == '/') {
         while (i < lx->n && s[i] != '\n')
@@ -174,6 +200,24 @@ static const char *const puncts[] = {
     "*=", "/=", "%=", "+=", "-=", "&=", "^=", "|=", "##", NULL,
 };
 
+/* Digraphs and the punctuator each stands for (C99 6.4.6p3). */
+static const char *const digraphs[][2] = {
+    {"%:%:", "##"}, {"<%", "{"}, {"%>", "}"}, {"<:", "["}, {":>", "]"}, {"%:", "#"}, {NULL, NULL},
+};
+
+/* The digraph at i: its length and in *as the punctuator it spells; 0 if none. */
+static size_t digraph_at(const lexer *lx, size_t i, const char **as)
+{
+    for (size_t k = 0; digraphs[k][0]; k++) {
+        size_t n = strlen(digraphs[k][0]);
+        if (i + n <= lx->n && memcmp(lx->lg + i, digraphs[k][0], n) == 0) {
+            *as = digraphs[k][1];
+            return n;
+        }
+    }
+    return 0;
+}
+
 static size_t punct_len(const lexer *lx, size_t i)
 {
     for (const char *const *p = puncts; *p; p++) {
@@ -187,7 +231,8 @@ static size_t punct_len(const lexer *lx, size_t i)
 /* Lexes the '#' at i and the directive name after it. */
 static size_t lex_directive_start(lexer *lx, size_t i, bool *is_include)
 {
-    size_t start = i++;
+    size_t start = i;
+    i += lx->lg[i] == '%' ? 2 : 1; /* '#' or the digraph '%:' */
     for (;;) {
         while (lx->lg[i] == ' ' || lx->lg[i] == '\t')
             i++;
@@ -235,7 +280,7 @@ static bool is_literal_prefix(const lexer *lx, size_t start, size_t i)
 
 /* Lexes the token starting at *i (not a comment, space or directive start);
  * advances *i past it and returns its kind. */
-static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header)
+static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header, const char **as)
 {
     const char *s = lx->lg;
     size_t start = *i, j = *i;
@@ -261,7 +306,8 @@ static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header)
         j = skip_quoted(lx, j);
         kind = c == '"' ? NBC_TOK_STRING : NBC_TOK_CHAR;
     } else if (c != '\0' && strchr("[](){}.,;:?~!%^&*-+=<>|/#", c) != NULL) {
-        j += punct_len(lx, j);
+        size_t d = digraph_at(lx, j, as);
+        j += d ? d : punct_len(lx, j);
         kind = NBC_TOK_PUNCT;
     } else {
         j++;
@@ -273,8 +319,16 @@ static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header)
 
 void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
 {
-    lexer lx = {.buf = buf, .len = len, .out = out};
+    nbc_lex_ext(buf, len, false, out);
+}
+
+void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out)
+{
+    lexer lx = {.buf = buf, .len = len, .out = out, .trigraphs = trigraphs};
     memset(out, 0, sizeof *out);
+    /* A UTF-8 byte order mark is no part of the text (compilers skip it too). */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        lx.start = out->text_start = 3;
     splice(&lx);
     index_lines(&lx);
     out->spell = malloc(2 * lx.n + 16);
@@ -303,7 +357,7 @@ void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
             i++;
             continue;
         }
-        if (c == '#' && line_start && !in_directive) {
+        if ((c == '#' || (c == '%' && lx.lg[i + 1] == ':')) && line_start && !in_directive) {
             i = lex_directive_start(&lx, i, &want_header);
             in_directive = true;
             line_start = false;
@@ -311,9 +365,10 @@ void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
         }
         line_start = false;
         size_t start = i;
-        nbc_tok_kind kind = lex_token(&lx, &i, want_header);
+        const char *as = NULL;
+        nbc_tok_kind kind = lex_token(&lx, &i, want_header, &as);
         want_header = false;
-        emit(&lx, kind, start, i, NULL, 0);
+        emit(&lx, kind, start, i, as, as ? strlen(as) : 0);
     }
     if (in_directive)
         emit(&lx, NBC_TOK_EOD, lx.n, lx.n, "", 0);

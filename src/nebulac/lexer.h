@@ -44,12 +44,16 @@ typedef struct nbc_lexed {
     nbc_token *toks;    /* owned; the last one is NBC_TOK_EOF */
     size_t n;           /* including the EOF token */
     char *spell;        /* owned storage for every token's text */
+    size_t text_start;  /* 3 after a UTF-8 byte order mark, else 0 */
 } nbc_lexed;
 
 /* Lexes buf[0..len). Never fails on bad input (an unterminated literal ends at its
  * line's end, an unterminated comment at the end of input). Release with
  * nbc_lexed_free. */
 void nbc_lex(const char *buf, size_t len, nbc_lexed *out);
+/* Same, replacing trigraphs first when `trigraphs` (ISO modes: -std=c99, not gnu99).
+ * Digraphs are always read, with the text of the punctuator they stand for. */
+void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out);
 void nbc_lexed_free(nbc_lexed *lx);
 
 /* True when t is the punctuator or identifier spelled s. */

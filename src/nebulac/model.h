@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "lexer.h"
+#include "macros.h"
 #include "util.h"
 
 typedef struct nbc_file nbc_file;
@@ -118,6 +119,20 @@ typedef struct nbc_on {
     bool value;
 } nbc_on;
 
+/* How nebulac decided the #if/#ifdef/#ifndef/#elif/#else at token `tok` when it
+ * first read the file: 1 taken, 0 skipped, -1 undecided (every branch read). */
+typedef struct nbc_decision {
+    size_t tok;
+    int v;
+} nbc_decision;
+
+/* A followed `#include "name"`: the name's token and the file it found. */
+typedef struct nbc_incref {
+    nbc_range name;
+    nbc_file *target;
+    bool own_dir;             /* found beside the including file */
+} nbc_incref;
+
 /* A file-scope prototype `... name(...);`: candidates for the f__with prototype. */
 typedef struct nbc_proto {
     const char *name;
@@ -152,8 +167,13 @@ struct nbc_file {
     nbc_token *code;          /* live tokens outside directives, ending with EOF (arena) */
     size_t n_code, cap_code;
 
-    nbc_range *blanks;        /* known-false branches */
+    nbc_range *blanks;        /* branches NB_ON kills on this node: removed */
     size_t n_blanks, cap_blanks;
+    nbc_decision *decisions;  /* how each conditional was decided, in token order */
+    size_t n_decisions, cap_decisions;
+    nbc_incref *increfs;      /* followed quoted includes */
+    size_t n_increfs, cap_increfs;
+    unsigned tu;              /* the last translation unit that read it (1, 2, ...) */
     nbc_on *ons;
     size_t n_ons, cap_ons;
     nbc_proto *protos;
@@ -194,6 +214,15 @@ typedef struct nbc_parse_opts {
     size_t n_include_dirs;
     nbc_on_eval_fn on_eval;
     void *on_ctx;
+    /* As cc reads them (all optional): */
+    const char *const *quote_dirs;    /* -iquote, searched before -I for "name" */
+    size_t n_quote_dirs;
+    const char *const *macro_flags;   /* "-DX=1", "-UY", in order */
+    size_t n_macro_flags;
+    const char *const *pre_includes;  /* -include FILE, read before each source */
+    size_t n_pre_includes;
+    nbc_cc cc;                        /* asked about conditions nebulac cannot decide */
+    bool trigraphs;                   /* an ISO -std= (c99, c11...): trigraphs are replaced */
 } nbc_parse_opts;
 
 /*

@@ -55,7 +55,7 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
         nbc_error(nbc_tok_loc(f, &t[0]), "NB_ON takes one selector string: NB_ON(\"&tag\")");
         return 1;
     }
-    int v = c->opts->on_eval ? c->opts->on_eval(c->opts->on_ctx, sel, loc) : 1;
+    int v = nbc_on_value(c, sel, loc);
     nbc_on *on = NBC_PUSH(&c->m->arena, f->ons, f->n_ons, f->cap_ons);
     on->at = (nbc_range){t[0].off, t[j].end};
     on->value = v != 0;
@@ -433,8 +433,8 @@ nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc f
     f->buf = buf;
     f->len = len;
     *NBC_PUSH(&m->arena, m->files, m->n_files, m->cap_files) = f;
-    nbc_lex(buf, len, &f->lx);
-    nbc_scan(c, f);
+    nbc_lex_ext(buf, len, c->opts->trigraphs, &f->lx);
+    nbc_scan(c, f, true);
     nbc_parse_code(c, f);
     return f;
 }
@@ -543,9 +543,22 @@ static void mark_rewrites(nbc_model *m)
 int nbc_parse(nbc_model *m, const nbc_parse_opts *opts, const char *const *sources, size_t n)
 {
     int before = nbc_error_count();
-    nbc_pctx c = {m, opts, nbc_cwd()};
-    for (size_t i = 0; i < n; i++)
-        nbc_load_file(&c, sources[i], true, (nbc_loc){0});
+    nbc_pctx c = {m, opts, nbc_cwd(), 0, NULL, NULL, 0, 0};
+    /* Each source is a translation unit of its own: its macros start from the
+     * command line, then every -include file, as cc reads them. */
+    for (size_t i = 0; i < n; i++) {
+        c.tu++;
+        c.mac = nbc_macros_new(&opts->cc);
+        for (size_t k = 0; k < opts->n_macro_flags; k++)
+            nbc_macros_cmdline(c.mac, opts->macro_flags[k]);
+        for (size_t k = 0; k < opts->n_pre_includes; k++)
+            nbc_include_file(&c, opts->pre_includes[k], (nbc_loc){opts->pre_includes[k], 1, 1});
+        nbc_file *f = nbc_load_file(&c, sources[i], true, (nbc_loc){0});
+        if (f != NULL && f->tu != c.tu)
+            nbc_scan(&c, f, false);
+        nbc_macros_free(c.mac);
+        c.mac = NULL;
+    }
     for (size_t i = 0; i < m->n_decls; i++)
         if (nbc_model_find_api(m, m->decls[i]->name) == NULL)
             adopt_definition(&c, m->decls[i]);

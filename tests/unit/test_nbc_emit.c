@@ -59,7 +59,7 @@ static void pipeline(run *r, const char *node, const char *const *srcs, size_t n
     assert_int_equal(nbc_topology_load("nebula.yaml", &r->topo), 0);
     int self = node ? nbc_topology_find(&r->topo, node) : -1;
     nbc_build_init(&r->b, &r->topo, self, node ? node : "nonode@nohost");
-    nbc_parse_opts o = {NULL, 0, nbc_build_on_eval, &r->b};
+    nbc_parse_opts o = {.on_eval = nbc_build_on_eval, .on_ctx = &r->b};
     nbc_t_capture_start();
     r->errors = nbc_parse(&r->m, &o, srcs, n);
     r->errors += nbc_validate(&r->m, &r->b);

@@ -39,6 +39,8 @@ typedef struct options {
     const char **cc_flags;        /* what changes the compiler's macros or search */
     size_t n_cc_flags;
     bool trigraphs;
+    const char **export_macros;   /* --export-macro */
+    size_t n_export_macros;
     const char **sources;
     size_t n_sources;
 } options;
@@ -56,6 +58,8 @@ static const char usage[] =
     "                   say (this is how the nebula command-line tool is built)\n"
     "  --out DIR        where the rewritten sources and nebula_node.c go\n"
     "  -I DIR           search DIR for quoted includes (after the including file's directory)\n"
+    "  --export-macro NAME  NAME before a function's return type is an export macro:\n"
+    "                   dropped (LIBAPI int f(...)) or, used as NAME(type), replaced by type\n"
     "  --cc CC          the C compiler asked about conditions nebulac cannot decide alone\n"
     "                   (default: $CC, then cc)\n"
     "  cc options       read as the compiler reads them: -D NAME[=VALUE], -U NAME,\n"
@@ -175,6 +179,9 @@ static int parse_args(int argc, char **argv, options *o)
     if (o->includes == NULL || o->sources == NULL || o->quotes == NULL || o->macro_flags == NULL ||
         o->pre_includes == NULL || o->cc_flags == NULL)
         nbc_oom();
+    o->export_macros = calloc(n, sizeof *o->export_macros);
+    if (o->export_macros == NULL)
+        nbc_oom();
     o->cc = getenv("CC");
     for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i], *v;
@@ -196,6 +203,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->out = v;
         } else if ((v = option_value(argc, argv, &i, "--depfile", &bad)) != NULL) {
             o->depfile = v;
+        } else if ((v = option_value(argc, argv, &i, "--export-macro", &bad)) != NULL) {
+            o->export_macros[o->n_export_macros++] = v;
         } else if ((v = option_value(argc, argv, &i, "--cc", &bad)) != NULL) {
             o->cc = v;
         } else if (a[0] == '-' && cc_option(o, argc, argv, &i, &bad)) {
@@ -382,13 +391,21 @@ static int run(const options *o, const nbc_topology *topo)
     nbc_parse_opts po = {o->includes,         o->n_includes,     nbc_build_on_eval, &b,
                          o->quotes,           o->n_quotes,       o->macro_flags,    o->n_macro_flags,
                          o->pre_includes,     o->n_pre_includes,
-                         {o->cc, o->cc_flags, o->n_cc_flags},    o->trigraphs};
+                         {o->cc, o->cc_flags, o->n_cc_flags},    o->trigraphs,
+                         o->export_macros,    o->n_export_macros};
     int errors = nbc_parse(&m, &po, o->sources, o->n_sources);
     errors += nbc_validate(&m, &b);
     int status = errors ? 1 : 0;
     if (status == 0 && o->explain)
         nbc_explain(stdout, &m, &b);
+    char *out_abs = NULL;
     if (status == 0 && o->out != NULL) {
+        if (nbc_mkdirs(o->out) != 0 || (out_abs = nbc_abs_path(o->out)) == NULL) {
+            fail("cannot create the output directory: %s", strerror(errno));
+            nbc_model_free(&m);
+            return 1;
+        }
+        b.out_dir = out_abs;
         char fingerprint[17];
         nbc_fingerprint(&m, topo, fingerprint);
         nbc_outputs outs = {0};
@@ -398,6 +415,7 @@ static int run(const options *o, const nbc_topology *topo)
         nbc_outputs_free(&outs);
     }
     nbc_model_free(&m);
+    free(out_abs);
     return status;
 }
 
@@ -409,6 +427,7 @@ static void free_options(options *o)
     free(o->macro_flags);
     free(o->pre_includes);
     free(o->cc_flags);
+    free(o->export_macros);
 }
 
 int main(int argc, char **argv)

@@ -223,6 +223,8 @@ typedef struct nbc_parse_opts {
     size_t n_pre_includes;
     nbc_cc cc;                        /* asked about conditions nebulac cannot decide */
     bool trigraphs;                   /* an ISO -std= (c99, c11...): trigraphs are replaced */
+    const char *const *export_macros; /* --export-macro: words dropped before a return type */
+    size_t n_export_macros;
 } nbc_parse_opts;
 
 /*

@@ -63,32 +63,37 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
     return j + 1;
 }
 
-static bool is_attribute_at(const nbc_token *t, size_t i, size_t e)
-{
-    return i + 1 < e && (nbc_tok_is(&t[i], "__attribute__") || nbc_tok_is(&t[i], "__attribute")) &&
-           nbc_tok_is(&t[i + 1], "(");
-}
-
-/* A file-scope `... name(...) [attributes]` in t[s..e): the name's index, or e. */
+/* A file-scope `... name(...) [attributes]` in t[s..e): the name's index, or e.
+ * The name may be parenthesised: `char *(name)(params)`. */
 static size_t function_declarator(const nbc_token *t, size_t s, size_t e)
 {
     if (e == s || !nbc_tok_is(&t[e - 1], ")") || nbc_tok_is(&t[s], "typedef"))
         return e;
     for (size_t i = s; i < e; i++) {
-        if (is_attribute_at(t, i, e)) {
-            i = nbc_match(t, i + 1, e);
+        size_t after = nbc_skip_attribute(t, i, e);
+        if (after != i) {
+            i = after - 1;
             continue;
         }
         if (nbc_tok_is(&t[i], "=") || nbc_tok_is(&t[i], "{"))
             return e;
         if (!nbc_tok_is(&t[i], "("))
             continue;
-        if (i == s || t[i - 1].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[i - 1].text))
+        size_t name = i - 1;
+        if (i + 3 < e && t[i + 1].kind == NBC_TOK_IDENT && nbc_tok_is(&t[i + 2], ")") &&
+            nbc_tok_is(&t[i + 3], "(")) {
+            name = i + 1;
+            i += 3;
+        } else if (i == s || t[i - 1].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[i - 1].text)) {
             return e;
-        for (size_t j = nbc_match(t, i, e) + 1; j < e; j = nbc_match(t, j + 1, e) + 1)
-            if (!is_attribute_at(t, j, e))
+        }
+        for (size_t j = nbc_match(t, i, e) + 1; j < e;) {
+            size_t next = nbc_skip_attribute(t, j, e);
+            if (next == j)
                 return e;
-        return i - 1;
+            j = next;
+        }
+        return name;
     }
     return e;
 }
@@ -160,6 +165,14 @@ static size_t parse_api(nbc_pctx *c, nbc_file *f, size_t k, size_t *api_brace, s
     api->anno = (nbc_range){t[k].off, t[j].end};
     if (nbc_tok_is(&t[e], "{")) {
         size_t close = nbc_match(t, e, n);
+        if (close >= n) {
+            /* Never guess where a body ends: removing it on other nodes would drop code. */
+            nbc_error(nbc_tok_loc(f, &t[e]),
+                      "cannot find the end of the body of '%s': its braces do not balance as nebulac "
+                      "reads this file",
+                      api->name);
+            return e + 1;
+        }
         api->is_definition = true;
         api->body_end = close < n ? t[close].end : f->len;
         *NBC_PUSH(&c->m->arena, c->m->apis, c->m->n_apis, c->m->cap_apis) = api;
@@ -482,6 +495,13 @@ static void adopt_definition(nbc_pctx *c, const nbc_api *d)
             fill_api_from_head(&c->m->arena, api, f, &h);
             const nbc_token *start = &f->code[pd->head];
             size_t close = nbc_match(f->code, pd->brace, f->n_code);
+            if (close >= f->n_code) {
+                nbc_error(nbc_tok_loc(f, &f->code[pd->brace]),
+                          "cannot find the end of the body of '%s': its braces do not balance as "
+                          "nebulac reads this file",
+                          pd->name);
+                return;
+            }
             api->selector = d->selector;
             api->sel_loc = d->sel_loc;
             api->loc = nbc_tok_loc(f, start);

@@ -63,6 +63,10 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
 /* Index of the token closing the bracket opened at t[i] ("(", "[" or "{"), or n. */
 size_t nbc_match(const nbc_token *t, size_t i, size_t n);
 
+/* If t[i] starts an attribute (`__attribute__((...))`, `[[...]]`, `__declspec(...)`,
+ * `__asm__("...")`, `alignas(...)`), the index after it; else i. */
+size_t nbc_skip_attribute(const nbc_token *t, size_t i, size_t n);
+
 /* True for words that cannot name a parameter: type keywords and qualifiers. */
 bool nbc_is_type_keyword(const char *s);
 

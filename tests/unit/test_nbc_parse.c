@@ -316,7 +316,8 @@ static void syntax_errors(void **state)
         "e.c:3:38: error: NB_STRUCT must precede 'typedef struct tag { fields } name;' or 'struct tag { fields };'\n"
         "e.c:4:12: error: NB_MODULE has no option 'timeout' (it takes .default_timeout and .max_concurrent_calls)\n"
         "e.c:5:16: error: NB_STRUCT must be used at file scope\n"
-        "e.c:6:10: error: expected a function 'type name(parameters)' after NB_API\n");
+        "e.c:6:16: error: 'h' returns a function pointer: code addresses mean nothing on another "
+        "node; return a value that names the function instead (an enum or an integer)\n");
     free(text);
     nbc_model_free(&m);
     nbc_t_leave();

@@ -57,6 +57,27 @@ size_t nbc_skip_attribute(const nbc_token *t, size_t i, size_t n)
 
 #define skip_attribute nbc_skip_attribute
 
+size_t nbc_name_before(const nbc_token *t, size_t lp)
+{
+    size_t j = lp;
+    /* `name [[attr]] (params)`: step back over trailing [[...]] groups. */
+    while (j >= 2 && nbc_tok_is(&t[j - 1], "]") && nbc_tok_is(&t[j - 2], "]")) {
+        int depth = 0;
+        size_t k = j;
+        while (k > 0) {
+            k--;
+            if (nbc_tok_is(&t[k], "]"))
+                depth++;
+            else if (nbc_tok_is(&t[k], "[") && --depth == 0)
+                break;
+        }
+        if (depth != 0)
+            return lp - 1;
+        j = k;
+    }
+    return j > 0 ? j - 1 : 0;
+}
+
 size_t nbc_match(const nbc_token *t, size_t i, size_t n)
 {
     int depth = 0;
@@ -261,6 +282,8 @@ static bool is_storage_word(const char *s)
            strcmp(s, "_Noreturn") == 0;
 }
 
+static void drop_range(nbc_head *h, size_t off, size_t end);
+
 static void parse_params(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *h)
 {
     if (n == 0 || (n == 1 && nbc_tok_is(&t[0], "void")))
@@ -298,8 +321,8 @@ static int parse_return_type(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_
         if (t[i].kind == NBC_TOK_IDENT && is_storage_word(t[i].text)) {
             if (strcmp(t[i].text, "static") == 0)
                 h->is_static = true;
-            else if (strcmp(t[i].text, "extern") == 0 && h->n_drop < 4)
-                h->drop[h->n_drop++] = (nbc_range){t[i].off, t[i].end};
+            else if (strcmp(t[i].text, "extern") == 0)
+                drop_range(h, t[i].off, t[i].end);
             continue;
         }
         rt[nr++] = t[i];
@@ -386,8 +409,17 @@ static int export_macro(nbc_pctx *c, const char *name, int depth)
     return funclike ? 2 : 1;
 }
 
-/* t[0..*n) without export macros (a copy in the arena when any was removed). */
-static const nbc_token *strip_export_macros(nbc_pctx *c, const nbc_token *t, size_t *n)
+/* Text to remove from a body kept as a static function: an export macro there
+ * would export nothing and trip -Wattributes. */
+static void drop_range(nbc_head *h, size_t off, size_t end)
+{
+    if (h->n_drop < sizeof h->drop / sizeof h->drop[0])
+        h->drop[h->n_drop++] = (nbc_range){off, end};
+}
+
+/* t[0..*n) without export macros (a copy in the arena when any was removed);
+ * their text is noted in h->drop. */
+static const nbc_token *strip_export_macros(nbc_pctx *c, const nbc_token *t, size_t *n, nbc_head *h)
 {
     nbc_token *out = NULL;
     size_t k = 0;
@@ -403,10 +435,15 @@ static const nbc_token *strip_export_macros(nbc_pctx *c, const nbc_token *t, siz
             memcpy(out, t, i * sizeof *out);
             k = i;
         }
-        if (kind == 1)
+        if (kind == 1) {
+            drop_range(h, t[i].off, t[i].end);
             continue;
+        }
         if (kind == 2) {
             size_t close = nbc_match(t, i + 1, *n);
+            drop_range(h, t[i].off, t[i + 1].end);
+            if (close < *n)
+                drop_range(h, t[close].off, t[close].end);
             for (size_t j = i + 2; j < close && j < *n; j++)
                 out[k++] = t[j];
             i = close;
@@ -424,7 +461,7 @@ static const nbc_token *strip_export_macros(nbc_pctx *c, const nbc_token *t, siz
 int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *h)
 {
     memset(h, 0, sizeof *h);
-    t = strip_export_macros(c, t, &n);
+    t = strip_export_macros(c, t, &n, h);
     size_t lp = n;
     for (size_t i = 0; i < n; i++) {
         size_t after = skip_attribute(t, i, n);
@@ -438,7 +475,7 @@ int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_h
         }
     }
     /* `char *(name)(params)`: the parenthesised-name style of some headers. */
-    size_t name_at = lp > 0 ? lp - 1 : 0, ret_end = name_at;
+    size_t name_at = lp > 0 ? nbc_name_before(t, lp) : 0, ret_end = name_at;
     if (lp + 3 < n && t[lp + 1].kind == NBC_TOK_IDENT && nbc_tok_is(&t[lp + 2], ")") &&
         nbc_tok_is(&t[lp + 3], "(")) {
         name_at = lp + 1;
@@ -466,6 +503,14 @@ int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_h
     }
     for (size_t i = rp + 1; i < n;) {
         size_t after = skip_attribute(t, i, n);
+        if (after == i && t[i].kind == NBC_TOK_IDENT && i + 1 < n && nbc_tok_is(&t[i + 1], "(")) {
+            nbc_error(nbc_tok_loc(f, &t[name_at]),
+                      "'%s(...)' before the function name '%s' is no type: if it is an export macro, "
+                      "name it with --export-macro %s (EXPORT_MACROS in nebula_add_node_executable), or "
+                      "define it in a header nebulac reads",
+                      t[name_at].text, t[i].text, t[name_at].text);
+            return -1;
+        }
         if (after == i && (t[i].kind == NBC_TOK_IDENT || nbc_tok_is(&t[i], ";"))) {
             nbc_error(nbc_tok_loc(f, &t[i]),
                       "'%s' is defined in the old K&R style (parameter types after the ')'): NB_API "

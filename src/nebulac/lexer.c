@@ -130,7 +130,12 @@ static nbc_token *emit(lexer *lx, nbc_tok_kind kind, size_t start, size_t end, c
     t->len = text_len;
     lx->spell_next += text_len + 1;
     t->off = lx->pos[start];
-    t->end = end > start ? lx->pos[end - 1] + 1 : lx->pos[start];
+    t->end = lx->pos[start];
+    if (end > start) {
+        size_t w;
+        phase1(lx, lx->pos[end - 1], &w); /* a trigraph is one character of three bytes */
+        t->end = lx->pos[end - 1] + w;
+    }
     locate(lx, t->off, &t->line, &t->col);
     return t;
 }

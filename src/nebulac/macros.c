@@ -143,11 +143,9 @@ static void define_from(nbc_macros *m, const nbc_token *t, size_t n, bool certai
     if (n == 0 || t[0].kind != NBC_TOK_IDENT)
         return;
     macro *x = insert(m, t[0].text);
-    if (!certain) {
-        x->state = -1;
-        return;
-    }
-    x->state = 1;
+    /* Defined in a branch nebulac could not decide: unknown to #if, but its body
+     * is kept for recognising export macros (which only drop attributes). */
+    x->state = certain ? 1 : -1;
     size_t i = 1;
     if (n > 1 && nbc_tok_is(&t[1], "(") && t[1].off == t[0].end) {
         x->funclike = true;
@@ -239,7 +237,7 @@ int nbc_macros_state(const nbc_macros *m, const char *name)
 const char *nbc_macros_body(const nbc_macros *m, const char *name, bool *funclike)
 {
     const macro *x = lookup(m, name);
-    if (x == NULL || x->state != 1)
+    if (x == NULL || x->state == 0)
         return NULL;
     *funclike = x->funclike;
     return x->body;

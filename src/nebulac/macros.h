@@ -75,7 +75,8 @@ int nbc_macros_ask_cc(nbc_macros *m, const char *expr_text, const char **why);
 /* A name's state: 1 defined, 0 not, -1 unknown. */
 int nbc_macros_state(const nbc_macros *m, const char *name);
 
-/* The replacement text of an object-like macro (NULL when it is none). */
+/* The replacement text of a macro, tokens joined by blanks, also of one defined
+ * in an undecided branch (NULL when there is none). */
 const char *nbc_macros_body(const nbc_macros *m, const char *name, bool *funclike);
 
 #endif /* NBC_MACROS_H */

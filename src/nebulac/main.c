@@ -66,6 +66,9 @@ static const char usage[] =
     "                   -include FILE, -iquote DIR, -isystem DIR, -idirafter DIR, -std=...,\n"
     "                   -ansi, -trigraphs, -O..., -f..., -m..., -pthread; -W..., -g...,\n"
     "                   -pedantic..., -w are accepted and ignored\n"
+    "  --cc-options ... --end-cc-options\n"
+    "                   compiler options (a build's COMPILE_OPTIONS): read as above,\n"
+    "                   and any other option in between is ignored\n"
     "  --explain        print where every API runs (local or remote on each node)\n"
     "  --depfile FILE   write a Makefile dependency file of the outputs on every file read\n"
     "  --help, --version\n";
@@ -168,7 +171,7 @@ static bool cc_option(options *o, int argc, char **argv, int *i, bool *bad)
 /* Returns 0, 1 on a usage error, or -1 after --help/--version (exit 0). */
 static int parse_args(int argc, char **argv, options *o)
 {
-    bool bad = false;
+    bool bad = false, in_cc = false;
     size_t n = (size_t)argc + 1;
     o->includes = calloc(n, sizeof *o->includes);
     o->sources = calloc(n, sizeof *o->sources);
@@ -207,8 +210,10 @@ static int parse_args(int argc, char **argv, options *o)
             o->export_macros[o->n_export_macros++] = v;
         } else if ((v = option_value(argc, argv, &i, "--cc", &bad)) != NULL) {
             o->cc = v;
-        } else if (a[0] == '-' && cc_option(o, argc, argv, &i, &bad)) {
-            /* read */
+        } else if (strcmp(a, "--cc-options") == 0 || strcmp(a, "--end-cc-options") == 0) {
+            in_cc = a[2] == 'c';
+        } else if (a[0] == '-' && (cc_option(o, argc, argv, &i, &bad) || in_cc)) {
+            /* read, or a compiler option that changes nothing nebulac reads */
         } else if (a[0] == '-' && a[1] != '\0' && !bad) {
             fail("unknown option '%s' (see nebulac --help)", a);
             bad = true;

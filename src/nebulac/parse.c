@@ -64,7 +64,8 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
 }
 
 /* A file-scope `... name(...) [attributes]` in t[s..e): the name's index, or e.
- * The name may be parenthesised: `char *(name)(params)`. */
+ * The name may be parenthesised (`char *(name)(params)`), and a parenthesised
+ * group before it is an export macro's (`PUBLIC(char *) name(params)`). */
 static size_t function_declarator(const nbc_token *t, size_t s, size_t e)
 {
     if (e == s || !nbc_tok_is(&t[e - 1], ")") || nbc_tok_is(&t[s], "typedef"))
@@ -79,21 +80,24 @@ static size_t function_declarator(const nbc_token *t, size_t s, size_t e)
             return e;
         if (!nbc_tok_is(&t[i], "("))
             continue;
-        size_t name = i - 1;
+        size_t name = i > s ? nbc_name_before(t, i) : e, lp = i;
         if (i + 3 < e && t[i + 1].kind == NBC_TOK_IDENT && nbc_tok_is(&t[i + 2], ")") &&
             nbc_tok_is(&t[i + 3], "(")) {
             name = i + 1;
-            i += 3;
-        } else if (i == s || t[i - 1].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[i - 1].text)) {
+            lp = i + 3;
+        } else if (name >= e || name < s || t[name].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[name].text)) {
             return e;
         }
-        for (size_t j = nbc_match(t, i, e) + 1; j < e;) {
+        size_t j = nbc_match(t, lp, e) + 1;
+        while (j < e) {
             size_t next = nbc_skip_attribute(t, j, e);
             if (next == j)
-                return e;
+                break;
             j = next;
         }
-        return name;
+        if (j >= e)
+            return name;
+        i = nbc_match(t, lp, e); /* a macro's group: the declarator comes later */
     }
     return e;
 }

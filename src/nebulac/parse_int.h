@@ -67,6 +67,10 @@ size_t nbc_match(const nbc_token *t, size_t i, size_t n);
  * `__asm__("...")`, `alignas(...)`), the index after it; else i. */
 size_t nbc_skip_attribute(const nbc_token *t, size_t i, size_t n);
 
+/* The index of the name before the '(' at t[lp], past C23 attributes written
+ * between them (`f [[gnu::hot]] (int x)`). */
+size_t nbc_name_before(const nbc_token *t, size_t lp);
+
 /* True for words that cannot name a parameter: type keywords and qualifiers. */
 bool nbc_is_type_keyword(const char *s);
 
@@ -81,7 +85,7 @@ typedef struct nbc_head {
     bool variadic;
     nbc_loc variadic_loc;
     bool is_static;
-    nbc_range drop[4];         /* "extern" words */
+    nbc_range drop[8];         /* "extern" words, export macros */
     size_t n_drop;
 } nbc_head;
 

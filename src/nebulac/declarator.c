@@ -340,8 +340,7 @@ static int parse_return_type(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_
  * was not told about ("LIBAPI int"), reported by name. */
 static int check_return_words(nbc_file *f, const nbc_token *t, size_t n, const nbc_head *h)
 {
-    size_t idents = 0, first = n;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i + 1 < n; i++) {
         size_t after = skip_attribute(t, i, n);
         if (after != i) {
             i = after - 1;
@@ -354,17 +353,19 @@ static int check_return_words(nbc_file *f, const nbc_token *t, size_t n, const n
         if (i > 0 && (nbc_tok_is(&t[i - 1], "struct") || nbc_tok_is(&t[i - 1], "union") ||
                       nbc_tok_is(&t[i - 1], "enum")))
             continue;
-        if (idents++ == 0)
-            first = i;
+        /* A type name followed by another type word (`LIBAPI int`): it is no type. */
+        const nbc_token *next = &t[i + 1];
+        if (next->kind != NBC_TOK_IDENT || is_qualifier(next->text) || is_storage_word(next->text) ||
+            skip_attribute(t, i + 1, n) != i + 1)
+            continue;
+        nbc_error(nbc_tok_loc(f, &t[i]),
+                  "'%s' before the return type of '%s' is no type: if it is an export macro, name it "
+                  "with --export-macro %s (EXPORT_MACROS in nebula_add_node_executable), or define it "
+                  "in a header nebulac reads",
+                  t[i].text, h->name, t[i].text);
+        return -1;
     }
-    if (idents < 2)
-        return 0;
-    nbc_error(nbc_tok_loc(f, &t[first]),
-              "'%s' before the return type of '%s' is no type: if it is an export macro, name it with "
-              "--export-macro %s (EXPORT_MACROS in nebula_add_node_executable), or define it in a "
-              "header nebulac reads",
-              t[first].text, h->name, t[first].text);
-    return -1;
+    return 0;
 }
 
 /*

@@ -226,12 +226,14 @@ static int decide(walk *w, size_t i, size_t eod, size_t if_tok)
     char *expr = condition_text(w, i, eod);
     const char *why = NULL;
     v = nbc_macros_ask_cc(c->mac, expr, &why);
-    if (v < 0)
+    if (v < 0) {
+        v = 1; /* nothing is written after an error: read one branch, not all (fewer follow-on errors) */
         nbc_error(nbc_tok_loc(w->f, &t[i]),
                   "cannot tell whether the compiler takes this branch (%s), and it matters: it holds "
                   "an annotation or opens braces the other branches do not; pass the macros with -D/-U "
                   "(nebula_add_node_executable passes the target's compile definitions)",
                   why);
+    }
     free(expr);
     return v;
 }

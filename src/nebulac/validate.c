@@ -97,7 +97,7 @@ static int place(nbc_model *m, const nbc_build *b)
     for (size_t i = 0; i < m->n_apis; i++) {
         nbc_api *a = m->apis[i];
         nb__selector sel;
-        if (nbc_selector_check(topo, a->selector, a->sel_loc, "defapi call", &sel) != 0) {
+        if (nbc_selector_check(topo, a->selector, a->sel_loc, "NB_API call", &sel) != 0) {
             errors++;
             continue;
         }

@@ -7,7 +7,7 @@
 
 /*
  * Lexing happens on the "logical" text: the buffer with every backslash-newline
- * removed (translation phase 2). pos[] maps each logical character back to its
+ * removed (translation phase 2). orig() maps each logical character back to its
  * byte in the original buffer, which is how tokens keep exact original ranges.
  */
 typedef struct lexer {
@@ -16,7 +16,11 @@ typedef struct lexer {
     size_t start;         /* past a UTF-8 byte order mark */
     bool trigraphs;
     char *lg;             /* logical characters */
-    size_t *pos;          /* pos[i]: original offset of lg[i]; pos[n] = len */
+    /* Where logical and original offsets stop moving together (after a splice or
+     * a trigraph): lg[jump_at[k]...] starts at original jump_off[k]. Sparse, so
+     * the map costs nothing for ordinary text (a dense one cost 8 bytes a byte). */
+    size_t *jump_at, *jump_off;
+    size_t n_jumps, cap_jumps;
     size_t n;
     size_t *line_starts;  /* original offsets where lines begin */
     size_t n_lines;
@@ -45,13 +49,41 @@ static char phase1(const lexer *lx, size_t i, size_t *w)
     return lx->buf[i];
 }
 
+static void add_jump(lexer *lx, size_t at, size_t off)
+{
+    if (lx->n_jumps == lx->cap_jumps) {
+        lx->cap_jumps = lx->cap_jumps ? 2 * lx->cap_jumps : 16;
+        lx->jump_at = realloc(lx->jump_at, lx->cap_jumps * sizeof *lx->jump_at);
+        lx->jump_off = realloc(lx->jump_off, lx->cap_jumps * sizeof *lx->jump_off);
+        if (lx->jump_at == NULL || lx->jump_off == NULL)
+            nbc_oom();
+    }
+    lx->jump_at[lx->n_jumps] = at;
+    lx->jump_off[lx->n_jumps++] = off;
+}
+
+/* The original offset of logical character i (i == n: the end of the buffer). */
+static size_t orig(const lexer *lx, size_t i)
+{
+    if (i >= lx->n)
+        return lx->len;
+    size_t lo = 0, hi = lx->n_jumps;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (lx->jump_at[mid] <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lx->jump_off[lo] + (i - lx->jump_at[lo]);
+}
+
 static void splice(lexer *lx)
 {
     lx->lg = malloc(lx->len + 1);
-    lx->pos = malloc((lx->len + 1) * sizeof *lx->pos);
-    if (lx->lg == NULL || lx->pos == NULL)
+    if (lx->lg == NULL)
         nbc_oom();
-    size_t n = 0, w;
+    size_t n = 0, w, next_off = (size_t)-1;
     for (size_t i = lx->start; i < lx->len; i += w) {
         char ch = phase1(lx, i, &w);
         if (ch == '\\' && i + w < lx->len && lx->buf[i + w] == '\n') {
@@ -62,11 +94,14 @@ static void splice(lexer *lx)
             w += 2;
             continue;
         }
-        lx->lg[n] = ch;
-        lx->pos[n++] = i;
+        if (i != next_off)
+            add_jump(lx, n, i);
+        next_off = i + 1;
+        lx->lg[n++] = ch;
     }
+    if (lx->n_jumps == 0)
+        add_jump(lx, 0, lx->start);
     lx->lg[n] = '\0';
-    lx->pos[n] = lx->len;
     lx->n = n;
 }
 
@@ -129,12 +164,12 @@ static nbc_token *emit(lexer *lx, nbc_tok_kind kind, size_t start, size_t end, c
     t->text = lx->spell_next;
     t->len = text_len;
     lx->spell_next += text_len + 1;
-    t->off = lx->pos[start];
-    t->end = lx->pos[start];
+    t->off = orig(lx, start);
+    t->end = t->off;
     if (end > start) {
-        size_t w;
-        phase1(lx, lx->pos[end - 1], &w); /* a trigraph is one character of three bytes */
-        t->end = lx->pos[end - 1] + w;
+        size_t w, last = orig(lx, end - 1);
+        phase1(lx, last, &w); /* a trigraph is one character of three bytes */
+        t->end = last + w;
     }
     locate(lx, t->off, &t->line, &t->col);
     return t;
@@ -265,7 +300,7 @@ static size_t lex_directive_start(lexer *lx, size_t i, bool *is_include)
         }
         nl++;
     }
-    t->dir_end = lx->pos[nl];
+    t->dir_end = orig(lx, nl);
     *is_include = (i - name == 7 && memcmp(lx->lg + name, "include", 7) == 0) ||
                   (i - name == 12 && memcmp(lx->lg + name, "include_next", 12) == 0) ||
                   (i - name == 6 && memcmp(lx->lg + name, "import", 6) == 0);
@@ -379,7 +414,8 @@ void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out)
         emit(&lx, NBC_TOK_EOD, lx.n, lx.n, "", 0);
     emit(&lx, NBC_TOK_EOF, lx.n, lx.n, "", 0);
     free(lx.lg);
-    free(lx.pos);
+    free(lx.jump_at);
+    free(lx.jump_off);
     free(lx.line_starts);
 }
 

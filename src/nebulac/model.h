@@ -191,8 +191,19 @@ struct nbc_file {
     bool rewrite;             /* set by nbc_model_finish: written to the output */
 };
 
+/* A string-literal routing selector in the code: NB_ON_NODE("@x"),
+ * NB_ON_NODES("&y", ...), or `.node =` / `.nodes =` inside a call of f__with. */
+typedef struct nbc_route {
+    const char *selector;     /* the literal's value (arena) */
+    nbc_loc loc;              /* its first character */
+    const char *what;         /* "NB_ON_NODE call", "users_find__with call" (arena) */
+    const char *api;          /* the API of an f__with call, or NULL */
+} nbc_route;
+
 typedef struct nbc_model {
     nbc_arena arena;
+    nbc_route *routes;
+    size_t n_routes, cap_routes;
     nbc_file **files;         /* sources in the order given, headers as discovered */
     size_t n_files, cap_files;
     nbc_api **apis;           /* definitions, in file order then source order */

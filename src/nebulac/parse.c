@@ -361,6 +361,39 @@ static bool note_function(nbc_pctx *c, nbc_file *f, size_t s, size_t e, bool def
     return true;
 }
 
+/*
+ * Notes the string-literal selectors of routing blocks and f__with calls at
+ * t[k], for validation against the topology (non-literal ones are the
+ * runtime's to check). `with_api`: the API whose f__with call encloses t[k].
+ */
+static void note_route(nbc_pctx *c, nbc_file *f, size_t k, const char *with_api)
+{
+    const nbc_token *t = f->code;
+    const char *what = NULL;
+    size_t j = 0;
+    if ((nbc_tok_is(&t[k], "NB_ON_NODE") || nbc_tok_is(&t[k], "NB_ON_NODES")) && nbc_tok_is(&t[k + 1], "(")) {
+        what = t[k].text;
+        j = k + 2;
+    } else if (with_api != NULL && nbc_tok_is(&t[k], ".") && k + 3 < f->n_code &&
+               (nbc_tok_is(&t[k + 1], "node") || nbc_tok_is(&t[k + 1], "nodes")) && nbc_tok_is(&t[k + 2], "=")) {
+        what = "call";
+        j = k + 3;
+    }
+    if (what == NULL || t[j].kind != NBC_TOK_STRING)
+        return;
+    nbc_loc loc;
+    size_t after = j;
+    const char *sel = take_strings(c, f, t, f->n_code, &after, &loc);
+    if (sel == NULL || (!nbc_tok_is(&t[after], ")") && !nbc_tok_is(&t[after], ",") && !nbc_tok_is(&t[after], "}")))
+        return; /* "a" b: not a plain literal */
+    nbc_route *r = NBC_PUSH(&c->m->arena, c->m->routes, c->m->n_routes, c->m->cap_routes);
+    r->selector = sel;
+    r->loc = loc;
+    r->api = with_api ? nbc_arena_strdup(&c->m->arena, with_api) : NULL;
+    r->what = with_api ? nbc_arena_printf(&c->m->arena, "%s__with call", with_api)
+                       : nbc_arena_printf(&c->m->arena, "%s call", what);
+}
+
 static bool is_annotation(const nbc_token *t)
 {
     return nbc_tok_is(t, "NB_API") || nbc_tok_is(t, "NB_STRUCT") || nbc_tok_is(t, "NB_MODULE");
@@ -372,8 +405,19 @@ void nbc_parse_code(nbc_pctx *c, nbc_file *f)
     size_t n = f->n_code, decl = 0, api_brace = (size_t)-1;
     int depth = 0;
     bool fn_body = false;
+    const char *with_api = NULL; /* inside `name__with(` ... */
+    size_t with_end = 0;
     for (size_t k = 0; k < n;) {
         const nbc_token *x = &t[k];
+        if (k >= with_end)
+            with_api = NULL;
+        size_t xl = x->len;
+        if (x->kind == NBC_TOK_IDENT && xl > 6 && strcmp(x->text + xl - 6, "__with") == 0 &&
+            nbc_tok_is(&t[k + 1], "(")) {
+            with_api = nbc_arena_strndup(&c->m->arena, x->text, xl - 6);
+            with_end = nbc_match(t, k + 1, n);
+        }
+        note_route(c, f, k, with_api);
         if (nbc_tok_is(x, "NB_ON")) {
             int v;
             k += nbc_parse_on(c, f, x, n - k, &v);

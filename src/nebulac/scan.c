@@ -472,7 +472,13 @@ static void on_define(walk *w, size_t i, size_t eod)
 
 static void push_code(walk *w, const nbc_token *t)
 {
-    *NBC_PUSH(&w->c->m->arena, w->f->code, w->f->n_code, w->f->cap_code) = *t;
+    nbc_file *f = w->f;
+    if (f->code == NULL) {
+        /* Never more than the file's tokens: one allocation, no doubling copies. */
+        f->cap_code = f->lx.n + 1;
+        f->code = nbc_arena_alloc(&w->c->m->arena, f->cap_code * sizeof *f->code);
+    }
+    *NBC_PUSH(&w->c->m->arena, f->code, f->n_code, f->cap_code) = *t;
 }
 
 void nbc_scan(nbc_pctx *c, nbc_file *f, bool record)

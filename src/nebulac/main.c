@@ -41,6 +41,8 @@ typedef struct options {
     bool trigraphs;
     const char **export_macros;   /* --export-macro */
     size_t n_export_macros;
+    char **owned;                 /* joined option strings ("-I" + "dir"), freed at exit */
+    size_t n_owned;
     const char **sources;
     size_t n_sources;
 } options;
@@ -114,8 +116,8 @@ static char *xstrdup2(const char *a, const char *b)
 /*
  * A compiler option at argv[*i] (and its value): true when it is one, after
  * storing it. Options with a separate value ("-D X", "-include F") advance *i.
- * The joined "-DX" spellings are kept in argv; the rest are malloc'd and live
- * until exit.
+ * The joined "-DX" spellings are kept in argv; the rest are malloc'd and
+ * listed in o->owned.
  */
 static bool cc_option(options *o, int argc, char **argv, int *i, bool *bad)
 {
@@ -135,7 +137,9 @@ static bool cc_option(options *o, int argc, char **argv, int *i, bool *bad)
             }
             v = argv[++*i];
         }
-        const char *flag = v != a + n ? xstrdup2(*p, v) : a;
+        const char *flag = a;
+        if (v != a + n)
+            flag = o->owned[o->n_owned++] = xstrdup2(*p, v);
         if (strcmp(*p, "-D") == 0 || strcmp(*p, "-U") == 0) {
             o->macro_flags[o->n_macro_flags++] = flag;
             o->cc_flags[o->n_cc_flags++] = flag;
@@ -183,7 +187,8 @@ static int parse_args(int argc, char **argv, options *o)
         o->pre_includes == NULL || o->cc_flags == NULL)
         nbc_oom();
     o->export_macros = calloc(n, sizeof *o->export_macros);
-    if (o->export_macros == NULL)
+    o->owned = calloc(n, sizeof *o->owned);
+    if (o->export_macros == NULL || o->owned == NULL)
         nbc_oom();
     o->cc = getenv("CC");
     for (int i = 1; i < argc && !bad; i++) {
@@ -433,6 +438,9 @@ static void free_options(options *o)
     free(o->pre_includes);
     free(o->cc_flags);
     free(o->export_macros);
+    for (size_t i = 0; i < o->n_owned; i++)
+        free(o->owned[i]);
+    free(o->owned);
 }
 
 int main(int argc, char **argv)

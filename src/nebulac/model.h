@@ -164,7 +164,7 @@ struct nbc_file {
     char *buf;                /* the original text, owned (malloc) */
     size_t len;
     nbc_lexed lx;             /* tokens of buf, owned */
-    nbc_token *code;          /* live tokens outside directives, ending with EOF (arena) */
+    nbc_token *code;          /* live tokens outside directives, ending with EOF (malloc, freed with the model) */
     size_t n_code, cap_code;
 
     nbc_range *blanks;        /* branches NB_ON kills on this node: removed */

@@ -641,6 +641,7 @@ void nbc_model_free(nbc_model *m)
 {
     for (size_t i = 0; i < m->n_files; i++) {
         free(m->files[i]->buf);
+        free(m->files[i]->code);
         nbc_lexed_free(&m->files[i]->lx);
     }
     nbc_arena_free(&m->arena);

@@ -474,11 +474,14 @@ static void push_code(walk *w, const nbc_token *t)
 {
     nbc_file *f = w->f;
     if (f->code == NULL) {
-        /* Never more than the file's tokens: one allocation, no doubling copies. */
+        /* Never more than the file's tokens: one allocation, no doubling copies,
+         * and not zeroed, so only the pages used cost memory (freed with the model). */
         f->cap_code = f->lx.n + 1;
-        f->code = nbc_arena_alloc(&w->c->m->arena, f->cap_code * sizeof *f->code);
+        f->code = malloc(f->cap_code * sizeof *f->code);
+        if (f->code == NULL)
+            nbc_oom();
     }
-    *NBC_PUSH(&w->c->m->arena, f->code, f->n_code, f->cap_code) = *t;
+    f->code[f->n_code++] = *t;
 }
 
 void nbc_scan(nbc_pctx *c, nbc_file *f, bool record)

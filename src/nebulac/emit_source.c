@@ -277,6 +277,26 @@ static void add_include_edits(const nbc_file *f, edits *e)
     }
 }
 
+/*
+ * At the end of a directive line (its newline at `off`) opening a branch nebulac
+ * read as not compiled although it holds annotations: an #error for the compiler
+ * to meet if it disagrees, then a #line back to the next original line.
+ */
+static void add_guard(const nbc_file *f, size_t off, edits *e)
+{
+    int line = 1;
+    for (size_t i = 0; i < off; i++)
+        line += f->buf[i] == '\n';
+    nbc_buf b = {0};
+    nbc_buf_puts(&b, "\n#error \"nebulac read this branch as not compiled, but the compiler takes it: "
+                     "report this (docs/defining.md, Conditional compilation)\"\n");
+    nbc_emit_line(&b, line + 1, f->path);
+    /* The newline at off ends the #line directive. */
+    b.len--;
+    b.data[b.len] = '\0';
+    add_edit(e, off, off, nbc_buf_take(&b));
+}
+
 static void collect_edits(const nbc_model *m, const nbc_file *f, edits *e)
 {
     add_include_edits(f, e);
@@ -286,6 +306,8 @@ static void collect_edits(const nbc_model *m, const nbc_file *f, edits *e)
         add_edit(e, f->ons[i].at.off, f->ons[i].at.end, xstrdup(f->ons[i].value ? "1" : "0"));
     for (size_t i = 0; i < f->n_blanks; i++)
         add_edit(e, f->blanks[i].off, f->blanks[i].end, NULL);
+    for (size_t i = 0; i < f->n_guards; i++)
+        add_guard(f, f->guards[i], e);
     if (f->module.present)
         add_edit(e, f->module.at.off, f->module.at.end, NULL);
     for (size_t i = 0; i < m->n_apis; i++)

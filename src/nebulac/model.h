@@ -169,6 +169,8 @@ struct nbc_file {
 
     nbc_range *blanks;        /* branches NB_ON kills on this node: removed */
     size_t n_blanks, cap_blanks;
+    size_t *guards;           /* ends of directive lines opening a dead branch with annotations */
+    size_t n_guards, cap_guards;
     nbc_decision *decisions;  /* how each conditional was decided, in token order */
     size_t n_decisions, cap_decisions;
     nbc_incref *increfs;      /* followed quoted includes */

@@ -295,10 +295,50 @@ static bool pure_condition(const nbc_token *t, size_t n)
 
 /* A dead branch starting after the directive at toks[eod] is removed when the
  * group's decisions so far are the same in every unit. */
+static bool branch_has_annotation(const nbc_file *f, size_t eod);
+
+/*
+ * A dead branch: removed when the group's decisions so far are the same in every
+ * unit; otherwise left to the compiler, and if it holds an annotation, guarded:
+ * should the compiler take a branch nebulac read as dead (it never should), the
+ * #error stops the build instead of compiling an API unrewritten.
+ */
 static void maybe_blank(walk *w, cond_group *g, size_t eod, bool blankable)
 {
-    if (w->record && blankable && !g->live)
+    if (!w->record || g->live)
+        return;
+    if (blankable) {
         g->blank_from = w->f->lx.toks[eod].off;
+    } else if (w->f->lx.toks[eod].kind == NBC_TOK_EOD && branch_has_annotation(w->f, eod)) {
+        nbc_file *f = w->f;
+        *NBC_PUSH(&w->c->m->arena, f->guards, f->n_guards, f->cap_guards) = f->lx.toks[eod].off;
+    }
+}
+
+/* Whether the branch after the directive ending at toks[eod] (to its group's
+ * next #elif/#else/#endif) holds an annotation outside directives. */
+static bool branch_has_annotation(const nbc_file *f, size_t eod)
+{
+    const nbc_token *t = f->lx.toks;
+    int nest = 0;
+    bool in_dir = false;
+    for (size_t j = eod + 1; t[j].kind != NBC_TOK_EOF; j++) {
+        if (t[j].kind == NBC_TOK_DIRECTIVE) {
+            in_dir = true;
+            if (is_if(t[j].text))
+                nest++;
+            else if (nest == 0 && (strcmp(t[j].text, "endif") == 0 || strcmp(t[j].text, "elif") == 0 ||
+                                   strcmp(t[j].text, "else") == 0))
+                return false;
+            else if (strcmp(t[j].text, "endif") == 0)
+                nest--;
+        } else if (t[j].kind == NBC_TOK_EOD) {
+            in_dir = false;
+        } else if (!in_dir && is_annotation_word(&t[j])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void end_blank(walk *w, cond_group *g, size_t i)

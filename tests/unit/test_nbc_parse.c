@@ -193,6 +193,10 @@ static void false_branches_are_not_read(void **state)
     const nbc_file *f = m.files[0];
     assert_int_equal(f->n_nb_start, 0);
     assert_int_equal(f->n_decisions, 5);
+    /* The NB_ON-dead branches are removed; the macro-dead one with an annotation
+     * is kept for the compiler, behind an #error guard (one). */
+    assert_int_equal(f->n_blanks, 3);
+    assert_int_equal(f->n_guards, 1);
     assert_int_equal(f->n_ons, 3);
     assert_false(f->ons[0].value);
     assert_true(f->ons[1].value);

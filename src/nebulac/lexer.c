@@ -14,6 +14,7 @@ typedef struct lexer {
     const char *buf;
     size_t len;
     size_t start;         /* past a UTF-8 byte order mark */
+    bool lg_borrowed;     /* lg points into buf (no splice, no trigraph) */
     bool trigraphs;
     char *lg;             /* logical characters */
     /* Where logical and original offsets stop moving together (after a splice or
@@ -78,8 +79,35 @@ static size_t orig(const lexer *lx, size_t i)
     return lx->jump_off[lo] + (i - lx->jump_at[lo]);
 }
 
+/* True when the text has no line continuation and no trigraph to replace: the
+ * logical text is then the buffer itself. */
+static bool plain_text(const lexer *lx)
+{
+    const char *b = lx->buf;
+    for (const char *p = memchr(b + lx->start, '\\', lx->len - lx->start); p != NULL;
+         p = memchr(p + 1, '\\', lx->len - (size_t)(p + 1 - b))) {
+        if ((size_t)(p - b) + 1 < lx->len && (p[1] == '\n' || p[1] == '\r'))
+            return false;
+        if ((size_t)(p + 1 - b) >= lx->len)
+            break;
+    }
+    if (lx->trigraphs)
+        for (size_t i = lx->start; i + 2 < lx->len; i++)
+            if (b[i] == '?' && b[i + 1] == '?' && trigraph(b[i + 2]))
+                return false;
+    return b[lx->len] == '\0';
+}
+
 static void splice(lexer *lx)
 {
+    if (plain_text(lx)) {
+        /* The common case: no copy (it cost one byte a byte of input). */
+        lx->lg = (char *)lx->buf + lx->start;
+        lx->lg_borrowed = true;
+        lx->n = lx->len - lx->start;
+        add_jump(lx, 0, lx->start);
+        return;
+    }
     lx->lg = malloc(lx->len + 1);
     if (lx->lg == NULL)
         nbc_oom();
@@ -286,21 +314,7 @@ static size_t lex_directive_start(lexer *lx, size_t i, bool *is_include)
         i++;
     if (name < i && is_digit((unsigned char)lx->lg[name]))
         i = name; /* "# 12 "file"": a line marker, no name */
-    nbc_token *t = emit(lx, NBC_TOK_DIRECTIVE, start, i > name ? i : start + 1, lx->lg + name, i - name);
-    size_t nl = name;
-    while (nl < lx->n && lx->lg[nl] != '\n') {
-        size_t j = skip_comment(lx, nl);
-        if (j != nl) {
-            nl = j;
-            continue;
-        }
-        if (lx->lg[nl] == '"' || lx->lg[nl] == '\'') {
-            nl = skip_quoted(lx, nl);
-            continue;
-        }
-        nl++;
-    }
-    t->dir_end = orig(lx, nl);
+    emit(lx, NBC_TOK_DIRECTIVE, start, i > name ? i : start + 1, lx->lg + name, i - name);
     *is_include = (i - name == 7 && memcmp(lx->lg + name, "include", 7) == 0) ||
                   (i - name == 12 && memcmp(lx->lg + name, "include_next", 12) == 0) ||
                   (i - name == 6 && memcmp(lx->lg + name, "import", 6) == 0);
@@ -364,6 +378,8 @@ void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
 
 void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out)
 {
+    if (len >= UINT32_MAX)
+        len = UINT32_MAX - 1; /* the caller refuses such a file (parse.c); never read past it here */
     lexer lx = {.buf = buf, .len = len, .out = out, .trigraphs = trigraphs};
     memset(out, 0, sizeof *out);
     /* A UTF-8 byte order mark is no part of the text (compilers skip it too). */
@@ -413,7 +429,8 @@ void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out)
     if (in_directive)
         emit(&lx, NBC_TOK_EOD, lx.n, lx.n, "", 0);
     emit(&lx, NBC_TOK_EOF, lx.n, lx.n, "", 0);
-    free(lx.lg);
+    if (!lx.lg_borrowed)
+        free(lx.lg);
     free(lx.jump_at);
     free(lx.jump_off);
     free(lx.line_starts);

@@ -163,8 +163,8 @@ struct nbc_file {
     bool is_source;
     char *buf;                /* the original text, owned (malloc) */
     size_t len;
-    nbc_lexed lx;             /* tokens of buf, owned */
-    nbc_token *code;          /* live tokens outside directives, ending with EOF (malloc, freed with the model) */
+    nbc_lexed lx;             /* token spellings of buf, owned (its toks array becomes code) */
+    nbc_token *code;          /* live tokens outside directives, ending with EOF (owned, freed with the model) */
     size_t n_code, cap_code;
 
     nbc_range *blanks;        /* branches NB_ON kills on this node: removed */

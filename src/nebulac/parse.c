@@ -4,6 +4,7 @@
  * preprocessor lines and the branches that are dead on this node).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -472,8 +473,12 @@ nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc f
     }
     size_t len;
     char *buf = nbc_read_file(abs, &len);
-    if (buf == NULL) {
-        nbc_error(from, "cannot read '%s': %s", path, strerror(errno));
+    if (buf == NULL || len >= UINT32_MAX) {
+        if (buf != NULL)
+            nbc_error(from, "'%s' is 4 GiB or larger: nebulac reads files under 4 GiB", path);
+        else
+            nbc_error(from, "cannot read '%s': %s", path, strerror(errno));
+        free(buf);
         free(abs);
         return NULL;
     }

@@ -510,23 +510,29 @@ static void on_define(walk *w, size_t i, size_t eod)
     nbc_buf_free(&b);
 }
 
+/*
+ * The live tokens are compacted in place at the front of the file's own token
+ * array, which becomes f->code: no second copy of a large file's tokens. Safe
+ * because the walk only ever reads at or after the token it is on, and writes
+ * at or before it.
+ */
 static void push_code(walk *w, const nbc_token *t)
 {
     nbc_file *f = w->f;
-    if (f->code == NULL) {
-        /* Never more than the file's tokens: one allocation, no doubling copies,
-         * and not zeroed, so only the pages used cost memory (freed with the model). */
-        f->cap_code = f->lx.n + 1;
-        f->code = malloc(f->cap_code * sizeof *f->code);
-        if (f->code == NULL)
-            nbc_oom();
-    }
+    if (f->code == NULL)
+        f->code = f->lx.toks;
     f->code[f->n_code++] = *t;
 }
 
 void nbc_scan(nbc_pctx *c, nbc_file *f, bool record)
 {
     walk w = {c, f, record, NULL, 0, 0};
+    /* A later reading needs the directives again: the first one compacted the
+     * tokens into f->code, so lex once more (same text, same token indices). */
+    nbc_lexed kept = f->lx;
+    bool relexed = f->lx.toks == NULL;
+    if (relexed)
+        nbc_lex_ext(f->buf, f->len, c->opts->trigraphs, &f->lx);
     const nbc_token *toks = f->lx.toks;
     size_t i = 0;
     f->tu = c->tu;
@@ -557,5 +563,10 @@ void nbc_scan(nbc_pctx *c, nbc_file *f, bool record)
     if (record) {
         push_code(&w, &toks[i]);
         f->n_code--; /* the EOF token stays past the end as a sentinel */
+        f->lx.toks = NULL; /* now f->code's (the spellings stay in f->lx) */
+    }
+    if (relexed) {
+        nbc_lexed_free(&f->lx);
+        f->lx = kept;
     }
 }

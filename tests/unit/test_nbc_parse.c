@@ -327,6 +327,36 @@ static void syntax_errors(void **state)
     nbc_t_leave();
 }
 
+/* -D, -U and -include decide conditionals as they do for cc; a header shared by
+ * two sources is read again for the second (its #define counts there too). */
+static void command_line_macros(void **state)
+{
+    (void)state;
+    nbc_t_enter();
+    nbc_t_write("pre.h", "#define FROM_PRE 1\n");
+    nbc_t_write("cfg.h", "#define FROM_CFG 2\n");
+    nbc_t_write("a.c", "#include \"cfg.h\"\n"
+                       "#if FROM_PRE && FROM_D == 3 && !defined(GONE) && FROM_CFG == 2\n"
+                       "NB_API() int a_yes(void) { return 1; }\n"
+                       "#else\n"
+                       "NB_API() int a_no(void) { return 0; }\n"
+                       "#endif\n");
+    nbc_t_write("b.c", "#include \"cfg.h\"\n"
+                       "#if FROM_CFG == 2\nNB_API() int b_yes(void) { return 1; }\n#endif\n");
+    const char *flags[] = {"-DFROM_D=3", "-DGONE", "-UGONE"};
+    const char *pre[] = {"pre.h"};
+    nbc_parse_opts o = {.on_eval = fake_on, .macro_flags = flags, .n_macro_flags = 3,
+                        .pre_includes = pre, .n_pre_includes = 1};
+    nbc_model m = {0};
+    const char *srcs[] = {"a.c", "b.c"};
+    assert_int_equal(nbc_parse(&m, &o, srcs, 2), 0);
+    assert_int_equal(m.n_apis, 2);
+    assert_string_equal(m.apis[0]->name, "a_yes");
+    assert_string_equal(m.apis[1]->name, "b_yes");
+    nbc_model_free(&m);
+    nbc_t_leave();
+}
+
 static void missing_source(void **state)
 {
     (void)state;
@@ -355,6 +385,7 @@ int main(void)
         cmocka_unit_test(nb_start_calls),
         cmocka_unit_test(prototypes_are_recorded),
         cmocka_unit_test(syntax_errors),
+        cmocka_unit_test(command_line_macros),
         cmocka_unit_test(missing_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

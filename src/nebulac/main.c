@@ -404,6 +404,7 @@ static int run(const options *o, const nbc_topology *topo)
                          {o->cc, o->cc_flags, o->n_cc_flags},    o->trigraphs,
                          o->export_macros,    o->n_export_macros};
     int errors = nbc_parse(&m, &po, o->sources, o->n_sources);
+    nbc_model_drop_tokens(&m);
     errors += nbc_validate(&m, &b);
     int status = errors ? 1 : 0;
     if (status == 0 && o->explain)

@@ -250,6 +250,11 @@ int nbc_parse(nbc_model *m, const nbc_parse_opts *opts, const char *const *sourc
 
 void nbc_model_free(nbc_model *m);
 
+/* Frees every file's code tokens once parsing is over (validation and the
+ * emitters never read them; their spellings, which the model points into,
+ * stay): the largest part of nebulac's memory is gone before the output is built. */
+void nbc_model_drop_tokens(nbc_model *m);
+
 /* The API named `name` (owned by the model), or NULL. */
 nbc_api *nbc_model_find_api(const nbc_model *m, const char *name);
 

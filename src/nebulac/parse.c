@@ -642,6 +642,15 @@ int nbc_parse(nbc_model *m, const nbc_parse_opts *opts, const char *const *sourc
     return nbc_error_count() - before;
 }
 
+void nbc_model_drop_tokens(nbc_model *m)
+{
+    for (size_t i = 0; i < m->n_files; i++) {
+        free(m->files[i]->code);
+        m->files[i]->code = NULL;
+        m->files[i]->n_code = 0;
+    }
+}
+
 void nbc_model_free(nbc_model *m)
 {
     for (size_t i = 0; i < m->n_files; i++) {

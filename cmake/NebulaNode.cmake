@@ -5,6 +5,12 @@
 # from the current source directory) with FLAGS choosing the node, and adds the
 # executable <target> built from its output (plus EXTRA_SOURCES). The generated
 # files live in ${CMAKE_CURRENT_BINARY_DIR}/<target>.nebula/.
+#
+# nebulac decides #if as the compiler will, so it gets what the compiler gets:
+# the target's COMPILE_DEFINITIONS and COMPILE_OPTIONS and its C standard
+# (read when the build is generated, so target_compile_definitions() after this
+# call counts), the compiler itself for the conditions it asks about, and the
+# caller's NB_EXPORT_MACROS.
 function(_nebula_generated_executable target base comment)
   cmake_parse_arguments(PARSE_ARGV 3 GEN "" "" "FLAGS;EXTRA_SOURCES")
   set(here ${CMAKE_CURRENT_SOURCE_DIR})
@@ -36,14 +42,27 @@ function(_nebula_generated_executable target base comment)
   endforeach()
   cmake_path(ABSOLUTE_PATH NB_TOPOLOGY BASE_DIRECTORY ${here} NORMALIZE OUTPUT_VARIABLE topology)
 
+  set(export_flags)
+  foreach(name IN LISTS NB_EXPORT_MACROS)
+    list(APPEND export_flags --export-macro ${name})
+  endforeach()
+  set(prop "$<TARGET_PROPERTY:${target},COMPILE_DEFINITIONS>")
+  set(defs "$<$<BOOL:${prop}>:-D$<JOIN:${prop},$<SEMICOLON>-D>>")
+  set(std_prop "$<TARGET_PROPERTY:${target},C_STANDARD>")
+  set(std "$<$<BOOL:${std_prop}>:-std=$<IF:$<STREQUAL:$<TARGET_PROPERTY:${target},C_EXTENSIONS>,OFF>,c,gnu>${std_prop}>")
+  set(cc_flags --cc ${CMAKE_C_COMPILER} --cc-options ${std} ${defs}
+               "$<TARGET_PROPERTY:${target},COMPILE_OPTIONS>" --end-cc-options)
+
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND $<TARGET_FILE:nebula::nebulac> --topology ${topology} ${GEN_FLAGS}
-            --out ${out} --depfile ${out}/nebula.d ${include_flags} ${rel_sources}
+            --out ${out} --depfile ${out}/nebula.d ${include_flags} ${export_flags} ${cc_flags}
+            ${rel_sources}
     DEPENDS ${abs_sources} ${topology} nebula::nebulac
     DEPFILE ${out}/nebula.d
     WORKING_DIRECTORY ${base}
     COMMENT "${comment}"
+    COMMAND_EXPAND_LISTS
     VERBATIM)
 
   add_executable(${target} ${outputs} ${GEN_EXTRA_SOURCES})
@@ -56,6 +75,8 @@ endfunction()
 #     SOURCES <file.c>...          annotated sources, relative to this directory
 #     [INCLUDE_DIRECTORIES <dir>...]  searched by nebulac and by the compiler
 #     [LINK_LIBRARIES <lib>...]
+#     [EXPORT_MACROS <name>...]    words before a return type that are export
+#                                  macros (LIBAPI int f(...), PUBLIC(int) f(...))
 #     [STATIC])                    link libnebula.a instead of libnebula.so
 #
 # Runs nebulac at build time (re-run when a source, a header it read or the
@@ -63,7 +84,7 @@ endfunction()
 # generated files live in ${CMAKE_CURRENT_BINARY_DIR}/<target>.nebula/.
 function(nebula_add_node_executable target)
   cmake_parse_arguments(PARSE_ARGV 1 NB "STATIC" "NODE;TOPOLOGY"
-                        "SOURCES;INCLUDE_DIRECTORIES;LINK_LIBRARIES")
+                        "SOURCES;INCLUDE_DIRECTORIES;LINK_LIBRARIES;EXPORT_MACROS")
   if(NOT NB_NODE OR NOT NB_TOPOLOGY OR NOT NB_SOURCES)
     message(FATAL_ERROR "nebula_add_node_executable(${target}): NODE, TOPOLOGY and SOURCES are required")
   endif()
@@ -91,7 +112,8 @@ endif()
 #     SOURCES <file.c>...          the project's annotated API sources (not the one
 #                                  holding main(): the command brings its own)
 #     [INCLUDE_DIRECTORIES <dir>...]  searched by nebulac and by the compiler
-#     [LINK_LIBRARIES <lib>...])
+#     [LINK_LIBRARIES <lib>...]
+#     [EXPORT_MACROS <name>...])   as for nebula_add_node_executable
 #
 # Builds the `nebula` command for a project: a generic node (nebulac --generic:
 # serves nothing, every API remote) that lists the cluster's nodes and APIs and
@@ -101,7 +123,8 @@ endif()
 # (nebulac then runs from their common parent). Links libnebula_cli and
 # libnebula; the generated files live in ${CMAKE_CURRENT_BINARY_DIR}/<target>.nebula/.
 function(nebula_add_cli_executable target)
-  cmake_parse_arguments(PARSE_ARGV 1 NB "" "TOPOLOGY" "SOURCES;INCLUDE_DIRECTORIES;LINK_LIBRARIES")
+  cmake_parse_arguments(PARSE_ARGV 1 NB "" "TOPOLOGY"
+                        "SOURCES;INCLUDE_DIRECTORIES;LINK_LIBRARIES;EXPORT_MACROS")
   if(NOT NB_TOPOLOGY OR NOT NB_SOURCES)
     message(FATAL_ERROR "nebula_add_cli_executable(${target}): TOPOLOGY and SOURCES are required")
   endif()

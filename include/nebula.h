@@ -293,8 +293,21 @@ typedef struct nb__tls_state {
 } nb__tls_state;
 #ifdef __cplusplus
 #define NB__THREAD_LOCAL thread_local
+#elif defined(__GNUC__) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#define NB__THREAD_LOCAL __thread /* C99: _Thread_local is C11 (-pedantic-errors says so) */
 #else
 #define NB__THREAD_LOCAL _Thread_local
+#endif
+
+/* Around the declarations nebulac adds beside the user's (a header may declare
+ * the same function): -Wredundant-decls is for the user's own repeats. */
+#if defined(__GNUC__)
+#define NB__DECLS_BEGIN \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wredundant-decls\"")
+#define NB__DECLS_END _Pragma("GCC diagnostic pop")
+#else
+#define NB__DECLS_BEGIN
+#define NB__DECLS_END
 #endif
 extern NB__THREAD_LOCAL nb__tls_state nb__tls NB__TLS_IE;
 

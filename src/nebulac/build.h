@@ -17,6 +17,9 @@ typedef struct nbc_build {
     nb__node_def self_node;
     char self_short[128];
     char self_host[128];
+    /* The output directory as the compiler will see it (absolute), for the #line
+     * of generated code; NULL: the output's path relative to it. Borrowed. */
+    const char *out_dir;
 } nbc_build;
 
 /* Fills b for `name` at topology index `self` (-1: generic). name is borrowed. */

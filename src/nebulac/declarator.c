@@ -31,18 +31,51 @@ static bool is_qualifier(const char *s)
 
 static bool is_attribute(const nbc_token *t)
 {
-    return t->kind == NBC_TOK_IDENT &&
-           (strcmp(t->text, "__attribute__") == 0 || strcmp(t->text, "__attribute") == 0);
+    static const char *const words[] = {"__attribute__", "__attribute", "__declspec", "__asm__", "__asm",
+                                        "asm", "_Alignas", "alignas", NULL};
+    if (t->kind != NBC_TOK_IDENT)
+        return false;
+    for (const char *const *w = words; *w; w++)
+        if (strcmp(t->text, *w) == 0)
+            return true;
+    return false;
 }
 
-/* If t[i] starts `__attribute__((...))`, the index after it; else i. */
-static size_t skip_attribute(const nbc_token *t, size_t i, size_t n)
+size_t nbc_skip_attribute(const nbc_token *t, size_t i, size_t n)
 {
-    if (i < n && is_attribute(&t[i]) && i + 1 < n && nbc_tok_is(&t[i + 1], "(")) {
+    if (i + 1 < n && is_attribute(&t[i]) && nbc_tok_is(&t[i + 1], "(")) {
         size_t close = nbc_match(t, i + 1, n);
         return close < n ? close + 1 : n;
     }
+    /* C23 [[attributes]] */
+    if (i + 1 < n && nbc_tok_is(&t[i], "[") && nbc_tok_is(&t[i + 1], "[")) {
+        size_t close = nbc_match(t, i, n);
+        return close < n ? close + 1 : n;
+    }
     return i;
+}
+
+#define skip_attribute nbc_skip_attribute
+
+size_t nbc_name_before(const nbc_token *t, size_t lp)
+{
+    size_t j = lp;
+    /* `name [[attr]] (params)`: step back over trailing [[...]] groups. */
+    while (j >= 2 && nbc_tok_is(&t[j - 1], "]") && nbc_tok_is(&t[j - 2], "]")) {
+        int depth = 0;
+        size_t k = j;
+        while (k > 0) {
+            k--;
+            if (nbc_tok_is(&t[k], "]"))
+                depth++;
+            else if (nbc_tok_is(&t[k], "[") && --depth == 0)
+                break;
+        }
+        if (depth != 0)
+            return lp - 1;
+        j = k;
+    }
+    return j > 0 ? j - 1 : 0;
 }
 
 size_t nbc_match(const nbc_token *t, size_t i, size_t n)
@@ -158,6 +191,8 @@ static void take_specifiers(nbc_pctx *c, const nbc_token *t, size_t n, nbc_ctype
         const nbc_token *x = &t[i++];
         if (nbc_tok_is(x, "*")) {
             ty->n_ptr++;
+        } else if (x->kind == NBC_TOK_IDENT && strcmp(x->text, "register") == 0) {
+            /* a storage class, no part of the type (and not allowed in a struct) */
         } else if (x->kind == NBC_TOK_IDENT && ty->n_ptr == 0) {
             *NBC_PUSH(&c->m->arena, ty->words, ty->n_words, cap) = x->text;
         } else if (x->kind == NBC_TOK_IDENT && is_qualifier(x->text)) {
@@ -198,7 +233,12 @@ int nbc_parse_declarator(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n,
     ty->loc = nbc_tok_loc(f, &t[0]);
     *name_loc = ty->loc;
     for (size_t i = 0; i < n; i++) {
-        if (nbc_tok_is(&t[i], "(") && !(i > 0 && is_attribute(&t[i - 1]))) {
+        size_t after = skip_attribute(t, i, n);
+        if (after != i) {
+            i = after - 1;
+            continue;
+        }
+        if (nbc_tok_is(&t[i], "(")) {
             ty->funcptr = true;
             size_t k = funcptr_name(t, n);
             if (k < n) {
@@ -244,6 +284,8 @@ static bool is_storage_word(const char *s)
            strcmp(s, "_Noreturn") == 0;
 }
 
+static void drop_range(nbc_head *h, size_t off, size_t end);
+
 static void parse_params(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *h)
 {
     if (n == 0 || (n == 1 && nbc_tok_is(&t[0], "void")))
@@ -281,8 +323,8 @@ static int parse_return_type(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_
         if (t[i].kind == NBC_TOK_IDENT && is_storage_word(t[i].text)) {
             if (strcmp(t[i].text, "static") == 0)
                 h->is_static = true;
-            else if (strcmp(t[i].text, "extern") == 0 && h->n_drop < 4)
-                h->drop[h->n_drop++] = (nbc_range){t[i].off, t[i].end};
+            else if (strcmp(t[i].text, "extern") == 0)
+                drop_range(h, t[i].off, t[i].end);
             continue;
         }
         rt[nr++] = t[i];
@@ -296,9 +338,133 @@ static int parse_return_type(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_
     return 0;
 }
 
+/* A word of a return type that no type starts with: an export macro nebulac
+ * was not told about ("LIBAPI int"), reported by name. */
+static int check_return_words(nbc_file *f, const nbc_token *t, size_t n, const nbc_head *h)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        size_t after = skip_attribute(t, i, n);
+        if (after != i) {
+            i = after - 1;
+            continue;
+        }
+        if (nbc_tok_is(&t[i], "*"))
+            break;
+        if (t[i].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[i].text) || is_storage_word(t[i].text))
+            continue;
+        if (i > 0 && (nbc_tok_is(&t[i - 1], "struct") || nbc_tok_is(&t[i - 1], "union") ||
+                      nbc_tok_is(&t[i - 1], "enum")))
+            continue;
+        /* A type name followed by another type word (`LIBAPI int`): it is no type. */
+        const nbc_token *next = &t[i + 1];
+        if (next->kind != NBC_TOK_IDENT || is_qualifier(next->text) || is_storage_word(next->text) ||
+            skip_attribute(t, i + 1, n) != i + 1)
+            continue;
+        nbc_error(nbc_tok_loc(f, &t[i]),
+                  "'%s' before the return type of '%s' is no type: if it is an export macro, name it "
+                  "with --export-macro %s (EXPORT_MACROS in nebula_add_node_executable), or define it "
+                  "in a header nebulac reads",
+                  t[i].text, h->name, t[i].text);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Whether `name` is an export macro: 1 object-like (`LIBAPI int f(...)`: dropped),
+ * 2 function-like around the return type (`PUBLIC(char *) f(...)`: replaced by
+ * its argument), 0 not one. Named with --export-macro, or recognised from its
+ * #define: a body of attributes and `extern` only (plus, function-like, its one
+ * parameter once).
+ */
+static int export_macro(nbc_pctx *c, const char *name, int depth)
+{
+    for (size_t i = 0; i < c->opts->n_export_macros; i++)
+        if (strcmp(c->opts->export_macros[i], name) == 0)
+            return -1; /* told: the shape decides at the use */
+    bool funclike = false;
+    const char *body = c->mac && depth < 8 ? nbc_macros_body(c->mac, name, &funclike) : NULL;
+    if (body == NULL)
+        return 0;
+    nbc_lexed lx;
+    nbc_lex(body, strlen(body), &lx);
+    size_t n = lx.n - 1, idents = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok;) {
+        size_t after = skip_attribute(lx.toks, i, n);
+        if (after != i) {
+            i = after;
+            continue;
+        }
+        const nbc_token *x = &lx.toks[i++];
+        if (x->kind != NBC_TOK_IDENT)
+            ok = false;
+        else if (strcmp(x->text, "extern") == 0 || export_macro(c, x->text, depth + 1) == 1)
+            continue;
+        else if (funclike)
+            idents++; /* the parameter (a body naming anything else is no export macro) */
+        else
+            ok = false;
+    }
+    nbc_lexed_free(&lx);
+    if (!ok || (funclike && idents != 1))
+        return 0;
+    return funclike ? 2 : 1;
+}
+
+/* Text to remove from a body kept as a static function: an export macro there
+ * would export nothing and trip -Wattributes. */
+static void drop_range(nbc_head *h, size_t off, size_t end)
+{
+    if (h->n_drop < sizeof h->drop / sizeof h->drop[0])
+        h->drop[h->n_drop++] = (nbc_range){off, end};
+}
+
+/* t[0..*n) without export macros (a copy in the arena when any was removed);
+ * their text is noted in h->drop. */
+static const nbc_token *strip_export_macros(nbc_pctx *c, const nbc_token *t, size_t *n, nbc_head *h)
+{
+    nbc_token *out = NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        int kind = t[i].kind == NBC_TOK_IDENT ? export_macro(c, t[i].text, 0) : 0;
+        bool call = i + 1 < *n && nbc_tok_is(&t[i + 1], "(");
+        if (kind < 0)
+            kind = call ? 2 : 1;
+        if (kind == 2 && !call)
+            kind = 0;
+        if (kind != 0 && out == NULL) {
+            out = nbc_arena_alloc(&c->m->arena, (*n + 1) * sizeof *out);
+            memcpy(out, t, i * sizeof *out);
+            k = i;
+        }
+        if (kind == 1) {
+            drop_range(h, t[i].off, t[i].end);
+            continue;
+        }
+        if (kind == 2) {
+            size_t close = nbc_match(t, i + 1, *n);
+            drop_range(h, t[i].off, t[i + 1].end);
+            if (close < *n)
+                drop_range(h, t[close].off, t[close].end);
+            for (size_t j = i + 2; j < close && j < *n; j++)
+                out[k++] = t[j];
+            i = close;
+            continue;
+        }
+        if (out != NULL)
+            out[k++] = t[i];
+    }
+    if (out == NULL)
+        return t;
+    *n = k;
+    return out;
+}
+
 int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_head *h)
 {
     memset(h, 0, sizeof *h);
+    t = strip_export_macros(c, t, &n, h);
     size_t lp = n;
     for (size_t i = 0; i < n; i++) {
         size_t after = skip_attribute(t, i, n);
@@ -311,8 +477,25 @@ int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_h
             break;
         }
     }
-    if (lp == n || lp == 0 || t[lp - 1].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[lp - 1].text)) {
-        nbc_error(nbc_tok_loc(f, &t[lp == n || lp == 0 ? 0 : lp - 1]),
+    /* `char *(name)(params)`: the parenthesised-name style of some headers. */
+    size_t name_at = lp > 0 ? nbc_name_before(t, lp) : 0, ret_end = name_at;
+    if (lp + 3 < n && t[lp + 1].kind == NBC_TOK_IDENT && nbc_tok_is(&t[lp + 2], ")") &&
+        nbc_tok_is(&t[lp + 3], "(")) {
+        name_at = lp + 1;
+        ret_end = lp;
+        lp += 3;
+    } else if (lp + 2 < n && (nbc_tok_is(&t[lp + 1], "*") || nbc_tok_is(&t[lp + 1], "^"))) {
+        size_t k = lp + 1;
+        while (k < n && (t[k].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[k].text)))
+            k++;
+        nbc_error(nbc_tok_loc(f, &t[k < n ? k : lp]),
+                  "'%s' returns a function pointer: code addresses mean nothing on another node; "
+                  "return a value that names the function instead (an enum or an integer)",
+                  k < n ? t[k].text : "this function");
+        return -1;
+    }
+    if (lp == n || lp == 0 || t[name_at].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[name_at].text)) {
+        nbc_error(nbc_tok_loc(f, &t[lp == n || lp == 0 ? 0 : name_at]),
                   "expected a function 'type name(parameters)' after NB_API");
         return -1;
     }
@@ -323,19 +506,34 @@ int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_h
     }
     for (size_t i = rp + 1; i < n;) {
         size_t after = skip_attribute(t, i, n);
+        if (after == i && t[i].kind == NBC_TOK_IDENT && i + 1 < n && nbc_tok_is(&t[i + 1], "(")) {
+            nbc_error(nbc_tok_loc(f, &t[name_at]),
+                      "'%s(...)' before the function name '%s' is no type: if it is an export macro, "
+                      "name it with --export-macro %s (EXPORT_MACROS in nebula_add_node_executable), or "
+                      "define it in a header nebulac reads",
+                      t[name_at].text, t[i].text, t[name_at].text);
+            return -1;
+        }
+        if (after == i && (t[i].kind == NBC_TOK_IDENT || nbc_tok_is(&t[i], ";"))) {
+            nbc_error(nbc_tok_loc(f, &t[i]),
+                      "'%s' is defined in the old K&R style (parameter types after the ')'): NB_API "
+                      "needs a prototype-style definition such as 'int %s(int a, char *b)'",
+                      t[name_at].text, t[name_at].text);
+            return -1;
+        }
         if (after == i) {
             nbc_error(nbc_tok_loc(f, &t[i]), "unexpected '%s' after the parameter list of '%s'",
-                      t[i].text, t[lp - 1].text);
+                      t[i].text, t[name_at].text);
             return -1;
         }
         i = after;
     }
-    const nbc_token *nt = &t[lp - 1];
+    const nbc_token *nt = &t[name_at];
     h->name = nbc_arena_strdup(&c->m->arena, nt->text);
     h->name_loc = nbc_tok_loc(f, nt);
     h->name_tok = (nbc_range){nt->off, nt->end};
 
-    if (parse_return_type(c, f, t, lp - 1, h) != 0)
+    if (check_return_words(f, t, ret_end, h) != 0 || parse_return_type(c, f, t, ret_end, h) != 0)
         return -1;
     parse_params(c, f, t + lp + 1, rp - lp - 1, h);
     return 0;

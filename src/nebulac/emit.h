@@ -51,8 +51,8 @@ void nbc_emit_tref(nbc_buf *o, const nbc_ctype *t, const char *elem_name);
  * field is no array. */
 char *nbc_emit_elems(nbc_buf *o, const nbc_struct *st, const nbc_field *f);
 
-/* An NB_STRUCT's descriptor nb__type_<ident> and its deep free nb_free_<ident>,
- * preceded by a #line to its NB_STRUCT annotation. */
+/* An NB_STRUCT's descriptor nb__type_<ident> and its deep free nb_free_<ident>.
+ * Generated code: the caller's #line (if any) points at the output itself. */
 void nbc_emit_struct_descriptor(nbc_buf *o, const nbc_struct *st);
 
 /* The declarations inserted after an NB_STRUCT definition:

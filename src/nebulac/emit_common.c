@@ -104,7 +104,6 @@ char *nbc_emit_elems(nbc_buf *o, const nbc_struct *st, const nbc_field *f)
 
 void nbc_emit_struct_descriptor(nbc_buf *o, const nbc_struct *st)
 {
-    nbc_emit_line(o, st->loc.line, st->file->path);
     char **elems = calloc(st->n_fields + 1, sizeof *elems);
     if (elems == NULL)
         nbc_oom();

@@ -31,20 +31,9 @@ static void emit_prologue(nbc_buf *o, const nbc_model *m, const nbc_build *b, co
     }
     if (any)
         nbc_buf_putc(o, '\n');
-    any = false;
-    for (size_t i = 0; i < m->n_structs; i++) {
-        if (!m->structs[i]->file->is_source) {
+    for (size_t i = 0; i < m->n_structs; i++)
+        if (!m->structs[i]->file->is_source)
             nbc_emit_struct_descriptor(o, m->structs[i]);
-            any = true;
-        }
-    }
-    if (any) {
-        /* Back to this file: the line after the directive is line newlines + 2. */
-        int line = 2;
-        for (size_t i = 0; i < o->len; i++)
-            line += o->data[i] == '\n';
-        nbc_emit_line(o, line, "nebula_node.c");
-    }
 }
 
 static void emit_nodes(nbc_buf *o, const nbc_topology *t)

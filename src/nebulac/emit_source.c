@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "fsutil.h"
 #include "types.h"
 
 /* Replace [off, end) by text (NULL: nothing), keeping the newlines of the range. */
@@ -68,7 +69,7 @@ static void apply_edits(nbc_buf *o, const nbc_file *f, edits *e)
 {
     if (e->n > 1)
         qsort(e->items, e->n, sizeof *e->items, edit_order);
-    size_t pos = 0;
+    size_t pos = f->lx.text_start; /* a byte order mark would land mid-file after the prologue */
     for (size_t i = 0; i < e->n; i++) {
         const edit *x = &e->items[i];
         if (x->off < pos)
@@ -94,9 +95,21 @@ static const char *call_name(const nbc_api *a)
     return "call";
 }
 
+/* The name of parameter i: the user's in prototypes (what readers see), nb__pI
+ * in generated definitions, so no user name can meet a generated one
+ * (nb__a, nb__ret, a global the user named like a parameter). */
+static void put_param_name(nbc_buf *o, const nbc_api *a, size_t i, bool internal)
+{
+    if (internal)
+        nbc_buf_printf(o, "nb__p%zu", i);
+    else
+        nbc_buf_puts(o, a->params[i].name);
+}
+
 /* with_call: 0 none, 1 `call` as readers see it in prototypes, 2 `nb__call` in
- * the definition (where a user global named `call` would trip -Wshadow). */
-static void put_params(nbc_buf *o, const nbc_api *a, int with_call)
+ * the definition (where a user global named `call` would trip -Wshadow).
+ * internal: generated parameter names (definitions). */
+static void put_params(nbc_buf *o, const nbc_api *a, int with_call, bool internal)
 {
     if (with_call)
         nbc_buf_printf(o, "const nb_call *%s%s", with_call == 2 ? "nb__call" : call_name(a),
@@ -104,30 +117,44 @@ static void put_params(nbc_buf *o, const nbc_api *a, int with_call)
     for (size_t i = 0; i < a->n_params; i++) {
         if (i > 0)
             nbc_buf_puts(o, ", ");
-        nbc_put_decl(o, &a->params[i].type, a->params[i].name);
+        nbc_buf b = {0};
+        put_param_name(&b, a, i, internal);
+        nbc_put_decl(o, &a->params[i].type, nbc_buf_str(&b));
+        nbc_buf_free(&b);
     }
     if (!with_call && a->n_params == 0)
         nbc_buf_puts(o, "void");
 }
 
 /* "user_t *users_find" + suffix + "(" params ")" */
-static void put_proto(nbc_buf *o, const nbc_api *a, const char *suffix, int with_call)
+static void put_proto(nbc_buf *o, const nbc_api *a, const char *suffix, int with_call, bool internal)
 {
     nbc_buf b = {0};
     nbc_buf_printf(&b, "%s%s", a->name, suffix);
     nbc_put_decl(o, &a->ret, nbc_buf_str(&b));
     nbc_buf_free(&b);
     nbc_buf_putc(o, '(');
-    put_params(o, a, with_call);
+    put_params(o, a, with_call, internal);
     nbc_buf_putc(o, ')');
 }
 
-/* The argument list of a call: "id, name" (prefix "nb__a->" for the local wrapper). */
+/* The argument list of a call: "nb__p0, nb__p1", or the fields "nb__a->id, ..."
+ * for the local wrapper (prefix given). */
 static void put_args(nbc_buf *o, const nbc_api *a, const char *prefix)
 {
-    for (size_t i = 0; i < a->n_params; i++)
-        nbc_buf_printf(o, "%s%s%s", i ? ", " : "", prefix, a->params[i].name);
+    for (size_t i = 0; i < a->n_params; i++) {
+        nbc_buf_puts(o, i ? ", " : "");
+        if (prefix != NULL)
+            nbc_buf_printf(o, "%s%s", prefix, a->params[i].name);
+        else
+            put_param_name(o, a, i, true);
+    }
 }
+
+/* Declarations nebulac adds next to the user's may repeat a header's prototype:
+ * nebula.h's NB__DECLS_BEGIN/END turn -Wredundant-decls off for them alone. */
+#define NBC_QUIET_BEGIN "NB__DECLS_BEGIN "
+#define NBC_QUIET_END " NB__DECLS_END"
 
 /* "nb__body_<name>", malloc'd for the edit list, which frees it. */
 static char *body_name(const nbc_api *a)
@@ -144,11 +171,13 @@ static void add_api_edits(edits *e, const nbc_api *a)
     /* The annotation line declares the router and f__with, so code below the
      * definition can call either even without a header prototype. */
     nbc_buf b = {0};
-    put_proto(&b, a, "", 0);
+    nbc_buf_puts(&b, NBC_QUIET_BEGIN);
+    put_proto(&b, a, "", 0, false);
     nbc_buf_putc(&b, ';');
     char *with = with_proto(a);
     nbc_buf_puts(&b, with);
     free(with);
+    nbc_buf_puts(&b, NBC_QUIET_END);
     if (a->local) {
         /* The body stays, renamed and static; the router takes its name.
          * `used` keeps an out-of-line copy even where the optimizer inlines
@@ -171,8 +200,18 @@ static char *with_proto(const nbc_api *a)
 {
     nbc_buf b = {0};
     nbc_buf_putc(&b, ' ');
-    put_proto(&b, a, "__with", 1);
+    put_proto(&b, a, "__with", 1, false);
     nbc_buf_putc(&b, ';');
+    return nbc_buf_take(&b);
+}
+
+/* with_proto between the pragmas that quiet -Wredundant-decls; malloc'd. */
+static char *quiet_with_proto(const nbc_api *a)
+{
+    nbc_buf b = {0};
+    char *w = with_proto(a);
+    nbc_buf_printf(&b, " " NBC_QUIET_BEGIN "%s" NBC_QUIET_END, w + 1);
+    free(w);
     return nbc_buf_take(&b);
 }
 
@@ -220,14 +259,55 @@ static void add_nebula_include(const nbc_model *m, const nbc_file *f, edits *e)
     add_edit(e, off, off, nbc_buf_take(&b));
 }
 
+/*
+ * A quoted include the rewritten copy would resolve differently: the original
+ * found a header beside itself that is not rewritten, but the copy's directory
+ * holds no such file, so the compiler would search the -I directories and could
+ * find another header of that name. The copy names the original exactly.
+ */
+static void add_include_edits(const nbc_file *f, edits *e)
+{
+    for (size_t i = 0; i < f->n_increfs; i++) {
+        const nbc_incref *r = &f->increfs[i];
+        if (!r->own_dir || r->target->rewrite || strpbrk(r->target->abs_path, "\"\\\n") != NULL)
+            continue;
+        nbc_buf b = {0};
+        nbc_buf_printf(&b, "\"%s\"", r->target->abs_path);
+        add_edit(e, r->name.off, r->name.end, nbc_buf_take(&b));
+    }
+}
+
+/*
+ * At the end of a directive line (its newline at `off`) opening a branch nebulac
+ * read as not compiled although it holds annotations: an #error for the compiler
+ * to meet if it disagrees, then a #line back to the next original line.
+ */
+static void add_guard(const nbc_file *f, size_t off, edits *e)
+{
+    int line = 1;
+    for (size_t i = 0; i < off; i++)
+        line += f->buf[i] == '\n';
+    nbc_buf b = {0};
+    nbc_buf_puts(&b, "\n#error \"nebulac read this branch as not compiled, but the compiler takes it: "
+                     "report this (docs/defining.md, Conditional compilation)\"\n");
+    nbc_emit_line(&b, line + 1, f->path);
+    /* The newline at off ends the #line directive. */
+    b.len--;
+    b.data[b.len] = '\0';
+    add_edit(e, off, off, nbc_buf_take(&b));
+}
+
 static void collect_edits(const nbc_model *m, const nbc_file *f, edits *e)
 {
+    add_include_edits(f, e);
     if (f->is_source)
         add_nebula_include(m, f, e);
     for (size_t i = 0; i < f->n_ons; i++)
         add_edit(e, f->ons[i].at.off, f->ons[i].at.end, xstrdup(f->ons[i].value ? "1" : "0"));
     for (size_t i = 0; i < f->n_blanks; i++)
         add_edit(e, f->blanks[i].off, f->blanks[i].end, NULL);
+    for (size_t i = 0; i < f->n_guards; i++)
+        add_guard(f, f->guards[i], e);
     if (f->module.present)
         add_edit(e, f->module.at.off, f->module.at.end, NULL);
     for (size_t i = 0; i < m->n_apis; i++)
@@ -238,12 +318,12 @@ static void collect_edits(const nbc_model *m, const nbc_file *f, edits *e)
         if (d->file != f)
             continue;
         add_edit(e, d->anno.off, d->anno.end, NULL);
-        add_edit(e, d->semi_end, d->semi_end, with_proto(nbc_model_find_api(m, d->name)));
+        add_edit(e, d->semi_end, d->semi_end, quiet_with_proto(nbc_model_find_api(m, d->name)));
     }
     for (size_t i = 0; i < f->n_protos; i++) {
         const nbc_api *a = nbc_model_find_api(m, f->protos[i].name);
         if (a != NULL)
-            add_edit(e, f->protos[i].semi_end, f->protos[i].semi_end, with_proto(a));
+            add_edit(e, f->protos[i].semi_end, f->protos[i].semi_end, quiet_with_proto(a));
     }
     for (size_t i = 0; i < m->n_structs; i++) {
         if (m->structs[i]->file != f)
@@ -300,7 +380,7 @@ static void emit_local_wrapper(nbc_buf *o, const nbc_api *a)
 {
     nbc_buf_printf(o, "static void nb__local_%s(void *nb__args, void *nb__ret)\n{\n", a->name);
     if (a->n_params > 0)
-        nbc_buf_printf(o, "    struct nb__args_%s *nb__a = nb__args;\n", a->name);
+        nbc_buf_printf(o, "    struct nb__args_%s *nb__a = (struct nb__args_%s *)nb__args;\n", a->name, a->name);
     else
         nbc_buf_puts(o, "    (void)nb__args;\n");
     if (a->ret.kind == NBC_K_VOID) {
@@ -335,12 +415,11 @@ static void emit_method(nbc_buf *o, const nbc_api *a)
 static void emit_with(nbc_buf *o, const nbc_api *a)
 {
     bool is_void = a->ret.kind == NBC_K_VOID;
-    put_proto(o, a, "__with", 1);
-    nbc_buf_puts(o, ";\n");
-    put_proto(o, a, "__with", 2);
+    /* Declared on the annotation's line already. */
+    put_proto(o, a, "__with", 2, true);
     nbc_buf_puts(o, "\n{\n");
     nbc_buf_printf(o, "    struct nb__args_%s nb__a = {", a->name);
-    put_args(o, a, "");
+    put_args(o, a, NULL);
     nbc_buf_puts(o, a->n_params ? "};\n" : "0};\n");
     if (!is_void) {
         nbc_buf_puts(o, "    ");
@@ -357,7 +436,7 @@ static void emit_with(nbc_buf *o, const nbc_api *a)
 static void emit_router(nbc_buf *o, const nbc_api *a)
 {
     bool is_void = a->ret.kind == NBC_K_VOID;
-    put_proto(o, a, "", 0);
+    put_proto(o, a, "", 0, true);
     nbc_buf_puts(o, "\n{\n");
     if (a->local) {
         nbc_buf_puts(o, "    if (NB__LIKELY(nb__tls.route == NULL)) {\n        ");
@@ -366,12 +445,12 @@ static void emit_router(nbc_buf *o, const nbc_api *a)
             nbc_buf_puts(o, " = ");
         }
         nbc_buf_printf(o, "nb__body_%s(", a->name);
-        put_args(o, a, "");
+        put_args(o, a, NULL);
         nbc_buf_printf(o, ");\n        nb__tls.code = NB_OK;\n        return%s;\n    }\n",
                        is_void ? "" : " nb__ret");
     }
     nbc_buf_printf(o, "    %s%s__with(NULL%s", is_void ? "" : "return ", a->name, a->n_params ? ", " : "");
-    put_args(o, a, "");
+    put_args(o, a, NULL);
     nbc_buf_puts(o, ");\n}\n");
 }
 
@@ -382,7 +461,6 @@ static void emit_api(nbc_buf *o, const nbc_build *b, const nbc_api *a)
         nbc_buf_printf(o, "remote on %s (generic build) ---- */\n", b->self_name);
     else
         nbc_buf_printf(o, "%s on %s ---- */\n", a->local ? "local" : "remote", b->self_name);
-    nbc_emit_line(o, a->loc.line, a->file->path);
     emit_args_type(o, a);
     if (a->local)
         emit_local_wrapper(o, a);
@@ -428,7 +506,14 @@ static void emit_file(const nbc_model *m, const nbc_build *b, const nbc_file *f,
     if (f->is_source && code) {
         if (o.len > 0 && o.data[o.len - 1] != '\n')
             nbc_buf_putc(&o, '\n');
-        /* Again, in case the first annotation sat in a branch the compiler skips. */
+        /* Generated code says where it is: a diagnostic in it points here, never
+         * at a line of the user's code. */
+        int line = 2;
+        for (size_t i = 0; i < o.len; i++)
+            line += o.data[i] == '\n';
+        char *self = b->out_dir ? nbc_path_join(b->out_dir, f->rel_path) : NULL;
+        nbc_emit_line(&o, line, self ? self : f->rel_path);
+        free(self);
         nbc_buf_puts(&o, "#include <nebula.h>\n");
         emit_tail(&o, m, b, f);
     }

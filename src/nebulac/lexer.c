@@ -7,14 +7,21 @@
 
 /*
  * Lexing happens on the "logical" text: the buffer with every backslash-newline
- * removed (translation phase 2). pos[] maps each logical character back to its
+ * removed (translation phase 2). orig() maps each logical character back to its
  * byte in the original buffer, which is how tokens keep exact original ranges.
  */
 typedef struct lexer {
     const char *buf;
     size_t len;
+    size_t start;         /* past a UTF-8 byte order mark */
+    bool lg_borrowed;     /* lg points into buf (no splice, no trigraph) */
+    bool trigraphs;
     char *lg;             /* logical characters */
-    size_t *pos;          /* pos[i]: original offset of lg[i]; pos[n] = len */
+    /* Where logical and original offsets stop moving together (after a splice or
+     * a trigraph): lg[jump_at[k]...] starts at original jump_off[k]. Sparse, so
+     * the map costs nothing for ordinary text (a dense one cost 8 bytes a byte). */
+    size_t *jump_at, *jump_off;
+    size_t n_jumps, cap_jumps;
     size_t n;
     size_t *line_starts;  /* original offsets where lines begin */
     size_t n_lines;
@@ -23,27 +30,106 @@ typedef struct lexer {
     char *spell_next;
 } lexer;
 
+/* The trigraph ??x stands for, or 0. */
+static char trigraph(char x)
+{
+    static const char from[] = "=()<>/'!-", to[] = "#[]{}\\^|~";
+    const char *p = x ? strchr(from, x) : NULL;
+    return p ? to[p - from] : 0;
+}
+
+/* The character at buf[i] after trigraph replacement (phase 1), its width in *w. */
+static char phase1(const lexer *lx, size_t i, size_t *w)
+{
+    *w = 1;
+    if (lx->trigraphs && lx->buf[i] == '?' && i + 2 < lx->len && lx->buf[i + 1] == '?' &&
+        trigraph(lx->buf[i + 2])) {
+        *w = 3;
+        return trigraph(lx->buf[i + 2]);
+    }
+    return lx->buf[i];
+}
+
+static void add_jump(lexer *lx, size_t at, size_t off)
+{
+    if (lx->n_jumps == lx->cap_jumps) {
+        lx->cap_jumps = lx->cap_jumps ? 2 * lx->cap_jumps : 16;
+        lx->jump_at = realloc(lx->jump_at, lx->cap_jumps * sizeof *lx->jump_at);
+        lx->jump_off = realloc(lx->jump_off, lx->cap_jumps * sizeof *lx->jump_off);
+        if (lx->jump_at == NULL || lx->jump_off == NULL)
+            nbc_oom();
+    }
+    lx->jump_at[lx->n_jumps] = at;
+    lx->jump_off[lx->n_jumps++] = off;
+}
+
+/* The original offset of logical character i (i == n: the end of the buffer). */
+static size_t orig(const lexer *lx, size_t i)
+{
+    if (i >= lx->n)
+        return lx->len;
+    size_t lo = 0, hi = lx->n_jumps;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (lx->jump_at[mid] <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lx->jump_off[lo] + (i - lx->jump_at[lo]);
+}
+
+/* True when the text has no line continuation and no trigraph to replace: the
+ * logical text is then the buffer itself. */
+static bool plain_text(const lexer *lx)
+{
+    const char *b = lx->buf;
+    for (const char *p = memchr(b + lx->start, '\\', lx->len - lx->start); p != NULL;
+         p = memchr(p + 1, '\\', lx->len - (size_t)(p + 1 - b))) {
+        if ((size_t)(p - b) + 1 < lx->len && (p[1] == '\n' || p[1] == '\r'))
+            return false;
+        if ((size_t)(p + 1 - b) >= lx->len)
+            break;
+    }
+    if (lx->trigraphs)
+        for (size_t i = lx->start; i + 2 < lx->len; i++)
+            if (b[i] == '?' && b[i + 1] == '?' && trigraph(b[i + 2]))
+                return false;
+    return b[lx->len] == '\0';
+}
+
 static void splice(lexer *lx)
 {
-    lx->lg = malloc(lx->len + 1);
-    lx->pos = malloc((lx->len + 1) * sizeof *lx->pos);
-    if (lx->lg == NULL || lx->pos == NULL)
-        nbc_oom();
-    size_t n = 0;
-    for (size_t i = 0; i < lx->len; i++) {
-        if (lx->buf[i] == '\\' && i + 1 < lx->len && lx->buf[i + 1] == '\n') {
-            i++;
-            continue;
-        }
-        if (lx->buf[i] == '\\' && i + 2 < lx->len && lx->buf[i + 1] == '\r' && lx->buf[i + 2] == '\n') {
-            i += 2;
-            continue;
-        }
-        lx->lg[n] = lx->buf[i];
-        lx->pos[n++] = i;
+    if (plain_text(lx)) {
+        /* The common case: no copy (it cost one byte a byte of input). */
+        lx->lg = (char *)lx->buf + lx->start;
+        lx->lg_borrowed = true;
+        lx->n = lx->len - lx->start;
+        add_jump(lx, 0, lx->start);
+        return;
     }
+    lx->lg = malloc(lx->len + 1);
+    if (lx->lg == NULL)
+        nbc_oom();
+    size_t n = 0, w, next_off = (size_t)-1;
+    for (size_t i = lx->start; i < lx->len; i += w) {
+        char ch = phase1(lx, i, &w);
+        if (ch == '\\' && i + w < lx->len && lx->buf[i + w] == '\n') {
+            w++;
+            continue;
+        }
+        if (ch == '\\' && i + w + 1 < lx->len && lx->buf[i + w] == '\r' && lx->buf[i + w + 1] == '\n') {
+            w += 2;
+            continue;
+        }
+        if (i != next_off)
+            add_jump(lx, n, i);
+        next_off = i + 1;
+        lx->lg[n++] = ch;
+    }
+    if (lx->n_jumps == 0)
+        add_jump(lx, 0, lx->start);
     lx->lg[n] = '\0';
-    lx->pos[n] = lx->len;
     lx->n = n;
 }
 
@@ -106,8 +192,13 @@ static nbc_token *emit(lexer *lx, nbc_tok_kind kind, size_t start, size_t end, c
     t->text = lx->spell_next;
     t->len = text_len;
     lx->spell_next += text_len + 1;
-    t->off = lx->pos[start];
-    t->end = end > start ? lx->pos[end - 1] + 1 : lx->pos[start];
+    t->off = orig(lx, start);
+    t->end = t->off;
+    if (end > start) {
+        size_t w, last = orig(lx, end - 1);
+        phase1(lx, last, &w); /* a trigraph is one character of three bytes */
+        t->end = last + w;
+    }
     locate(lx, t->off, &t->line, &t->col);
     return t;
 }
@@ -176,6 +267,24 @@ static const char *const puncts[] = {
     "*=", "/=", "%=", "+=", "-=", "&=", "^=", "|=", "##", NULL,
 };
 
+/* Digraphs and the punctuator each stands for (C99 6.4.6p3). */
+static const char *const digraphs[][2] = {
+    {"%:%:", "##"}, {"<%", "{"}, {"%>", "}"}, {"<:", "["}, {":>", "]"}, {"%:", "#"}, {NULL, NULL},
+};
+
+/* The digraph at i: its length and in *as the punctuator it spells; 0 if none. */
+static size_t digraph_at(const lexer *lx, size_t i, const char **as)
+{
+    for (size_t k = 0; digraphs[k][0]; k++) {
+        size_t n = strlen(digraphs[k][0]);
+        if (i + n <= lx->n && memcmp(lx->lg + i, digraphs[k][0], n) == 0) {
+            *as = digraphs[k][1];
+            return n;
+        }
+    }
+    return 0;
+}
+
 static size_t punct_len(const lexer *lx, size_t i)
 {
     for (const char *const *p = puncts; *p; p++) {
@@ -189,7 +298,8 @@ static size_t punct_len(const lexer *lx, size_t i)
 /* Lexes the '#' at i and the directive name after it. */
 static size_t lex_directive_start(lexer *lx, size_t i, bool *is_include)
 {
-    size_t start = i++;
+    size_t start = i;
+    i += lx->lg[i] == '%' ? 2 : 1; /* '#' or the digraph '%:' */
     for (;;) {
         while (lx->lg[i] == ' ' || lx->lg[i] == '\t')
             i++;
@@ -203,21 +313,7 @@ static size_t lex_directive_start(lexer *lx, size_t i, bool *is_include)
         i++;
     if (name < i && is_digit((unsigned char)lx->lg[name]))
         i = name; /* "# 12 "file"": a line marker, no name */
-    nbc_token *t = emit(lx, NBC_TOK_DIRECTIVE, start, i > name ? i : start + 1, lx->lg + name, i - name);
-    size_t nl = name;
-    while (nl < lx->n && lx->lg[nl] != '\n') {
-        size_t j = skip_comment(lx, nl);
-        if (j != nl) {
-            nl = j;
-            continue;
-        }
-        if (lx->lg[nl] == '"' || lx->lg[nl] == '\'') {
-            nl = skip_quoted(lx, nl);
-            continue;
-        }
-        nl++;
-    }
-    t->dir_end = lx->pos[nl];
+    emit(lx, NBC_TOK_DIRECTIVE, start, i > name ? i : start + 1, lx->lg + name, i - name);
     *is_include = (i - name == 7 && memcmp(lx->lg + name, "include", 7) == 0) ||
                   (i - name == 12 && memcmp(lx->lg + name, "include_next", 12) == 0) ||
                   (i - name == 6 && memcmp(lx->lg + name, "import", 6) == 0);
@@ -237,7 +333,7 @@ static bool is_literal_prefix(const lexer *lx, size_t start, size_t i)
 
 /* Lexes the token starting at *i (not a comment, space or directive start);
  * advances *i past it and returns its kind. */
-static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header)
+static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header, const char **as)
 {
     const char *s = lx->lg;
     size_t start = *i, j = *i;
@@ -263,7 +359,8 @@ static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header)
         j = skip_quoted(lx, j);
         kind = c == '"' ? NBC_TOK_STRING : NBC_TOK_CHAR;
     } else if (c != '\0' && strchr("[](){}.,;:?~!%^&*-+=<>|/#", c) != NULL) {
-        j += punct_len(lx, j);
+        size_t d = digraph_at(lx, j, as);
+        j += d ? d : punct_len(lx, j);
         kind = NBC_TOK_PUNCT;
     } else {
         j++;
@@ -275,8 +372,18 @@ static nbc_tok_kind lex_token(const lexer *lx, size_t *i, bool want_header)
 
 void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
 {
-    lexer lx = {.buf = buf, .len = len, .out = out};
+    nbc_lex_ext(buf, len, false, out);
+}
+
+void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out)
+{
+    if (len >= UINT32_MAX)
+        len = UINT32_MAX - 1; /* the caller refuses such a file (parse.c); never read past it here */
+    lexer lx = {.buf = buf, .len = len, .out = out, .trigraphs = trigraphs};
     memset(out, 0, sizeof *out);
+    /* A UTF-8 byte order mark is no part of the text (compilers skip it too). */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        lx.start = out->text_start = 3;
     splice(&lx);
     index_lines(&lx);
     out->spell = malloc(2 * lx.n + 16);
@@ -305,7 +412,7 @@ void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
             i++;
             continue;
         }
-        if (c == '#' && line_start && !in_directive) {
+        if ((c == '#' || (c == '%' && lx.lg[i + 1] == ':')) && line_start && !in_directive) {
             i = lex_directive_start(&lx, i, &want_header);
             in_directive = true;
             line_start = false;
@@ -313,15 +420,18 @@ void nbc_lex(const char *buf, size_t len, nbc_lexed *out)
         }
         line_start = false;
         size_t start = i;
-        nbc_tok_kind kind = lex_token(&lx, &i, want_header);
+        const char *as = NULL;
+        nbc_tok_kind kind = lex_token(&lx, &i, want_header, &as);
         want_header = false;
-        emit(&lx, kind, start, i, NULL, 0);
+        emit(&lx, kind, start, i, as, as ? strlen(as) : 0);
     }
     if (in_directive)
         emit(&lx, NBC_TOK_EOD, lx.n, lx.n, "", 0);
     emit(&lx, NBC_TOK_EOF, lx.n, lx.n, "", 0);
-    free(lx.lg);
-    free(lx.pos);
+    if (!lx.lg_borrowed)
+        free(lx.lg);
+    free(lx.jump_at);
+    free(lx.jump_off);
     free(lx.line_starts);
 }
 

@@ -9,7 +9,8 @@
  * else byte for byte.
  *
  * A preprocessor line is lexed as a DIRECTIVE token (text: the directive's name),
- * then the tokens of the rest of the line, then an EOD token at its end. Comments
+ * then the tokens of the rest of the line, then an EOD token at its end (its
+ * offset is the line's newline, or the end of input). Comments
  * produce no tokens.
  */
 #ifndef NBC_LEXER_H
@@ -17,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum nbc_tok_kind {
     NBC_TOK_EOF = 0,
@@ -32,24 +34,27 @@ typedef enum nbc_tok_kind {
 } nbc_tok_kind;
 
 typedef struct nbc_token {
-    nbc_tok_kind kind;
     const char *text;   /* spelling without line continuations, NUL-terminated; owned by the nbc_lexed */
-    size_t len;         /* strlen(text) */
-    size_t off, end;    /* [off, end) in the original buffer; end includes spliced continuations */
+    uint32_t len;       /* strlen(text) */
+    uint32_t off, end;  /* [off, end) in the original buffer (files under 4 GiB); end includes spliced continuations */
     int line, col;      /* of off, 1-based; col counts bytes */
-    size_t dir_end;     /* DIRECTIVE only: offset of the directive's end (its newline or end of input) */
+    unsigned char kind; /* an nbc_tok_kind; a char keeps the token at 32 bytes (the lexer's memory) */
 } nbc_token;
 
 typedef struct nbc_lexed {
     nbc_token *toks;    /* owned; the last one is NBC_TOK_EOF */
     size_t n;           /* including the EOF token */
     char *spell;        /* owned storage for every token's text */
+    size_t text_start;  /* 3 after a UTF-8 byte order mark, else 0 */
 } nbc_lexed;
 
-/* Lexes buf[0..len). Never fails on bad input (an unterminated literal ends at its
+/* Lexes buf[0..len) (buf[len] is read: pass NUL-terminated text). Never fails on bad input (an unterminated literal ends at its
  * line's end, an unterminated comment at the end of input). Release with
  * nbc_lexed_free. */
 void nbc_lex(const char *buf, size_t len, nbc_lexed *out);
+/* Same, replacing trigraphs first when `trigraphs` (ISO modes: -std=c99, not gnu99).
+ * Digraphs are always read, with the text of the punctuator they stand for. */
+void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out);
 void nbc_lexed_free(nbc_lexed *lx);
 
 /* True when t is the punctuator or identifier spelled s. */

@@ -29,13 +29,27 @@ typedef struct options {
     bool generic;
     const char **includes;
     size_t n_includes;
+    const char **quotes;          /* -iquote */
+    size_t n_quotes;
+    const char **macro_flags;     /* -D/-U, normalised to "-DX=1" / "-UX" */
+    size_t n_macro_flags;
+    const char **pre_includes;    /* -include */
+    size_t n_pre_includes;
+    const char *cc;               /* --cc */
+    const char **cc_flags;        /* what changes the compiler's macros or search */
+    size_t n_cc_flags;
+    bool trigraphs;
+    const char **export_macros;   /* --export-macro */
+    size_t n_export_macros;
+    char **owned;                 /* joined option strings ("-I" + "dir"), freed at exit */
+    size_t n_owned;
     const char **sources;
     size_t n_sources;
 } options;
 
 static const char usage[] =
     "usage: nebulac --topology FILE [--node NAME | --generic] --out DIR [-I DIR]...\n"
-    "               [--explain] [--depfile FILE] SOURCE.c...\n"
+    "               [--explain] [--depfile FILE] [cc options] SOURCE.c...\n"
     "\n"
     "Rewrites annotated C sources for one node of a NebulaAPI cluster.\n"
     "\n"
@@ -46,6 +60,17 @@ static const char usage[] =
     "                   say (this is how the nebula command-line tool is built)\n"
     "  --out DIR        where the rewritten sources and nebula_node.c go\n"
     "  -I DIR           search DIR for quoted includes (after the including file's directory)\n"
+    "  --export-macro NAME  NAME before a function's return type is an export macro:\n"
+    "                   dropped (LIBAPI int f(...)) or, used as NAME(type), replaced by type\n"
+    "  --cc CC          the C compiler asked about conditions nebulac cannot decide alone\n"
+    "                   (default: $CC, then cc)\n"
+    "  cc options       read as the compiler reads them: -D NAME[=VALUE], -U NAME,\n"
+    "                   -include FILE, -iquote DIR, -isystem DIR, -idirafter DIR, -std=...,\n"
+    "                   -ansi, -trigraphs, -O..., -f..., -m..., -pthread; -W..., -g...,\n"
+    "                   -pedantic..., -w are accepted and ignored\n"
+    "  --cc-options ... --end-cc-options\n"
+    "                   compiler options (a build's COMPILE_OPTIONS): read as above,\n"
+    "                   and any other option in between is ignored\n"
     "  --explain        print where every API runs (local or remote on each node)\n"
     "  --depfile FILE   write a Makefile dependency file of the outputs on every file read\n"
     "  --help, --version\n";
@@ -77,14 +102,95 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
     return argv[++*i];
 }
 
+static char *xstrdup2(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s == NULL)
+        nbc_oom();
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+/*
+ * A compiler option at argv[*i] (and its value): true when it is one, after
+ * storing it. Options with a separate value ("-D X", "-include F") advance *i.
+ * The joined "-DX" spellings are kept in argv; the rest are malloc'd and
+ * listed in o->owned.
+ */
+static bool cc_option(options *o, int argc, char **argv, int *i, bool *bad)
+{
+    static const char *const with_value[] = {"-D", "-U", "-I", "-iquote", "-isystem", "-idirafter",
+                                             "-include", NULL};
+    const char *a = argv[*i];
+    for (const char *const *p = with_value; *p; p++) {
+        size_t n = strlen(*p);
+        if (strncmp(a, *p, n) != 0 || (n > 2 && a[n] != '\0'))
+            continue;
+        const char *v = a + n;
+        if (*v == '\0') {
+            if (*i + 1 >= argc) {
+                fail("%s needs a value", a);
+                *bad = true;
+                return true;
+            }
+            v = argv[++*i];
+        }
+        const char *flag = a;
+        if (v != a + n)
+            flag = o->owned[o->n_owned++] = xstrdup2(*p, v);
+        if (strcmp(*p, "-D") == 0 || strcmp(*p, "-U") == 0) {
+            o->macro_flags[o->n_macro_flags++] = flag;
+            o->cc_flags[o->n_cc_flags++] = flag;
+        } else if (strcmp(*p, "-I") == 0) {
+            o->includes[o->n_includes++] = v;
+            o->cc_flags[o->n_cc_flags++] = flag;
+        } else if (strcmp(*p, "-iquote") == 0) {
+            o->quotes[o->n_quotes++] = v;
+            o->cc_flags[o->n_cc_flags++] = *p;
+            o->cc_flags[o->n_cc_flags++] = v;
+        } else if (strcmp(*p, "-include") == 0) {
+            o->pre_includes[o->n_pre_includes++] = v;
+        } else {
+            o->cc_flags[o->n_cc_flags++] = *p;
+            o->cc_flags[o->n_cc_flags++] = v;
+        }
+        return true;
+    }
+    if (strncmp(a, "-std=", 5) == 0 || strcmp(a, "-ansi") == 0 || strcmp(a, "-trigraphs") == 0) {
+        /* ISO modes replace trigraphs; the GNU ones (gnu99, gnu11) do not. */
+        o->trigraphs = strcmp(a, "-trigraphs") == 0 || strcmp(a, "-ansi") == 0 ||
+                       strncmp(a + 5, "gnu", 3) != 0;
+        o->cc_flags[o->n_cc_flags++] = a;
+        return true;
+    }
+    if ((a[1] == 'O' || a[1] == 'f' || a[1] == 'm') || strcmp(a, "-pthread") == 0) {
+        o->cc_flags[o->n_cc_flags++] = a;
+        return true;
+    }
+    return a[1] == 'W' || a[1] == 'g' || strncmp(a, "-pedantic", 9) == 0 || strcmp(a, "-w") == 0;
+}
+
 /* Returns 0, 1 on a usage error, or -1 after --help/--version (exit 0). */
 static int parse_args(int argc, char **argv, options *o)
 {
-    bool bad = false;
-    o->includes = calloc((size_t)argc + 1, sizeof *o->includes);
-    o->sources = calloc((size_t)argc + 1, sizeof *o->sources);
-    if (o->includes == NULL || o->sources == NULL)
+    bool bad = false, in_cc = false;
+    size_t n = (size_t)argc + 1;
+    o->includes = calloc(n, sizeof *o->includes);
+    o->sources = calloc(n, sizeof *o->sources);
+    o->quotes = calloc(n, sizeof *o->quotes);
+    o->macro_flags = calloc(n, sizeof *o->macro_flags);
+    o->pre_includes = calloc(n, sizeof *o->pre_includes);
+    o->cc_flags = calloc(2 * n, sizeof *o->cc_flags);
+    if (o->includes == NULL || o->sources == NULL || o->quotes == NULL || o->macro_flags == NULL ||
+        o->pre_includes == NULL || o->cc_flags == NULL)
         nbc_oom();
+    o->export_macros = calloc(n, sizeof *o->export_macros);
+    o->owned = calloc(n, sizeof *o->owned);
+    if (o->export_macros == NULL || o->owned == NULL)
+        nbc_oom();
+    o->cc = getenv("CC");
     for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i], *v;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -105,13 +211,14 @@ static int parse_args(int argc, char **argv, options *o)
             o->out = v;
         } else if ((v = option_value(argc, argv, &i, "--depfile", &bad)) != NULL) {
             o->depfile = v;
-        } else if (strncmp(a, "-I", 2) == 0) {
-            if (a[2] == '\0' && i + 1 >= argc) {
-                fail("%s needs a directory", a);
-                bad = true;
-            } else {
-                o->includes[o->n_includes++] = a[2] ? a + 2 : argv[++i];
-            }
+        } else if ((v = option_value(argc, argv, &i, "--export-macro", &bad)) != NULL) {
+            o->export_macros[o->n_export_macros++] = v;
+        } else if ((v = option_value(argc, argv, &i, "--cc", &bad)) != NULL) {
+            o->cc = v;
+        } else if (strcmp(a, "--cc-options") == 0 || strcmp(a, "--end-cc-options") == 0) {
+            in_cc = a[2] == 'c';
+        } else if (a[0] == '-' && (cc_option(o, argc, argv, &i, &bad) || in_cc)) {
+            /* read, or a compiler option that changes nothing nebulac reads */
         } else if (a[0] == '-' && a[1] != '\0' && !bad) {
             fail("unknown option '%s' (see nebulac --help)", a);
             bad = true;
@@ -291,13 +398,25 @@ static int run(const options *o, const nbc_topology *topo)
     if (resolve_node(o, topo, &b) != 0)
         return 1;
     nbc_model m = {0};
-    nbc_parse_opts po = {o->includes, o->n_includes, nbc_build_on_eval, &b};
+    nbc_parse_opts po = {o->includes,         o->n_includes,     nbc_build_on_eval, &b,
+                         o->quotes,           o->n_quotes,       o->macro_flags,    o->n_macro_flags,
+                         o->pre_includes,     o->n_pre_includes,
+                         {o->cc, o->cc_flags, o->n_cc_flags},    o->trigraphs,
+                         o->export_macros,    o->n_export_macros};
     int errors = nbc_parse(&m, &po, o->sources, o->n_sources);
+    nbc_model_drop_tokens(&m);
     errors += nbc_validate(&m, &b);
     int status = errors ? 1 : 0;
     if (status == 0 && o->explain)
         nbc_explain(stdout, &m, &b);
+    char *out_abs = NULL;
     if (status == 0 && o->out != NULL) {
+        if (nbc_mkdirs(o->out) != 0 || (out_abs = nbc_abs_path(o->out)) == NULL) {
+            fail("cannot create the output directory: %s", strerror(errno));
+            nbc_model_free(&m);
+            return 1;
+        }
+        b.out_dir = out_abs;
         char fingerprint[17];
         nbc_fingerprint(&m, topo, fingerprint);
         nbc_outputs outs = {0};
@@ -307,7 +426,22 @@ static int run(const options *o, const nbc_topology *topo)
         nbc_outputs_free(&outs);
     }
     nbc_model_free(&m);
+    free(out_abs);
     return status;
+}
+
+static void free_options(options *o)
+{
+    free(o->includes);
+    free(o->sources);
+    free(o->quotes);
+    free(o->macro_flags);
+    free(o->pre_includes);
+    free(o->cc_flags);
+    free(o->export_macros);
+    for (size_t i = 0; i < o->n_owned; i++)
+        free(o->owned[i]);
+    free(o->owned);
 }
 
 int main(int argc, char **argv)
@@ -315,8 +449,7 @@ int main(int argc, char **argv)
     options o = {0};
     int rc = parse_args(argc, argv, &o);
     if (rc != 0) {
-        free(o.includes);
-        free(o.sources);
+        free_options(&o);
         return rc < 0 ? 0 : 1;
     }
     nbc_topology topo;
@@ -325,7 +458,6 @@ int main(int argc, char **argv)
         status = run(&o, &topo);
         nbc_topology_free(&topo);
     }
-    free(o.includes);
-    free(o.sources);
+    free_options(&o);
     return status;
 }

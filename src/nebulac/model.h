@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "lexer.h"
+#include "macros.h"
 #include "util.h"
 
 typedef struct nbc_file nbc_file;
@@ -118,6 +119,20 @@ typedef struct nbc_on {
     bool value;
 } nbc_on;
 
+/* How nebulac decided the #if/#ifdef/#ifndef/#elif/#else at token `tok` when it
+ * first read the file: 1 taken, 0 skipped, -1 undecided (every branch read). */
+typedef struct nbc_decision {
+    size_t tok;
+    int v;
+} nbc_decision;
+
+/* A followed `#include "name"`: the name's token and the file it found. */
+typedef struct nbc_incref {
+    nbc_range name;
+    nbc_file *target;
+    bool own_dir;             /* found beside the including file */
+} nbc_incref;
+
 /* A file-scope prototype `... name(...);`: candidates for the f__with prototype. */
 typedef struct nbc_proto {
     const char *name;
@@ -148,12 +163,19 @@ struct nbc_file {
     bool is_source;
     char *buf;                /* the original text, owned (malloc) */
     size_t len;
-    nbc_lexed lx;             /* tokens of buf, owned */
-    nbc_token *code;          /* live tokens outside directives, ending with EOF (arena) */
+    nbc_lexed lx;             /* token spellings of buf, owned (its toks array becomes code) */
+    nbc_token *code;          /* live tokens outside directives, ending with EOF (owned, freed with the model) */
     size_t n_code, cap_code;
 
-    nbc_range *blanks;        /* known-false branches */
+    nbc_range *blanks;        /* branches NB_ON kills on this node: removed */
     size_t n_blanks, cap_blanks;
+    size_t *guards;           /* ends of directive lines opening a dead branch with annotations */
+    size_t n_guards, cap_guards;
+    nbc_decision *decisions;  /* how each conditional was decided, in token order */
+    size_t n_decisions, cap_decisions;
+    nbc_incref *increfs;      /* followed quoted includes */
+    size_t n_increfs, cap_increfs;
+    unsigned tu;              /* the last translation unit that read it (1, 2, ...) */
     nbc_on *ons;
     size_t n_ons, cap_ons;
     nbc_proto *protos;
@@ -171,8 +193,19 @@ struct nbc_file {
     bool rewrite;             /* set by nbc_model_finish: written to the output */
 };
 
+/* A string-literal routing selector in the code: NB_ON_NODE("@x"),
+ * NB_ON_NODES("&y", ...), or `.node =` / `.nodes =` inside a call of f__with. */
+typedef struct nbc_route {
+    const char *selector;     /* the literal's value (arena) */
+    nbc_loc loc;              /* its first character */
+    const char *what;         /* "NB_ON_NODE call", "users_find__with call" (arena) */
+    const char *api;          /* the API of an f__with call, or NULL */
+} nbc_route;
+
 typedef struct nbc_model {
     nbc_arena arena;
+    nbc_route *routes;
+    size_t n_routes, cap_routes;
     nbc_file **files;         /* sources in the order given, headers as discovered */
     size_t n_files, cap_files;
     nbc_api **apis;           /* definitions, in file order then source order */
@@ -194,6 +227,17 @@ typedef struct nbc_parse_opts {
     size_t n_include_dirs;
     nbc_on_eval_fn on_eval;
     void *on_ctx;
+    /* As cc reads them (all optional): */
+    const char *const *quote_dirs;    /* -iquote, searched before -I for "name" */
+    size_t n_quote_dirs;
+    const char *const *macro_flags;   /* "-DX=1", "-UY", in order */
+    size_t n_macro_flags;
+    const char *const *pre_includes;  /* -include FILE, read before each source */
+    size_t n_pre_includes;
+    nbc_cc cc;                        /* asked about conditions nebulac cannot decide */
+    bool trigraphs;                   /* an ISO -std= (c99, c11...): trigraphs are replaced */
+    const char *const *export_macros; /* --export-macro: words dropped before a return type */
+    size_t n_export_macros;
 } nbc_parse_opts;
 
 /*
@@ -205,6 +249,11 @@ typedef struct nbc_parse_opts {
 int nbc_parse(nbc_model *m, const nbc_parse_opts *opts, const char *const *sources, size_t n);
 
 void nbc_model_free(nbc_model *m);
+
+/* Frees every file's code tokens once parsing is over (validation and the
+ * emitters never read them; their spellings, which the model points into,
+ * stay): the largest part of nebulac's memory is gone before the output is built. */
+void nbc_model_drop_tokens(nbc_model *m);
 
 /* The API named `name` (owned by the model), or NULL. */
 nbc_api *nbc_model_find_api(const nbc_model *m, const char *name);

@@ -4,6 +4,7 @@
  * preprocessor lines and the branches that are dead on this node).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,7 +56,7 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
         nbc_error(nbc_tok_loc(f, &t[0]), "NB_ON takes one selector string: NB_ON(\"&tag\")");
         return 1;
     }
-    int v = c->opts->on_eval ? c->opts->on_eval(c->opts->on_ctx, sel, loc) : 1;
+    int v = nbc_on_value(c, sel, loc);
     nbc_on *on = NBC_PUSH(&c->m->arena, f->ons, f->n_ons, f->cap_ons);
     on->at = (nbc_range){t[0].off, t[j].end};
     on->value = v != 0;
@@ -63,32 +64,41 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
     return j + 1;
 }
 
-static bool is_attribute_at(const nbc_token *t, size_t i, size_t e)
-{
-    return i + 1 < e && (nbc_tok_is(&t[i], "__attribute__") || nbc_tok_is(&t[i], "__attribute")) &&
-           nbc_tok_is(&t[i + 1], "(");
-}
-
-/* A file-scope `... name(...) [attributes]` in t[s..e): the name's index, or e. */
+/* A file-scope `... name(...) [attributes]` in t[s..e): the name's index, or e.
+ * The name may be parenthesised (`char *(name)(params)`), and a parenthesised
+ * group before it is an export macro's (`PUBLIC(char *) name(params)`). */
 static size_t function_declarator(const nbc_token *t, size_t s, size_t e)
 {
     if (e == s || !nbc_tok_is(&t[e - 1], ")") || nbc_tok_is(&t[s], "typedef"))
         return e;
     for (size_t i = s; i < e; i++) {
-        if (is_attribute_at(t, i, e)) {
-            i = nbc_match(t, i + 1, e);
+        size_t after = nbc_skip_attribute(t, i, e);
+        if (after != i) {
+            i = after - 1;
             continue;
         }
         if (nbc_tok_is(&t[i], "=") || nbc_tok_is(&t[i], "{"))
             return e;
         if (!nbc_tok_is(&t[i], "("))
             continue;
-        if (i == s || t[i - 1].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[i - 1].text))
+        size_t name = i > s ? nbc_name_before(t, i) : e, lp = i;
+        if (i + 3 < e && t[i + 1].kind == NBC_TOK_IDENT && nbc_tok_is(&t[i + 2], ")") &&
+            nbc_tok_is(&t[i + 3], "(")) {
+            name = i + 1;
+            lp = i + 3;
+        } else if (name >= e || name < s || t[name].kind != NBC_TOK_IDENT || nbc_is_type_keyword(t[name].text)) {
             return e;
-        for (size_t j = nbc_match(t, i, e) + 1; j < e; j = nbc_match(t, j + 1, e) + 1)
-            if (!is_attribute_at(t, j, e))
-                return e;
-        return i - 1;
+        }
+        size_t j = nbc_match(t, lp, e) + 1;
+        while (j < e) {
+            size_t next = nbc_skip_attribute(t, j, e);
+            if (next == j)
+                break;
+            j = next;
+        }
+        if (j >= e)
+            return name;
+        i = nbc_match(t, lp, e); /* a macro's group: the declarator comes later */
     }
     return e;
 }
@@ -160,6 +170,14 @@ static size_t parse_api(nbc_pctx *c, nbc_file *f, size_t k, size_t *api_brace, s
     api->anno = (nbc_range){t[k].off, t[j].end};
     if (nbc_tok_is(&t[e], "{")) {
         size_t close = nbc_match(t, e, n);
+        if (close >= n) {
+            /* Never guess where a body ends: removing it on other nodes would drop code. */
+            nbc_error(nbc_tok_loc(f, &t[e]),
+                      "cannot find the end of the body of '%s': its braces do not balance as nebulac "
+                      "reads this file",
+                      api->name);
+            return e + 1;
+        }
         api->is_definition = true;
         api->body_end = close < n ? t[close].end : f->len;
         *NBC_PUSH(&c->m->arena, c->m->apis, c->m->n_apis, c->m->cap_apis) = api;
@@ -344,6 +362,39 @@ static bool note_function(nbc_pctx *c, nbc_file *f, size_t s, size_t e, bool def
     return true;
 }
 
+/*
+ * Notes the string-literal selectors of routing blocks and f__with calls at
+ * t[k], for validation against the topology (non-literal ones are the
+ * runtime's to check). `with_api`: the API whose f__with call encloses t[k].
+ */
+static void note_route(nbc_pctx *c, nbc_file *f, size_t k, const char *with_api)
+{
+    const nbc_token *t = f->code;
+    const char *what = NULL;
+    size_t j = 0;
+    if ((nbc_tok_is(&t[k], "NB_ON_NODE") || nbc_tok_is(&t[k], "NB_ON_NODES")) && nbc_tok_is(&t[k + 1], "(")) {
+        what = t[k].text;
+        j = k + 2;
+    } else if (with_api != NULL && nbc_tok_is(&t[k], ".") && k + 3 < f->n_code &&
+               (nbc_tok_is(&t[k + 1], "node") || nbc_tok_is(&t[k + 1], "nodes")) && nbc_tok_is(&t[k + 2], "=")) {
+        what = "call";
+        j = k + 3;
+    }
+    if (what == NULL || t[j].kind != NBC_TOK_STRING)
+        return;
+    nbc_loc loc;
+    size_t after = j;
+    const char *sel = take_strings(c, f, t, f->n_code, &after, &loc);
+    if (sel == NULL || (!nbc_tok_is(&t[after], ")") && !nbc_tok_is(&t[after], ",") && !nbc_tok_is(&t[after], "}")))
+        return; /* "a" b: not a plain literal */
+    nbc_route *r = NBC_PUSH(&c->m->arena, c->m->routes, c->m->n_routes, c->m->cap_routes);
+    r->selector = sel;
+    r->loc = loc;
+    r->api = with_api ? nbc_arena_strdup(&c->m->arena, with_api) : NULL;
+    r->what = with_api ? nbc_arena_printf(&c->m->arena, "%s__with call", with_api)
+                       : nbc_arena_printf(&c->m->arena, "%s call", what);
+}
+
 static bool is_annotation(const nbc_token *t)
 {
     return nbc_tok_is(t, "NB_API") || nbc_tok_is(t, "NB_STRUCT") || nbc_tok_is(t, "NB_MODULE");
@@ -355,8 +406,19 @@ void nbc_parse_code(nbc_pctx *c, nbc_file *f)
     size_t n = f->n_code, decl = 0, api_brace = (size_t)-1;
     int depth = 0;
     bool fn_body = false;
+    const char *with_api = NULL; /* inside `name__with(` ... */
+    size_t with_end = 0;
     for (size_t k = 0; k < n;) {
         const nbc_token *x = &t[k];
+        if (k >= with_end)
+            with_api = NULL;
+        size_t xl = x->len;
+        if (x->kind == NBC_TOK_IDENT && xl > 6 && strcmp(x->text + xl - 6, "__with") == 0 &&
+            nbc_tok_is(&t[k + 1], "(")) {
+            with_api = nbc_arena_strndup(&c->m->arena, x->text, xl - 6);
+            with_end = nbc_match(t, k + 1, n);
+        }
+        note_route(c, f, k, with_api);
         if (nbc_tok_is(x, "NB_ON")) {
             int v;
             k += nbc_parse_on(c, f, x, n - k, &v);
@@ -411,8 +473,12 @@ nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc f
     }
     size_t len;
     char *buf = nbc_read_file(abs, &len);
-    if (buf == NULL) {
-        nbc_error(from, "cannot read '%s': %s", path, strerror(errno));
+    if (buf == NULL || len >= UINT32_MAX) {
+        if (buf != NULL)
+            nbc_error(from, "'%s' is 4 GiB or larger: nebulac reads files under 4 GiB", path);
+        else
+            nbc_error(from, "cannot read '%s': %s", path, strerror(errno));
+        free(buf);
         free(abs);
         return NULL;
     }
@@ -433,8 +499,8 @@ nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc f
     f->buf = buf;
     f->len = len;
     *NBC_PUSH(&m->arena, m->files, m->n_files, m->cap_files) = f;
-    nbc_lex(buf, len, &f->lx);
-    nbc_scan(c, f);
+    nbc_lex_ext(buf, len, c->opts->trigraphs, &f->lx);
+    nbc_scan(c, f, true);
     nbc_parse_code(c, f);
     return f;
 }
@@ -482,6 +548,13 @@ static void adopt_definition(nbc_pctx *c, const nbc_api *d)
             fill_api_from_head(&c->m->arena, api, f, &h);
             const nbc_token *start = &f->code[pd->head];
             size_t close = nbc_match(f->code, pd->brace, f->n_code);
+            if (close >= f->n_code) {
+                nbc_error(nbc_tok_loc(f, &f->code[pd->brace]),
+                          "cannot find the end of the body of '%s': its braces do not balance as "
+                          "nebulac reads this file",
+                          pd->name);
+                return;
+            }
             api->selector = d->selector;
             api->sel_loc = d->sel_loc;
             api->loc = nbc_tok_loc(f, start);
@@ -543,9 +616,22 @@ static void mark_rewrites(nbc_model *m)
 int nbc_parse(nbc_model *m, const nbc_parse_opts *opts, const char *const *sources, size_t n)
 {
     int before = nbc_error_count();
-    nbc_pctx c = {m, opts, nbc_cwd()};
-    for (size_t i = 0; i < n; i++)
-        nbc_load_file(&c, sources[i], true, (nbc_loc){0});
+    nbc_pctx c = {m, opts, nbc_cwd(), 0, NULL, NULL, 0, 0};
+    /* Each source is a translation unit of its own: its macros start from the
+     * command line, then every -include file, as cc reads them. */
+    for (size_t i = 0; i < n; i++) {
+        c.tu++;
+        c.mac = nbc_macros_new(&opts->cc);
+        for (size_t k = 0; k < opts->n_macro_flags; k++)
+            nbc_macros_cmdline(c.mac, opts->macro_flags[k]);
+        for (size_t k = 0; k < opts->n_pre_includes; k++)
+            nbc_include_file(&c, opts->pre_includes[k], (nbc_loc){opts->pre_includes[k], 1, 1});
+        nbc_file *f = nbc_load_file(&c, sources[i], true, (nbc_loc){0});
+        if (f != NULL && f->tu != c.tu)
+            nbc_scan(&c, f, false);
+        nbc_macros_free(c.mac);
+        c.mac = NULL;
+    }
     for (size_t i = 0; i < m->n_decls; i++)
         if (nbc_model_find_api(m, m->decls[i]->name) == NULL)
             adopt_definition(&c, m->decls[i]);
@@ -556,10 +642,20 @@ int nbc_parse(nbc_model *m, const nbc_parse_opts *opts, const char *const *sourc
     return nbc_error_count() - before;
 }
 
+void nbc_model_drop_tokens(nbc_model *m)
+{
+    for (size_t i = 0; i < m->n_files; i++) {
+        free(m->files[i]->code);
+        m->files[i]->code = NULL;
+        m->files[i]->n_code = 0;
+    }
+}
+
 void nbc_model_free(nbc_model *m)
 {
     for (size_t i = 0; i < m->n_files; i++) {
         free(m->files[i]->buf);
+        free(m->files[i]->code);
         nbc_lexed_free(&m->files[i]->lx);
     }
     nbc_arena_free(&m->arena);

@@ -8,11 +8,23 @@
 
 #include "model.h"
 
+typedef struct nbc_on_cache {
+    const char *sel;           /* arena */
+    int value;
+} nbc_on_cache;
+
 typedef struct nbc_pctx {
     nbc_model *m;
     const nbc_parse_opts *opts;
     char *cwd;                 /* canonical current directory, malloc'd */
+    unsigned tu;               /* the translation unit being read: 1, 2, ... */
+    nbc_macros *mac;           /* its macros (owned) */
+    nbc_on_cache *ons;         /* NB_ON selectors decided so far (one report each) */
+    size_t n_ons, cap_ons;
 } nbc_pctx;
+
+/* NB_ON("sel") for the node being built: 1, 0, or -1 after a report (once per selector). */
+int nbc_on_value(nbc_pctx *c, const char *sel, nbc_loc loc);
 
 /* The location of a token of file f. */
 nbc_loc nbc_tok_loc(const nbc_file *f, const nbc_token *t);
@@ -25,10 +37,18 @@ nbc_loc nbc_tok_loc(const nbc_file *f, const nbc_token *t);
  */
 nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc from);
 
-/* Phase 1: walks f's tokens through the preprocessor lines: follows quoted
- * includes, decides conditionals, records NB_ON and blanked branches, and collects
- * the live tokens outside directives into f->code. */
-void nbc_scan(nbc_pctx *c, nbc_file *f);
+/* Phase 1: walks f's tokens through the preprocessor lines as the compiler
+ * would in the current translation unit: follows quoted includes, tracks macros,
+ * decides conditionals, records NB_ON, and (`record`: the first reading) collects
+ * the live tokens outside directives into f->code. A later reading from another
+ * unit only updates the macros and checks the decisions that matter agree. */
+void nbc_scan(nbc_pctx *c, nbc_file *f, bool record);
+
+/* Reads the header at `path` included from `from` in the current unit: loads
+ * and scans it the first time, reads it again (nbc_scan, no record) the first
+ * time another unit includes it, and not at all when this unit already did.
+ * NULL when unreadable (reported). */
+nbc_file *nbc_include_file(nbc_pctx *c, const char *path, nbc_loc from);
 
 /* Phase 2: the annotations and file-scope declarations in f->code. */
 void nbc_parse_code(nbc_pctx *c, nbc_file *f);
@@ -42,6 +62,14 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
 
 /* Index of the token closing the bracket opened at t[i] ("(", "[" or "{"), or n. */
 size_t nbc_match(const nbc_token *t, size_t i, size_t n);
+
+/* If t[i] starts an attribute (`__attribute__((...))`, `[[...]]`, `__declspec(...)`,
+ * `__asm__("...")`, `alignas(...)`), the index after it; else i. */
+size_t nbc_skip_attribute(const nbc_token *t, size_t i, size_t n);
+
+/* The index of the name before the '(' at t[lp], past C23 attributes written
+ * between them (`f [[gnu::hot]] (int x)`). */
+size_t nbc_name_before(const nbc_token *t, size_t lp);
 
 /* True for words that cannot name a parameter: type keywords and qualifiers. */
 bool nbc_is_type_keyword(const char *s);
@@ -57,7 +85,7 @@ typedef struct nbc_head {
     bool variadic;
     nbc_loc variadic_loc;
     bool is_static;
-    nbc_range drop[4];         /* "extern" words */
+    nbc_range drop[8];         /* "extern" words, export macros */
     size_t n_drop;
 } nbc_head;
 

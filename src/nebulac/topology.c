@@ -697,6 +697,54 @@ static void load_file(loader *L, FILE *fp)
 }
 
 /* path is borrowed (copied into topo->path); topo is the caller's, freed by nbc_topology_free. */
+/* Where a node is reached, "host:port" (its address: when given); malloc'd. */
+static char *endpoint(const nb__node_def *nd)
+{
+    nbc_buf b = {0};
+    if (nd->address != NULL)
+        nbc_buf_puts(&b, nd->address);
+    else
+        nbc_buf_printf(&b, "%s:%d", nd->host, nd->port);
+    return nbc_buf_take(&b);
+}
+
+/* Loopback clusters (tests, one machine) are re-addressed with NEBULA_ADDRESSES
+ * at run time, so nodes there may share the file's default port. */
+static bool is_loopback(const nb__node_def *nd)
+{
+    const char *h = nd->address != NULL ? nd->address : nd->host;
+    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0 ||
+           strcmp(h, "::1") == 0;
+}
+
+/* Two nodes reached at one host:port would be one process answering as both:
+ * reported at the second, with a note at the first (loopback hosts aside, see
+ * is_loopback). Returns -1 after reporting. */
+static int check_endpoints(const nbc_topology *topo)
+{
+    int rc = 0;
+    char **ends = calloc(topo->n_nodes + 1, sizeof *ends);
+    if (ends == NULL)
+        nbc_oom();
+    for (size_t i = 0; i < topo->n_nodes; i++) {
+        ends[i] = endpoint(&topo->nodes[i]);
+        for (size_t j = 0; j < i && !is_loopback(&topo->nodes[i]); j++) {
+            if (strcmp(ends[i], ends[j]) != 0)
+                continue;
+            nbc_error(topo->node_locs[i], "nodes \"%s\" and \"%s\" are both reached at %s: give them "
+                      "different ports (port:) or addresses (address:)",
+                      topo->nodes[j].name, topo->nodes[i].name, ends[i]);
+            nbc_note(topo->node_locs[j], "\"%s\" is here", topo->nodes[j].name);
+            rc = -1;
+            break;
+        }
+    }
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        free(ends[i]);
+    free(ends);
+    return rc;
+}
+
 int nbc_topology_load(const char *path, nbc_topology *topo)
 {
     *topo = (nbc_topology){
@@ -726,6 +774,10 @@ int nbc_topology_load(const char *path, nbc_topology *topo)
     for (size_t i = 0; i < topo->n_nodes; i++)
         if (topo->nodes[i].port == 0)
             topo->nodes[i].port = topo->port;
+    if (check_endpoints(topo) != 0) {
+        nbc_topology_free(topo);
+        return -1;
+    }
     return 0;
 }
 
@@ -805,6 +857,36 @@ static void put_available_tags(nbc_buf *b, const nbc_topology *topo)
                 put_term(b, NB__SEL_TAG, topo->nodes[i].tags[k]);
 }
 
+/* "Did you mean &cache?" after the listing, when a known name is close to the
+ * first unknown term. msg, topo and t are borrowed. */
+static void put_did_you_mean(nbc_buf *msg, const nbc_topology *topo, const nb__sel_term *t)
+{
+    const char **known = calloc(2 * topo->n_nodes + 1, sizeof *known);
+    size_t n = 0;
+    if (known == NULL)
+        nbc_oom();
+    for (size_t i = 0; i < topo->n_nodes; i++) {
+        const nb__node_def *nd = &topo->nodes[i];
+        if (t->kind == NB__SEL_TAG) {
+            for (size_t k = 0; k < nd->n_tags; k++)
+                if (n < 2 * topo->n_nodes)
+                    known[n++] = nd->tags[k];
+        } else {
+            known[n++] = t->kind == NB__SEL_FULL ? nd->name : nd->short_name;
+        }
+    }
+    known[n] = NULL;
+    /* Closer than suggest() asks for keys: "&gpu" is no misspelt "&api". */
+    const char *best = suggest(t->name, known);
+    if (best != NULL && edit_distance(t->name, best) > (strlen(t->name) <= 4 ? 1u : 2u))
+        best = NULL;
+    if (best != NULL && t->kind == NB__SEL_FULL)
+        nbc_buf_printf(msg, "\nDid you mean @:\"%s\"?", best);
+    else if (best != NULL)
+        nbc_buf_printf(msg, "\nDid you mean %c%s?", t->kind == NB__SEL_TAG ? '&' : '@', best);
+    free(known);
+}
+
 /* Whether the term belongs to the family being reported (nodes or tags). */
 static bool in_family(const nb__sel_term *t, bool nodes)
 {
@@ -845,6 +927,7 @@ static bool report_unknown(const nbc_topology *topo, const nb__selector *sel, nb
             put_available_nodes(&msg, topo);
         else
             put_available_tags(&msg, topo);
+        put_did_you_mean(&msg, topo, first);
         loc.col += (int)first->offset;
         nbc_error(loc, "%s", nbc_buf_str(&msg));
     }

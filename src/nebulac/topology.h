@@ -57,9 +57,9 @@ int nbc_topology_find(const nbc_topology *topo, const char *name);
  * Checks a selector used in the sources (text is the string literal's content,
  * loc the position of its first character). Reports, and returns -1, for a syntax
  * error (column pointing at the problem), unknown tags or nodes (the reference
- * README's "Unknown nodes in defapi call :" listing, see SPEC.md section 6; tags
+ * README's "Unknown nodes in defapi call :" listing (worded "NB_API call" here), see SPEC.md section 6; tags
  * get "Unknown tags in <what> :" with "Available tags :"), or a selector matching
- * no node. `what` names the construct: "defapi call" for NB_API, "NB_ON" ...
+ * no node. `what` names the construct: "NB_API call" for NB_API, "NB_ON" ...
  * On success returns 0 and fills *out.
  */
 int nbc_selector_check(const nbc_topology *topo, const char *text, nbc_loc loc,

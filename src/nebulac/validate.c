@@ -97,7 +97,7 @@ static int place(nbc_model *m, const nbc_build *b)
     for (size_t i = 0; i < m->n_apis; i++) {
         nbc_api *a = m->apis[i];
         nb__selector sel;
-        if (nbc_selector_check(topo, a->selector, a->sel_loc, "defapi call", &sel) != 0) {
+        if (nbc_selector_check(topo, a->selector, a->sel_loc, "NB_API call", &sel) != 0) {
             errors++;
             continue;
         }
@@ -157,6 +157,40 @@ static int check_nb_start(const nbc_model *m, const nbc_build *b)
     return 1;
 }
 
+/*
+ * String-literal selectors of routing blocks and f__with calls, checked at
+ * build time as the reference library checks call_on_node @nope: unknown nodes
+ * and tags in its shape, and (for f__with) a selector no serving node matches.
+ */
+static int check_routes(const nbc_model *m, const nbc_build *b)
+{
+    int errors = 0;
+    for (size_t i = 0; i < m->n_routes; i++) {
+        const nbc_route *r = &m->routes[i];
+        nb__selector sel;
+        if (nbc_selector_check(b->topo, r->selector, r->loc, r->what, &sel) != 0) {
+            errors++;
+            continue;
+        }
+        const nbc_api *a = r->api ? nbc_model_find_api(m, r->api) : NULL;
+        bool hit = a == NULL;
+        for (size_t k = 0; a != NULL && k < a->n_serving && !hit; k++)
+            hit = nb__sel_match(&sel, &b->topo->nodes[a->serving[k]]);
+        nb__sel_free(&sel);
+        if (!hit) {
+            nbc_buf list = {0};
+            for (size_t k = 0; k < a->n_serving; k++)
+                nbc_buf_printf(&list, "\n- @:\"%s\"", b->topo->nodes[a->serving[k]].name);
+            nbc_error(r->loc, "selector \"%s\" in %s matches no node serving %s (selector \"%s\")\n"
+                      "Nodes serving %s :%s",
+                      r->selector, r->what, a->name, a->selector, a->name, nbc_buf_str(&list));
+            nbc_buf_free(&list);
+            errors++;
+        }
+    }
+    return errors;
+}
+
 int nbc_validate(nbc_model *m, const nbc_build *b)
 {
     int errors = check_files(m);
@@ -165,6 +199,8 @@ int nbc_validate(nbc_model *m, const nbc_build *b)
     int type_errors = nbc_types_check(m);
     errors += type_errors;
     errors += place(m, b);
+    if (errors == 0)
+        errors += check_routes(m, b);
     if (type_errors == 0) {
         for (size_t i = 0; i < m->n_apis; i++) {
             m->apis[i]->signature = nbc_signature(m, m->apis[i]);

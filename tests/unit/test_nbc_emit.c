@@ -59,7 +59,7 @@ static void pipeline(run *r, const char *node, const char *const *srcs, size_t n
     assert_int_equal(nbc_topology_load("nebula.yaml", &r->topo), 0);
     int self = node ? nbc_topology_find(&r->topo, node) : -1;
     nbc_build_init(&r->b, &r->topo, self, node ? node : "nonode@nohost");
-    nbc_parse_opts o = {NULL, 0, nbc_build_on_eval, &r->b};
+    nbc_parse_opts o = {.on_eval = nbc_build_on_eval, .on_ctx = &r->b};
     nbc_t_capture_start();
     r->errors = nbc_parse(&r->m, &o, srcs, n);
     r->errors += nbc_validate(&r->m, &r->b);
@@ -164,24 +164,27 @@ static void local_node_keeps_the_body_renamed(void **state)
     assert_int_equal(presumed(c, "users.c", 0, buf, sizeof buf), nbc_t_lines(users_c, strlen(users_c)));
     assert_string_equal(at(c, "users.c", 1), "#include \"users.h\"");
     assert_string_equal(at(c, "users.c", 3),
-                        "user_t *users_find(int64_t id); "
-                        "user_t *users_find__with(const nb_call *call, int64_t id); "
+                        "NB__DECLS_BEGIN user_t *users_find(int64_t id); "
+                        "user_t *users_find__with(const nb_call *call, int64_t id); NB__DECLS_END "
                         "static __attribute__((used))");
     assert_string_equal(at(c, "users.c", 4), "user_t *nb__body_users_find(int64_t id)");
     assert_string_equal(at(c, "users.c", 9),
-                        "int64_t users_count(void); int64_t users_count__with(const nb_call *call); "
-                        "static __attribute__((used)) int64_t nb__body_users_count(void) { return 0; }");
+                        "NB__DECLS_BEGIN int64_t users_count(void); int64_t users_count__with(const nb_call "
+                        "*call); NB__DECLS_END static __attribute__((used)) int64_t nb__body_users_count(void) "
+                        "{ return 0; }");
     assert_string_equal(at(c, "users.c", 10), "#if 1");
     /* nebula.h comes before the first annotation, not before the user's first line. */
-    assert_non_null(strstr(c, "\n\n#include <nebula.h>\n#line 3 \"users.c\"\nuser_t *users_find"));
+    assert_non_null(strstr(c, "\n\n#include <nebula.h>\n#line 3 \"users.c\"\nNB__DECLS_BEGIN user_t *users_find"));
     assert_non_null(strstr(c, "body-only-on-db"));
     assert_non_null(strstr(c, ".local = nb__local_users_find,"));
-    assert_non_null(strstr(c, "#line 3 \"users.c\"\nstruct nb__args_users_find {\n    int64_t id;\n};\n"));
+    /* Generated code: a #line to the output itself, not to the user's lines. */
+    assert_non_null(strstr(c, "#line "));
+    assert_null(strstr(c, "#line 3 \"users.c\"\nstruct nb__args_users_find"));
+    assert_non_null(strstr(c, "struct nb__args_users_find {\n    int64_t id;\n};\n"));
     assert_non_null(strstr(c, "static const nb__module nb__this_module = {\"users.c\", 0, 0};\n"));
-    assert_non_null(strstr(c, "user_t *users_find__with(const nb_call *call, int64_t id);\n"
-                              "user_t *users_find__with(const nb_call *nb__call, int64_t id)\n{\n"));
+    assert_non_null(strstr(c, "user_t *users_find__with(const nb_call *nb__call, int64_t nb__p0)\n{\n"));
     assert_non_null(strstr(c, "    if (NB__LIKELY(nb__tls.route == NULL)) {\n"
-                              "        user_t *nb__ret = nb__body_users_find(id);\n"));
+                              "        user_t *nb__ret = nb__body_users_find(nb__p0);\n"));
     run_free(&r);
     nbc_t_leave();
 }
@@ -200,15 +203,16 @@ static void remote_node_has_no_trace_of_the_body(void **state)
     assert_null(strstr(c, "nb__body_"));
     assert_null(strstr(c, "db_only_symbol"));
     assert_int_equal(presumed(c, "users.c", 0, buf, sizeof buf), nbc_t_lines(users_c, strlen(users_c)));
-    assert_string_equal(at(c, "users.c", 3), "user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id);");
+    assert_string_equal(at(c, "users.c", 3), "NB__DECLS_BEGIN user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id); NB__DECLS_END");
     for (int line = 4; line <= 8; line++)
         assert_string_equal(at(c, "users.c", line), "");
-    assert_string_equal(at(c, "users.c", 9), "int64_t users_count(void); int64_t users_count__with(const nb_call *call);");
+    assert_string_equal(at(c, "users.c", 9), "NB__DECLS_BEGIN int64_t users_count(void); int64_t "
+                                             "users_count__with(const nb_call *call); NB__DECLS_END");
     assert_string_equal(at(c, "users.c", 10), "#if 0");
     assert_string_equal(at(c, "users.c", 11), "");
     assert_string_equal(at(c, "users.c", 13), "int main(void) { return nb_start(0); }");
     assert_non_null(strstr(c, ".local = NULL,"));
-    assert_non_null(strstr(c, "user_t *users_find(int64_t id)\n{\n    return users_find__with(NULL, id);\n}\n"));
+    assert_non_null(strstr(c, "user_t *users_find(int64_t nb__p0)\n{\n    return users_find__with(NULL, nb__p0);\n}\n"));
     run_free(&r);
     nbc_t_leave();
 }
@@ -228,7 +232,8 @@ static void header_declares_generated_functions_on_the_same_line(void **state)
                         "NB_STRUCT typedef struct user { int64_t id; char *name; } user_t; extern const nb__type "
                         "nb__type_user_t; void nb_free_user_t(user_t *p); void nb_clear_user_t(user_t *p);");
     assert_string_equal(line_of(h->data, 3 + 2, buf, sizeof buf),
-                        "user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id);");
+                        "user_t *users_find(int64_t id); NB__DECLS_BEGIN user_t *users_find__with(const "
+                        "nb_call *call, int64_t id); NB__DECLS_END");
     assert_int_equal(nbc_t_lines(h->data, h->len), 2 + nbc_t_lines(users_h, strlen(users_h)));
     run_free(&r);
     nbc_t_leave();

@@ -412,7 +412,7 @@ static void test_default_opts(void **state)
 static char *check(const nbc_topology *t, const char *sel_text, int *rc, nb__selector *out)
 {
     capture_start();
-    *rc = nbc_selector_check(t, sel_text, (nbc_loc){"users.c", 14, 9}, "defapi call", out);
+    *rc = nbc_selector_check(t, sel_text, (nbc_loc){"users.c", 14, 9}, "NB_API call", out);
     return capture_end(data_dir);
 }
 
@@ -426,7 +426,7 @@ static void test_unknown_node_listing(void **state)
     nb__selector sel;
     char *out = check(&t, "@nope", &rc, &sel);
     assert_int_equal(rc, -1);
-    assert_string_equal(out, "users.c:14:9: error: Unknown nodes in defapi call :\n"
+    assert_string_equal(out, "users.c:14:9: error: Unknown nodes in NB_API call :\n"
                              "- @nope\n"
                              "Available nodes :\n"
                              "- @api\n"
@@ -448,7 +448,7 @@ static void test_unknown_nodes_and_tags(void **state)
     nb__selector sel;
     char *out = check(&t, "&db !@nope &nope @:\"db@nowhere\" !&also_nope @nope", &rc, &sel);
     assert_int_equal(rc, -1);
-    assert_string_equal(out, "users.c:14:13: error: Unknown nodes in defapi call :\n"
+    assert_string_equal(out, "users.c:14:13: error: Unknown nodes in NB_API call :\n"
                              "- @nope\n"
                              "- @:\"db@nowhere\"\n"
                              "Available nodes :\n"
@@ -457,7 +457,7 @@ static void test_unknown_nodes_and_tags(void **state)
                              "- @db\n"
                              "- @:\"db@db.example\"\n"
                              "- @:\"db@backup.example\"\n"
-                             "users.c:14:20: error: Unknown tags in defapi call :\n"
+                             "users.c:14:20: error: Unknown tags in NB_API call :\n"
                              "- &nope\n"
                              "- &also_nope\n"
                              "Available tags :\n"

@@ -295,9 +295,9 @@ static void fingerprint_covers_nodes_tags_and_apis(void **state)
     m.apis[0]->wire_id = nbc_wire_id(m.apis[0]);
     char fp[4][17];
     const char *yamls[] = {
-        "nodes:\n  \"a@h\": [x]\n  \"b@h\": [y]\n",
-        "nodes:\n  \"a@h\": [x, z]\n  \"b@h\": [y]\n",
-        "nodes:\n  \"b@h\": [y]\n  \"a@h\": [x]\n",
+        "nodes:\n  \"a@h\": [x]\n  \"b@h\": { tags: [y], port: 2 }\n",
+        "nodes:\n  \"a@h\": [x, z]\n  \"b@h\": { tags: [y], port: 2 }\n",
+        "nodes:\n  \"b@h\": { tags: [y], port: 2 }\n  \"a@h\": [x]\n",
     };
     for (int i = 0; i < 3; i++) {
         nbc_t_write("nebula.yaml", yamls[i]);

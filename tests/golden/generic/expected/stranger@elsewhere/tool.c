@@ -3,20 +3,20 @@
 
 #include <nebula.h>
 #line 3 "tool.c"
-int64_t everywhere(void); int64_t everywhere__with(const nb_call *call);
+NB__DECLS_BEGIN int64_t everywhere(void); int64_t everywhere__with(const nb_call *call); NB__DECLS_END
 
 
-int32_t not_on_db(int32_t x); int32_t not_on_db__with(const nb_call *call, int32_t x);
+NB__DECLS_BEGIN int32_t not_on_db(int32_t x); int32_t not_on_db__with(const nb_call *call, int32_t x); NB__DECLS_END
 
 
-void web_only(void); void web_only__with(const nb_call *call);
+NB__DECLS_BEGIN void web_only(void); void web_only__with(const nb_call *call); NB__DECLS_END
 
 
 int generic_and_tagless = 1 + 0;
+#line 17 "<out>/tool.c"
 #include <nebula.h>
 static const nb__module nb__this_module = {"tool.c", 0, 0};
 /* ---- nebulac 0.1.0: everywhere, selector "", remote on stranger@elsewhere (generic build) ---- */
-#line 3 "tool.c"
 struct nb__args_everywhere {
     char nb__unused;
 };
@@ -35,7 +35,6 @@ const nb__method nb__method_everywhere = {
     .serving = nb__serving_everywhere,
     .n_serving = 2,
 };
-int64_t everywhere__with(const nb_call *call);
 int64_t everywhere__with(const nb_call *nb__call)
 {
     struct nb__args_everywhere nb__a = {0};
@@ -48,7 +47,6 @@ int64_t everywhere(void)
     return everywhere__with(NULL);
 }
 /* ---- nebulac 0.1.0: not_on_db, selector "!&db", remote on stranger@elsewhere (generic build) ---- */
-#line 6 "tool.c"
 struct nb__args_not_on_db {
     int32_t x;
 };
@@ -70,20 +68,18 @@ const nb__method nb__method_not_on_db = {
     .serving = nb__serving_not_on_db,
     .n_serving = 1,
 };
-int32_t not_on_db__with(const nb_call *call, int32_t x);
-int32_t not_on_db__with(const nb_call *nb__call, int32_t x)
+int32_t not_on_db__with(const nb_call *nb__call, int32_t nb__p0)
 {
-    struct nb__args_not_on_db nb__a = {x};
+    struct nb__args_not_on_db nb__a = {nb__p0};
     int32_t nb__ret = 0;
     nb__invoke(&nb__method_not_on_db, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-int32_t not_on_db(int32_t x)
+int32_t not_on_db(int32_t nb__p0)
 {
-    return not_on_db__with(NULL, x);
+    return not_on_db__with(NULL, nb__p0);
 }
 /* ---- nebulac 0.1.0: web_only, selector "&no", remote on stranger@elsewhere (generic build) ---- */
-#line 9 "tool.c"
 struct nb__args_web_only {
     char nb__unused;
 };
@@ -102,7 +98,6 @@ const nb__method nb__method_web_only = {
     .serving = nb__serving_web_only,
     .n_serving = 1,
 };
-void web_only__with(const nb_call *call);
 void web_only__with(const nb_call *nb__call)
 {
     struct nb__args_web_only nb__a = {0};

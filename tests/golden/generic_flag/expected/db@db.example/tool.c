@@ -8,19 +8,19 @@ NB_STRUCT typedef struct item {
     char *name;
 } item_t; extern const nb__type nb__type_item_t; void nb_free_item_t(item_t *p); void nb_clear_item_t(item_t *p);
 
-item_t *items_find(int64_t id); item_t *items_find__with(const nb_call *call, int64_t id);
+NB__DECLS_BEGIN item_t *items_find(int64_t id); item_t *items_find__with(const nb_call *call, int64_t id); NB__DECLS_END
 
 
-void web_ping(void); void web_ping__with(const nb_call *call);
+NB__DECLS_BEGIN void web_ping(void); void web_ping__with(const nb_call *call); NB__DECLS_END
 
 
-bool everywhere(bool v); bool everywhere__with(const nb_call *call, bool v);
+NB__DECLS_BEGIN bool everywhere(bool v); bool everywhere__with(const nb_call *call, bool v); NB__DECLS_END
 
 
 /* A generic build is a tagless, nameless node. */
 int generic_sees = 1 + 0 + 0;
+#line 23 "<out>/tool.c"
 #include <nebula.h>
-#line 3 "tool.c"
 static const nb__field nb__fields_item_t[] = {
     {"id", offsetof(item_t, id), {NB__K_INT, sizeof(int64_t), 0, NULL, NULL}},
     {"name", offsetof(item_t, name), {NB__K_STR, sizeof(char *), 0, NULL, NULL}},
@@ -35,7 +35,6 @@ void nb_clear_item_t(item_t *p)
 }
 static const nb__module nb__this_module = {"tool.c", 0, 0};
 /* ---- nebulac 0.1.0: items_find, selector "&db", remote on nonode@nohost (generic build) ---- */
-#line 8 "tool.c"
 struct nb__args_items_find {
     int64_t id;
 };
@@ -57,20 +56,18 @@ const nb__method nb__method_items_find = {
     .serving = nb__serving_items_find,
     .n_serving = 1,
 };
-item_t *items_find__with(const nb_call *call, int64_t id);
-item_t *items_find__with(const nb_call *nb__call, int64_t id)
+item_t *items_find__with(const nb_call *nb__call, int64_t nb__p0)
 {
-    struct nb__args_items_find nb__a = {id};
+    struct nb__args_items_find nb__a = {nb__p0};
     item_t *nb__ret = NULL;
     nb__invoke(&nb__method_items_find, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-item_t *items_find(int64_t id)
+item_t *items_find(int64_t nb__p0)
 {
-    return items_find__with(NULL, id);
+    return items_find__with(NULL, nb__p0);
 }
 /* ---- nebulac 0.1.0: web_ping, selector "@web", remote on nonode@nohost (generic build) ---- */
-#line 11 "tool.c"
 struct nb__args_web_ping {
     char nb__unused;
 };
@@ -89,7 +86,6 @@ const nb__method nb__method_web_ping = {
     .serving = nb__serving_web_ping,
     .n_serving = 1,
 };
-void web_ping__with(const nb_call *call);
 void web_ping__with(const nb_call *nb__call)
 {
     struct nb__args_web_ping nb__a = {0};
@@ -100,7 +96,6 @@ void web_ping(void)
     web_ping__with(NULL);
 }
 /* ---- nebulac 0.1.0: everywhere, selector "", remote on nonode@nohost (generic build) ---- */
-#line 14 "tool.c"
 struct nb__args_everywhere {
     bool v;
 };
@@ -122,15 +117,14 @@ const nb__method nb__method_everywhere = {
     .serving = nb__serving_everywhere,
     .n_serving = 2,
 };
-bool everywhere__with(const nb_call *call, bool v);
-bool everywhere__with(const nb_call *nb__call, bool v)
+bool everywhere__with(const nb_call *nb__call, bool nb__p0)
 {
-    struct nb__args_everywhere nb__a = {v};
+    struct nb__args_everywhere nb__a = {nb__p0};
     bool nb__ret = false;
     nb__invoke(&nb__method_everywhere, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-bool everywhere(bool v)
+bool everywhere(bool nb__p0)
 {
-    return everywhere__with(NULL, v);
+    return everywhere__with(NULL, nb__p0);
 }

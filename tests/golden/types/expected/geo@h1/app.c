@@ -9,7 +9,7 @@
 #endif
 
 #ifdef SOME_MACRO
-int maybe = 0;           /* kept: the compiler decides */
+int maybe = NB_ON("@app");           /* kept: the compiler decides */
 #endif
 
 #if 0
@@ -19,7 +19,7 @@ int maybe = 0;           /* kept: the compiler decides */
 
 #elif 1 || 0
 static const char *where = "geo";
-#elif 0
+#elif NB_ON("@edge")
 
 #else
 

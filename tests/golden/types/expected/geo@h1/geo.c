@@ -15,12 +15,12 @@ NB_STRUCT typedef struct stats {
     double total, worst;
 } stats_t; extern const nb__type nb__type_stats_t; void nb_free_stats_t(stats_t *p); void nb_clear_stats_t(stats_t *p);
 
-double shapes_area(const struct shape *s); double shapes_area__with(const nb_call *call, const struct shape *s); static __attribute__((used)) double nb__body_shapes_area(const struct shape *s)
+NB__DECLS_BEGIN double shapes_area(const struct shape *s); double shapes_area__with(const nb_call *call, const struct shape *s); NB__DECLS_END static __attribute__((used)) double nb__body_shapes_area(const struct shape *s)
 {
     return s ? (s->corners[2].x - s->corners[0].x) * (s->corners[2].y - s->corners[0].y) : 0.0;
 }
 
-struct shape *shapes_make(const char *name, point_t at); struct shape *shapes_make__with(const nb_call *call, const char *name, point_t at); static __attribute__((used))
+NB__DECLS_BEGIN struct shape *shapes_make(const char *name, point_t at); struct shape *shapes_make__with(const nb_call *call, const char *name, point_t at); NB__DECLS_END static __attribute__((used))
 struct shape *nb__body_shapes_make(const char *name, point_t at)
 {
     struct shape *s = calloc(1, sizeof *s);
@@ -29,14 +29,14 @@ struct shape *nb__body_shapes_make(const char *name, point_t at)
     return s;
 }
 
-stats_t geo_stats(uint8_t kind, const stats_t *prev); stats_t geo_stats__with(const nb_call *call, uint8_t kind, const stats_t *prev); static __attribute__((used))
+NB__DECLS_BEGIN stats_t geo_stats(uint8_t kind, const stats_t *prev); stats_t geo_stats__with(const nb_call *call, uint8_t kind, const stats_t *prev); NB__DECLS_END static __attribute__((used))
 stats_t nb__body_geo_stats(uint8_t kind, const stats_t *prev)
 {
     stats_t st = {kind, prev ? prev->total : 0.0, 0.0};
     return st;
 }
 
-char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); char *every_type__with(const nb_call *call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd);
+NB__DECLS_BEGIN char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); char *every_type__with(const nb_call *call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); NB__DECLS_END
 
 
 
@@ -51,13 +51,13 @@ char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t 
 
 
 
-void geo_forget(nb_bytes key); void geo_forget__with(const nb_call *call, nb_bytes key);
+NB__DECLS_BEGIN void geo_forget(nb_bytes key); void geo_forget__with(const nb_call *call, nb_bytes key); NB__DECLS_END
 
 
 
 
+#line 60 "<out>/geo.c"
 #include <nebula.h>
-#line 10 "geo.c"
 static const nb__field nb__fields_stats_t[] = {
     {"count", offsetof(stats_t, count), {NB__K_UINT, sizeof(uint32_t), 0, NULL, NULL}},
     {"total", offsetof(stats_t, total), {NB__K_FLOAT, sizeof(double), 0, NULL, NULL}},
@@ -73,7 +73,6 @@ void nb_clear_stats_t(stats_t *p)
 }
 static const nb__module nb__this_module = {"geo.c", 0, 0};
 /* ---- nebulac 0.1.0: shapes_area, selector "&geo", local on geo@h1 ---- */
-#line 15 "geo.c"
 struct nb__args_shapes_area {
     const struct shape *s;
 };
@@ -84,7 +83,7 @@ static const nb__type nb__args_type_shapes_area = {
     "shapes_area", sizeof(struct nb__args_shapes_area), 1, nb__fields_shapes_area};
 static void nb__local_shapes_area(void *nb__args, void *nb__ret)
 {
-    struct nb__args_shapes_area *nb__a = nb__args;
+    struct nb__args_shapes_area *nb__a = (struct nb__args_shapes_area *)nb__args;
     *(double *)nb__ret = nb__body_shapes_area(nb__a->s);
 }
 static const uint32_t nb__serving_shapes_area[] = {0};
@@ -100,25 +99,23 @@ const nb__method nb__method_shapes_area = {
     .serving = nb__serving_shapes_area,
     .n_serving = 1,
 };
-double shapes_area__with(const nb_call *call, const struct shape *s);
-double shapes_area__with(const nb_call *nb__call, const struct shape *s)
+double shapes_area__with(const nb_call *nb__call, const struct shape *nb__p0)
 {
-    struct nb__args_shapes_area nb__a = {s};
+    struct nb__args_shapes_area nb__a = {nb__p0};
     double nb__ret = 0;
     nb__invoke(&nb__method_shapes_area, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-double shapes_area(const struct shape *s)
+double shapes_area(const struct shape *nb__p0)
 {
     if (NB__LIKELY(nb__tls.route == NULL)) {
-        double nb__ret = nb__body_shapes_area(s);
+        double nb__ret = nb__body_shapes_area(nb__p0);
         nb__tls.code = NB_OK;
         return nb__ret;
     }
-    return shapes_area__with(NULL, s);
+    return shapes_area__with(NULL, nb__p0);
 }
 /* ---- nebulac 0.1.0: shapes_make, selector "&geo", local on geo@h1 ---- */
-#line 20 "geo.c"
 struct nb__args_shapes_make {
     const char *name;
     point_t at;
@@ -131,7 +128,7 @@ static const nb__type nb__args_type_shapes_make = {
     "shapes_make", sizeof(struct nb__args_shapes_make), 2, nb__fields_shapes_make};
 static void nb__local_shapes_make(void *nb__args, void *nb__ret)
 {
-    struct nb__args_shapes_make *nb__a = nb__args;
+    struct nb__args_shapes_make *nb__a = (struct nb__args_shapes_make *)nb__args;
     *(struct shape **)nb__ret = nb__body_shapes_make(nb__a->name, nb__a->at);
 }
 static const uint32_t nb__serving_shapes_make[] = {0};
@@ -147,25 +144,23 @@ const nb__method nb__method_shapes_make = {
     .serving = nb__serving_shapes_make,
     .n_serving = 1,
 };
-struct shape *shapes_make__with(const nb_call *call, const char *name, point_t at);
-struct shape *shapes_make__with(const nb_call *nb__call, const char *name, point_t at)
+struct shape *shapes_make__with(const nb_call *nb__call, const char *nb__p0, point_t nb__p1)
 {
-    struct nb__args_shapes_make nb__a = {name, at};
+    struct nb__args_shapes_make nb__a = {nb__p0, nb__p1};
     struct shape *nb__ret = NULL;
     nb__invoke(&nb__method_shapes_make, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-struct shape *shapes_make(const char *name, point_t at)
+struct shape *shapes_make(const char *nb__p0, point_t nb__p1)
 {
     if (NB__LIKELY(nb__tls.route == NULL)) {
-        struct shape *nb__ret = nb__body_shapes_make(name, at);
+        struct shape *nb__ret = nb__body_shapes_make(nb__p0, nb__p1);
         nb__tls.code = NB_OK;
         return nb__ret;
     }
-    return shapes_make__with(NULL, name, at);
+    return shapes_make__with(NULL, nb__p0, nb__p1);
 }
 /* ---- nebulac 0.1.0: geo_stats, selector "&geo &east", local on geo@h1 ---- */
-#line 29 "geo.c"
 struct nb__args_geo_stats {
     uint8_t kind;
     const stats_t *prev;
@@ -178,7 +173,7 @@ static const nb__type nb__args_type_geo_stats = {
     "geo_stats", sizeof(struct nb__args_geo_stats), 2, nb__fields_geo_stats};
 static void nb__local_geo_stats(void *nb__args, void *nb__ret)
 {
-    struct nb__args_geo_stats *nb__a = nb__args;
+    struct nb__args_geo_stats *nb__a = (struct nb__args_geo_stats *)nb__args;
     *(stats_t *)nb__ret = nb__body_geo_stats(nb__a->kind, nb__a->prev);
 }
 static const uint32_t nb__serving_geo_stats[] = {0};
@@ -194,25 +189,23 @@ const nb__method nb__method_geo_stats = {
     .serving = nb__serving_geo_stats,
     .n_serving = 1,
 };
-stats_t geo_stats__with(const nb_call *call, uint8_t kind, const stats_t *prev);
-stats_t geo_stats__with(const nb_call *nb__call, uint8_t kind, const stats_t *prev)
+stats_t geo_stats__with(const nb_call *nb__call, uint8_t nb__p0, const stats_t *nb__p1)
 {
-    struct nb__args_geo_stats nb__a = {kind, prev};
+    struct nb__args_geo_stats nb__a = {nb__p0, nb__p1};
     stats_t nb__ret = {0};
     nb__invoke(&nb__method_geo_stats, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-stats_t geo_stats(uint8_t kind, const stats_t *prev)
+stats_t geo_stats(uint8_t nb__p0, const stats_t *nb__p1)
 {
     if (NB__LIKELY(nb__tls.route == NULL)) {
-        stats_t nb__ret = nb__body_geo_stats(kind, prev);
+        stats_t nb__ret = nb__body_geo_stats(nb__p0, nb__p1);
         nb__tls.code = NB_OK;
         return nb__ret;
     }
-    return geo_stats__with(NULL, kind, prev);
+    return geo_stats__with(NULL, nb__p0, nb__p1);
 }
 /* ---- nebulac 0.1.0: every_type, selector "!&geo", remote on geo@h1 ---- */
-#line 36 "geo.c"
 struct nb__args_every_type {
     int8_t a;
     int16_t b;
@@ -292,20 +285,18 @@ const nb__method nb__method_every_type = {
     .serving = nb__serving_every_type,
     .n_serving = 2,
 };
-char *every_type__with(const nb_call *call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd);
-char *every_type__with(const nb_call *nb__call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd)
+char *every_type__with(const nb_call *nb__call, int8_t nb__p0, int16_t nb__p1, int32_t nb__p2, int64_t nb__p3, uint8_t nb__p4, uint16_t nb__p5, uint32_t nb__p6, uint64_t nb__p7, int nb__p8, unsigned int nb__p9, long nb__p10, long long nb__p11, unsigned long nb__p12, unsigned long long nb__p13, short nb__p14, unsigned short nb__p15, int nb__p16, size_t nb__p17, float nb__p18, double nb__p19, bool nb__p20, bool nb__p21, const char *nb__p22, nb_bytes nb__p23, point_t nb__p24, const point_t *nb__p25, long nb__p26, unsigned long nb__p27, signed char nb__p28, unsigned char nb__p29)
 {
-    struct nb__args_every_type nb__a = {a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z, aa, bb, cc, dd};
+    struct nb__args_every_type nb__a = {nb__p0, nb__p1, nb__p2, nb__p3, nb__p4, nb__p5, nb__p6, nb__p7, nb__p8, nb__p9, nb__p10, nb__p11, nb__p12, nb__p13, nb__p14, nb__p15, nb__p16, nb__p17, nb__p18, nb__p19, nb__p20, nb__p21, nb__p22, nb__p23, nb__p24, nb__p25, nb__p26, nb__p27, nb__p28, nb__p29};
     char *nb__ret = NULL;
     nb__invoke(&nb__method_every_type, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd)
+char *every_type(int8_t nb__p0, int16_t nb__p1, int32_t nb__p2, int64_t nb__p3, uint8_t nb__p4, uint16_t nb__p5, uint32_t nb__p6, uint64_t nb__p7, int nb__p8, unsigned int nb__p9, long nb__p10, long long nb__p11, unsigned long nb__p12, unsigned long long nb__p13, short nb__p14, unsigned short nb__p15, int nb__p16, size_t nb__p17, float nb__p18, double nb__p19, bool nb__p20, bool nb__p21, const char *nb__p22, nb_bytes nb__p23, point_t nb__p24, const point_t *nb__p25, long nb__p26, unsigned long nb__p27, signed char nb__p28, unsigned char nb__p29)
 {
-    return every_type__with(NULL, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z, aa, bb, cc, dd);
+    return every_type__with(NULL, nb__p0, nb__p1, nb__p2, nb__p3, nb__p4, nb__p5, nb__p6, nb__p7, nb__p8, nb__p9, nb__p10, nb__p11, nb__p12, nb__p13, nb__p14, nb__p15, nb__p16, nb__p17, nb__p18, nb__p19, nb__p20, nb__p21, nb__p22, nb__p23, nb__p24, nb__p25, nb__p26, nb__p27, nb__p28, nb__p29);
 }
 /* ---- nebulac 0.1.0: geo_forget, selector "@app", remote on geo@h1 ---- */
-#line 51 "geo.c"
 struct nb__args_geo_forget {
     nb_bytes key;
 };
@@ -327,13 +318,12 @@ const nb__method nb__method_geo_forget = {
     .serving = nb__serving_geo_forget,
     .n_serving = 1,
 };
-void geo_forget__with(const nb_call *call, nb_bytes key);
-void geo_forget__with(const nb_call *nb__call, nb_bytes key)
+void geo_forget__with(const nb_call *nb__call, nb_bytes nb__p0)
 {
-    struct nb__args_geo_forget nb__a = {key};
+    struct nb__args_geo_forget nb__a = {nb__p0};
     nb__invoke(&nb__method_geo_forget, nb__call, &nb__a, NULL);
 }
-void geo_forget(nb_bytes key)
+void geo_forget(nb_bytes nb__p0)
 {
-    geo_forget__with(NULL, key);
+    geo_forget__with(NULL, nb__p0);
 }

@@ -8,7 +8,6 @@
 
 #include "include/shapes.h"
 
-#line 6 "include/shapes.h"
 static const nb__field nb__fields_point_t[] = {
     {"x", offsetof(point_t, x), {NB__K_FLOAT, sizeof(double), 0, NULL, NULL}},
     {"y", offsetof(point_t, y), {NB__K_FLOAT, sizeof(double), 0, NULL, NULL}},
@@ -21,7 +20,6 @@ void nb_clear_point_t(point_t *p)
     if (p)
         nb__value_clear(&t, p);
 }
-#line 11 "include/shapes.h"
 static const nb__tref nb__elem_shape_corners = {NB__K_STRUCT, sizeof(point_t), 0, NULL, &nb__type_point_t};
 static const nb__tref nb__elem_shape_grid_2 = {NB__K_INT, sizeof(int32_t), 0, NULL, NULL};
 static const nb__tref nb__elem_shape_grid = {NB__K_ARRAY, sizeof(int32_t[3]), 3, &nb__elem_shape_grid_2, NULL};
@@ -44,7 +42,6 @@ void nb_clear_shape(struct shape *p)
     if (p)
         nb__value_clear(&t, p);
 }
-#line 48 "nebula_node.c"
 static const char *const nb__tags_0[] = {"geo", "east"};
 static const char *const nb__tags_1[] = {"app"};
 static const nb__node_def nb__nodes[] = {

@@ -8,7 +8,6 @@
 
 #include "users.h"
 
-#line 6 "users.h"
 static const nb__field nb__fields_user_t[] = {
     {"id", offsetof(user_t, id), {NB__K_INT, sizeof(int64_t), 0, NULL, NULL}},
     {"name", offsetof(user_t, name), {NB__K_STR, sizeof(char *), 0, NULL, NULL}},
@@ -21,7 +20,6 @@ void nb_clear_user_t(user_t *p)
     if (p)
         nb__value_clear(&t, p);
 }
-#line 25 "nebula_node.c"
 static const char *const nb__tags_0[] = {"mainframe_cluster", "api", "cache"};
 static const char *const nb__tags_1[] = {"mainframe_cluster", "db", "cache"};
 static const char *const nb__tags_2[] = {"cloud_worker_lambda", "worker"};

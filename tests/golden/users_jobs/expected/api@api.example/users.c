@@ -12,7 +12,7 @@
 
 #include <nebula.h>
 #line 12 "users.c"
-user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id);
+NB__DECLS_BEGIN user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id); NB__DECLS_END
 
 
 
@@ -24,25 +24,25 @@ user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, in
 
 
 
-int64_t users_count(void); int64_t users_count__with(const nb_call *call);
+NB__DECLS_BEGIN int64_t users_count(void); int64_t users_count__with(const nb_call *call); NB__DECLS_END
 
-bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name);
+NB__DECLS_BEGIN bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name); NB__DECLS_END
 
 
 
 
 
 /* Every &cache node keeps a copy; by default one of them is told. */
-void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u); static __attribute__((used))
+NB__DECLS_BEGIN void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u); NB__DECLS_END static __attribute__((used))
 void nb__body_users_update_cache(int64_t id, const user_t *u)
 {
     (void)id;
     (void)u;
 }
+#line 43 "<out>/users.c"
 #include <nebula.h>
 static const nb__module nb__this_module = {"users.c", 0, 0};
 /* ---- nebulac 0.1.0: users_find, selector "&db", remote on api@api.example ---- */
-#line 12 "users.c"
 struct nb__args_users_find {
     int64_t id;
 };
@@ -64,20 +64,18 @@ const nb__method nb__method_users_find = {
     .serving = nb__serving_users_find,
     .n_serving = 1,
 };
-user_t *users_find__with(const nb_call *call, int64_t id);
-user_t *users_find__with(const nb_call *nb__call, int64_t id)
+user_t *users_find__with(const nb_call *nb__call, int64_t nb__p0)
 {
-    struct nb__args_users_find nb__a = {id};
+    struct nb__args_users_find nb__a = {nb__p0};
     user_t *nb__ret = NULL;
     nb__invoke(&nb__method_users_find, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-user_t *users_find(int64_t id)
+user_t *users_find(int64_t nb__p0)
 {
-    return users_find__with(NULL, id);
+    return users_find__with(NULL, nb__p0);
 }
 /* ---- nebulac 0.1.0: users_count, selector "&db", remote on api@api.example ---- */
-#line 24 "users.c"
 struct nb__args_users_count {
     char nb__unused;
 };
@@ -96,7 +94,6 @@ const nb__method nb__method_users_count = {
     .serving = nb__serving_users_count,
     .n_serving = 1,
 };
-int64_t users_count__with(const nb_call *call);
 int64_t users_count__with(const nb_call *nb__call)
 {
     struct nb__args_users_count nb__a = {0};
@@ -109,7 +106,6 @@ int64_t users_count(void)
     return users_count__with(NULL);
 }
 /* ---- nebulac 0.1.0: users_rename, selector "&db !@worker", remote on api@api.example ---- */
-#line 26 "users.c"
 struct nb__args_users_rename {
     int64_t id;
     const char *name;
@@ -133,20 +129,18 @@ const nb__method nb__method_users_rename = {
     .serving = nb__serving_users_rename,
     .n_serving = 1,
 };
-bool users_rename__with(const nb_call *call, int64_t id, const char *name);
-bool users_rename__with(const nb_call *nb__call, int64_t id, const char *name)
+bool users_rename__with(const nb_call *nb__call, int64_t nb__p0, const char *nb__p1)
 {
-    struct nb__args_users_rename nb__a = {id, name};
+    struct nb__args_users_rename nb__a = {nb__p0, nb__p1};
     bool nb__ret = false;
     nb__invoke(&nb__method_users_rename, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-bool users_rename(int64_t id, const char *name)
+bool users_rename(int64_t nb__p0, const char *nb__p1)
 {
-    return users_rename__with(NULL, id, name);
+    return users_rename__with(NULL, nb__p0, nb__p1);
 }
 /* ---- nebulac 0.1.0: users_update_cache, selector "&cache", local on api@api.example ---- */
-#line 33 "users.c"
 struct nb__args_users_update_cache {
     int64_t id;
     const user_t *u;
@@ -159,7 +153,7 @@ static const nb__type nb__args_type_users_update_cache = {
     "users_update_cache", sizeof(struct nb__args_users_update_cache), 2, nb__fields_users_update_cache};
 static void nb__local_users_update_cache(void *nb__args, void *nb__ret)
 {
-    struct nb__args_users_update_cache *nb__a = nb__args;
+    struct nb__args_users_update_cache *nb__a = (struct nb__args_users_update_cache *)nb__args;
     (void)nb__ret;
     nb__body_users_update_cache(nb__a->id, nb__a->u);
 }
@@ -176,18 +170,17 @@ const nb__method nb__method_users_update_cache = {
     .serving = nb__serving_users_update_cache,
     .n_serving = 2,
 };
-void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u);
-void users_update_cache__with(const nb_call *nb__call, int64_t id, const user_t *u)
+void users_update_cache__with(const nb_call *nb__call, int64_t nb__p0, const user_t *nb__p1)
 {
-    struct nb__args_users_update_cache nb__a = {id, u};
+    struct nb__args_users_update_cache nb__a = {nb__p0, nb__p1};
     nb__invoke(&nb__method_users_update_cache, nb__call, &nb__a, NULL);
 }
-void users_update_cache(int64_t id, const user_t *u)
+void users_update_cache(int64_t nb__p0, const user_t *nb__p1)
 {
     if (NB__LIKELY(nb__tls.route == NULL)) {
-        nb__body_users_update_cache(id, u);
+        nb__body_users_update_cache(nb__p0, nb__p1);
         nb__tls.code = NB_OK;
         return;
     }
-    users_update_cache__with(NULL, id, u);
+    users_update_cache__with(NULL, nb__p0, nb__p1);
 }

@@ -6,7 +6,7 @@
 
 #include <nebula.h>
 #line 6 "jobs.c"
-uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data);
+NB__DECLS_BEGIN uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data); NB__DECLS_END
 
 
 
@@ -16,15 +16,15 @@ uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__with(const nb_cal
 
 
 
-int64_t node_uptime_ms(void); int64_t node_uptime_ms__with(const nb_call *call); static __attribute__((used))                             /* no selector: local on every node */
+NB__DECLS_BEGIN int64_t node_uptime_ms(void); int64_t node_uptime_ms__with(const nb_call *call); NB__DECLS_END static __attribute__((used))                             /* no selector: local on every node */
 int64_t nb__body_node_uptime_ms(void)
 {
     return 7;
 }
+#line 25 "<out>/jobs.c"
 #include <nebula.h>
 static const nb__module nb__this_module = {"jobs.c", 30000, 4};
 /* ---- nebulac 0.1.0: jobs_checksum, selector "@worker", remote on db@db.example ---- */
-#line 6 "jobs.c"
 struct nb__args_jobs_checksum {
     nb_bytes data;
 };
@@ -46,20 +46,18 @@ const nb__method nb__method_jobs_checksum = {
     .serving = nb__serving_jobs_checksum,
     .n_serving = 1,
 };
-uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data);
-uint64_t jobs_checksum__with(const nb_call *nb__call, nb_bytes data)
+uint64_t jobs_checksum__with(const nb_call *nb__call, nb_bytes nb__p0)
 {
-    struct nb__args_jobs_checksum nb__a = {data};
+    struct nb__args_jobs_checksum nb__a = {nb__p0};
     uint64_t nb__ret = 0;
     nb__invoke(&nb__method_jobs_checksum, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-uint64_t jobs_checksum(nb_bytes data)
+uint64_t jobs_checksum(nb_bytes nb__p0)
 {
-    return jobs_checksum__with(NULL, data);
+    return jobs_checksum__with(NULL, nb__p0);
 }
 /* ---- nebulac 0.1.0: node_uptime_ms, selector "", local on db@db.example ---- */
-#line 16 "jobs.c"
 struct nb__args_node_uptime_ms {
     char nb__unused;
 };
@@ -83,7 +81,6 @@ const nb__method nb__method_node_uptime_ms = {
     .serving = nb__serving_node_uptime_ms,
     .n_serving = 3,
 };
-int64_t node_uptime_ms__with(const nb_call *call);
 int64_t node_uptime_ms__with(const nb_call *nb__call)
 {
     struct nb__args_node_uptime_ms nb__a = {0};

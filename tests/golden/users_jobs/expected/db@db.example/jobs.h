@@ -5,7 +5,7 @@
 
 #include <nebula.h>
 
-uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data);
-int64_t node_uptime_ms(void); int64_t node_uptime_ms__with(const nb_call *call);
+uint64_t jobs_checksum(nb_bytes data); NB__DECLS_BEGIN uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data); NB__DECLS_END
+int64_t node_uptime_ms(void); NB__DECLS_BEGIN int64_t node_uptime_ms__with(const nb_call *call); NB__DECLS_END
 
 #endif

@@ -14,7 +14,7 @@ static const char quote = '"';
 
 #if !0 && 1
 static const char *role = "cache, not api";
-#elif 0
+#elif NB_ON("@api")
 
 #else
 

@@ -7,12 +7,12 @@
 #include "users.h"
 
 #if 1                     /* conditional compilation */
-#include "db_store.h"
+#include "<case>/db_store.h"
 #endif
 
 #include <nebula.h>
 #line 12 "users.c"
-user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id); static __attribute__((used))                        /* body only on &db nodes; RPC everywhere else */
+NB__DECLS_BEGIN user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id); NB__DECLS_END static __attribute__((used))                        /* body only on &db nodes; RPC everywhere else */
 user_t *nb__body_users_find(int64_t id)
 {
     const char *name = db_store_name(id);
@@ -24,25 +24,25 @@ user_t *nb__body_users_find(int64_t id)
     return u;
 }
 
-int64_t users_count(void); int64_t users_count__with(const nb_call *call); static __attribute__((used)) int64_t nb__body_users_count(void) { return 1; }
+NB__DECLS_BEGIN int64_t users_count(void); int64_t users_count__with(const nb_call *call); NB__DECLS_END static __attribute__((used)) int64_t nb__body_users_count(void) { return 1; }
 
-bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name); static __attribute__((used))
+NB__DECLS_BEGIN bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name); NB__DECLS_END static __attribute__((used))
 bool nb__body_users_rename(int64_t id, const char *name)
 {
     return id == 42 && name != NULL;
 }
 
 /* Every &cache node keeps a copy; by default one of them is told. */
-void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u); static __attribute__((used))
+NB__DECLS_BEGIN void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u); NB__DECLS_END static __attribute__((used))
 void nb__body_users_update_cache(int64_t id, const user_t *u)
 {
     (void)id;
     (void)u;
 }
+#line 43 "<out>/users.c"
 #include <nebula.h>
 static const nb__module nb__this_module = {"users.c", 0, 0};
 /* ---- nebulac 0.1.0: users_find, selector "&db", local on db@db.example ---- */
-#line 12 "users.c"
 struct nb__args_users_find {
     int64_t id;
 };
@@ -53,7 +53,7 @@ static const nb__type nb__args_type_users_find = {
     "users_find", sizeof(struct nb__args_users_find), 1, nb__fields_users_find};
 static void nb__local_users_find(void *nb__args, void *nb__ret)
 {
-    struct nb__args_users_find *nb__a = nb__args;
+    struct nb__args_users_find *nb__a = (struct nb__args_users_find *)nb__args;
     *(user_t **)nb__ret = nb__body_users_find(nb__a->id);
 }
 static const uint32_t nb__serving_users_find[] = {1};
@@ -69,25 +69,23 @@ const nb__method nb__method_users_find = {
     .serving = nb__serving_users_find,
     .n_serving = 1,
 };
-user_t *users_find__with(const nb_call *call, int64_t id);
-user_t *users_find__with(const nb_call *nb__call, int64_t id)
+user_t *users_find__with(const nb_call *nb__call, int64_t nb__p0)
 {
-    struct nb__args_users_find nb__a = {id};
+    struct nb__args_users_find nb__a = {nb__p0};
     user_t *nb__ret = NULL;
     nb__invoke(&nb__method_users_find, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-user_t *users_find(int64_t id)
+user_t *users_find(int64_t nb__p0)
 {
     if (NB__LIKELY(nb__tls.route == NULL)) {
-        user_t *nb__ret = nb__body_users_find(id);
+        user_t *nb__ret = nb__body_users_find(nb__p0);
         nb__tls.code = NB_OK;
         return nb__ret;
     }
-    return users_find__with(NULL, id);
+    return users_find__with(NULL, nb__p0);
 }
 /* ---- nebulac 0.1.0: users_count, selector "&db", local on db@db.example ---- */
-#line 24 "users.c"
 struct nb__args_users_count {
     char nb__unused;
 };
@@ -111,7 +109,6 @@ const nb__method nb__method_users_count = {
     .serving = nb__serving_users_count,
     .n_serving = 1,
 };
-int64_t users_count__with(const nb_call *call);
 int64_t users_count__with(const nb_call *nb__call)
 {
     struct nb__args_users_count nb__a = {0};
@@ -129,7 +126,6 @@ int64_t users_count(void)
     return users_count__with(NULL);
 }
 /* ---- nebulac 0.1.0: users_rename, selector "&db !@worker", local on db@db.example ---- */
-#line 26 "users.c"
 struct nb__args_users_rename {
     int64_t id;
     const char *name;
@@ -142,7 +138,7 @@ static const nb__type nb__args_type_users_rename = {
     "users_rename", sizeof(struct nb__args_users_rename), 2, nb__fields_users_rename};
 static void nb__local_users_rename(void *nb__args, void *nb__ret)
 {
-    struct nb__args_users_rename *nb__a = nb__args;
+    struct nb__args_users_rename *nb__a = (struct nb__args_users_rename *)nb__args;
     *(bool *)nb__ret = nb__body_users_rename(nb__a->id, nb__a->name);
 }
 static const uint32_t nb__serving_users_rename[] = {1};
@@ -158,25 +154,23 @@ const nb__method nb__method_users_rename = {
     .serving = nb__serving_users_rename,
     .n_serving = 1,
 };
-bool users_rename__with(const nb_call *call, int64_t id, const char *name);
-bool users_rename__with(const nb_call *nb__call, int64_t id, const char *name)
+bool users_rename__with(const nb_call *nb__call, int64_t nb__p0, const char *nb__p1)
 {
-    struct nb__args_users_rename nb__a = {id, name};
+    struct nb__args_users_rename nb__a = {nb__p0, nb__p1};
     bool nb__ret = false;
     nb__invoke(&nb__method_users_rename, nb__call, &nb__a, &nb__ret);
     return nb__ret;
 }
-bool users_rename(int64_t id, const char *name)
+bool users_rename(int64_t nb__p0, const char *nb__p1)
 {
     if (NB__LIKELY(nb__tls.route == NULL)) {
-        bool nb__ret = nb__body_users_rename(id, name);
+        bool nb__ret = nb__body_users_rename(nb__p0, nb__p1);
         nb__tls.code = NB_OK;
         return nb__ret;
     }
-    return users_rename__with(NULL, id, name);
+    return users_rename__with(NULL, nb__p0, nb__p1);
 }
 /* ---- nebulac 0.1.0: users_update_cache, selector "&cache", local on db@db.example ---- */
-#line 33 "users.c"
 struct nb__args_users_update_cache {
     int64_t id;
     const user_t *u;
@@ -189,7 +183,7 @@ static const nb__type nb__args_type_users_update_cache = {
     "users_update_cache", sizeof(struct nb__args_users_update_cache), 2, nb__fields_users_update_cache};
 static void nb__local_users_update_cache(void *nb__args, void *nb__ret)
 {
-    struct nb__args_users_update_cache *nb__a = nb__args;
+    struct nb__args_users_update_cache *nb__a = (struct nb__args_users_update_cache *)nb__args;
     (void)nb__ret;
     nb__body_users_update_cache(nb__a->id, nb__a->u);
 }
@@ -206,18 +200,17 @@ const nb__method nb__method_users_update_cache = {
     .serving = nb__serving_users_update_cache,
     .n_serving = 2,
 };
-void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u);
-void users_update_cache__with(const nb_call *nb__call, int64_t id, const user_t *u)
+void users_update_cache__with(const nb_call *nb__call, int64_t nb__p0, const user_t *nb__p1)
 {
-    struct nb__args_users_update_cache nb__a = {id, u};
+    struct nb__args_users_update_cache nb__a = {nb__p0, nb__p1};
     nb__invoke(&nb__method_users_update_cache, nb__call, &nb__a, NULL);
 }
-void users_update_cache(int64_t id, const user_t *u)
+void users_update_cache(int64_t nb__p0, const user_t *nb__p1)
 {
     if (NB__LIKELY(nb__tls.route == NULL)) {
-        nb__body_users_update_cache(id, u);
+        nb__body_users_update_cache(nb__p0, nb__p1);
         nb__tls.code = NB_OK;
         return;
     }
-    users_update_cache__with(NULL, id, u);
+    users_update_cache__with(NULL, nb__p0, nb__p1);
 }

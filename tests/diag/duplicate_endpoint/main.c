@@ -1,0 +1,2 @@
+#include <nebula.h>
+int main(void) { return nb_start(0); }

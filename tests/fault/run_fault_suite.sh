@@ -132,6 +132,7 @@ cleanup() {
   stop_all
   teardown
   if [ -n "$keep" ]; then
+    rm -f "$tmp/cookie" # a secret, even a throwaway one
     mkdir -p "$keep" && cp -r "$tmp"/. "$keep"/ && echo "logs kept in $keep"
   fi
   rm -rf "$tmp"

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,6 +225,10 @@ int main(int argc, char **argv)
         timeout_ms < 1 || nthreads < 2 || nthreads > MAX_THREADS)
         return usage();
 
+    /* Dies with the script that started it, so a killed run leaves no load. */
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        return 2;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGPIPE);

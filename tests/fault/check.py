@@ -11,6 +11,8 @@ and prints one row of figures per scenario. Exit status 1 when any scenario has
   - an NB_OK whose value is not the body's for that call, or with no body run
     on the node it names (a forged or misdecoded reply),
   - a body line for a call the driver never issued, or a malformed line.
+  - a node healed (rule removed, restarted, resumed) that ran no body after it
+    before the load ended (events-<N>.txt says when and which).
 Bodies started after their caller's deadline are counted and printed, but do
 not fail the run yet: the runtime does not hold deadlines across a paused
 server (docs/faults.md, "Known gaps").
@@ -68,6 +70,18 @@ def read_bodies(d):
     return bodies, bad
 
 
+def read_heals(path):
+    """The last heal event of a scenario: (CLOCK_REALTIME ms, [node short names]), or None."""
+    heal = None
+    if os.path.exists(path):
+        with open(path, encoding="ascii", errors="replace") as f:
+            for line in f:
+                p = line.split()
+                if len(p) >= 3 and p[1] == "heal":
+                    heal = (int(p[0]), p[2].split(","))
+    return heal
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
@@ -87,7 +101,7 @@ def main():
 
     cols = ["scenario", "issued", "outcomes", "no-1-outc", "ok", "timeout", "down",
             "no-worker", "overload", "other", "bodies", "twice", "late", "past-dl", "max-ms",
-            "bad-ok", "unissued"]
+            "bad-ok", "unissued", "back-ms"]
     rows = []
     failures = []
     issued_ids = set()
@@ -121,10 +135,24 @@ def main():
             if not r[5] or not any(b[0] == "s%d" % r[2] for b in bodies.get(r[0], [])):
                 bad_ok += 1
         unissued = sum(1 for c in ids if c not in seen)
+        # After the last heal, every healed node must serve again before the
+        # load ends: back-ms is how long the slowest one took to run a body.
+        back = "-"
+        heal = read_heals(os.path.join(args.dir, "events-%d.txt" % n))
+        if heal is not None:
+            worst = 0
+            for node in heal[1]:
+                after = [b[1] for c in ids for b in bodies[c] if b[0] == node and b[1] >= heal[0]]
+                if not after:
+                    failures.append("%s: %s ran no body after it was healed" % (name, node))
+                    worst = None
+                    break
+                worst = max(worst, min(after) - heal[0])
+            back = "never" if worst is None else worst
         rows.append([name, len(recs), outcomes, no_outcome, codes.get("NB_OK", 0),
                      codes.get("NB_E_TIMEOUT", 0), codes.get("NB_E_NODE_DOWN", 0),
                      codes.get("NB_E_NO_WORKER", 0), codes.get("NB_E_OVERLOADED", 0), other,
-                     runs, twice, late, len(past), "%.0f" % max_ms, bad_ok, unissued])
+                     runs, twice, late, len(past), "%.0f" % max_ms, bad_ok, unissued, back])
         if len(recs) == 0:
             failures.append("%s: no call was issued" % name)
         if no_outcome:
@@ -162,8 +190,8 @@ def main():
     print("no-1-outc: calls without exactly one outcome; twice: bodies run twice; "
           "late: bodies started after their caller's deadline (known gap, not failing yet); "
           "past-dl: calls that outlived their timeout by more than %d ms; bad-ok: NB_OK "
-          "values not matching a body run; unissued: body runs for calls never issued"
-          % args.margin_ms)
+          "values not matching a body run; unissued: body runs for calls never issued; "
+          "back-ms: from the heal to the healed node's first body" % args.margin_ms)
     if failures:
         for f in failures:
             print("FAILED  " + f)

@@ -250,7 +250,15 @@ echo "   s1, s2, s3 serving (registered in that order: s1 is the default route's
 # load started); then it waits for the driver to end (bounded) and removes
 # whatever the scenario left (rules, delay program, stopped process).
 nfq_pid=
-event() { printf '%s %s\n' "$(date +%s%3N)" "$*" >>"$tmp/events-$scen.txt"; echo "   +$(($(date +%s%3N) - t0))ms  $*"; }
+# event fault|heal ROLE[,ROLE] TEXT: logs when a fault was applied or removed, in
+# events-N.txt ("<CLOCK_REALTIME ms> <kind> <roles> <text>": check.py reads the
+# heal lines to see the nodes serve again) and on stdout.
+event() {
+  local now
+  now=$(date +%s%3N)
+  printf '%s %s %s %s\n' "$now" "$1" "$2" "$3" >>"$tmp/events-$scen.txt"
+  echo "   +$((now - t0))ms  ${2//,/, }: $3"
+}
 at() { # sleeps until $1 seconds after the load started
   local left
   left=$(awk -v t="$1" -v t0="$t0" -v now="$(date +%s%3N)" 'BEGIN { l = t0 + t * 1000 - now; print (l > 0 ? l / 1000 : 0) }')
@@ -260,17 +268,17 @@ at() { # sleeps until $1 seconds after the load started
 act_baseline() { :; }
 act_partition() { # s1 (the default route's node) cut off both ways, then healed
   at 2; ipt_in s1 -I INPUT -i eth0 -j DROP; ipt_in s1 -I OUTPUT -o eth0 -j DROP
-  event "s1: iptables DROP INPUT and OUTPUT on eth0"
+  event fault s1 "iptables DROP INPUT and OUTPUT on eth0"
   at 5; ipt_in s1 -D INPUT -i eth0 -j DROP; ipt_in s1 -D OUTPUT -o eth0 -j DROP
-  event "s1: healed"
+  event heal s1 "healed"
 }
 act_oneway_in() { # s2 hears nothing, but what it sends still goes out
-  at 2; ipt_in s2 -I INPUT -i eth0 -j DROP; event "s2: iptables DROP INPUT only"
-  at 5; ipt_in s2 -D INPUT -i eth0 -j DROP; event "s2: healed"
+  at 2; ipt_in s2 -I INPUT -i eth0 -j DROP; event fault s2 "iptables DROP INPUT only"
+  at 5; ipt_in s2 -D INPUT -i eth0 -j DROP; event heal s2 "healed"
 }
 act_oneway_out() { # s2 receives everything, but nothing it sends leaves
-  at 2; ipt_in s2 -I OUTPUT -o eth0 -j DROP; event "s2: iptables DROP OUTPUT only"
-  at 5; ipt_in s2 -D OUTPUT -o eth0 -j DROP; event "s2: healed"
+  at 2; ipt_in s2 -I OUTPUT -o eth0 -j DROP; event fault s2 "iptables DROP OUTPUT only"
+  at 5; ipt_in s2 -D OUTPUT -o eth0 -j DROP; event heal s2 "healed"
 }
 act_loss() { # 5 % of the packets into and out of s1 and s2 dropped
   local r
@@ -278,12 +286,12 @@ act_loss() { # 5 % of the packets into and out of s1 and s2 dropped
   for r in s1 s2; do
     ipt_in "$r" -I INPUT -i eth0 "${loss_rule[@]}"; ipt_in "$r" -I OUTPUT -o eth0 "${loss_rule[@]}"
   done
-  event "s1, s2: 5 % random loss in and out (iptables statistic)"
+  event fault s1,s2 "5 % random loss in and out (iptables statistic)"
   at $((seconds - 1))
   for r in s1 s2; do
     ipt_in "$r" -D INPUT -i eth0 "${loss_rule[@]}"; ipt_in "$r" -D OUTPUT -o eth0 "${loss_rule[@]}"
   done
-  event "s1, s2: healed"
+  event heal s1,s2 "healed"
 }
 start_delay() { # $1 ms on every packet into and out of s1, by NFQUEUE
   ip netns exec "$(ns s1)" "$bin/fault_nfq_delay" 7 "$1" >"$tmp/nfq-$scen.out" 2>&1 &
@@ -298,27 +306,32 @@ stop_delay() {
   if [ -n "$nfq_pid" ]; then stop_pid "$nfq_pid" || true; nfq_pid=; fi
 }
 act_delay() {
-  at 1; start_delay 50; event "s1: 50 ms delay in and out (NFQUEUE, fault_nfq_delay)"
-  at $((seconds - 1)); stop_delay; event "s1: healed"
+  at 1; start_delay 50; event fault s1 "50 ms delay in and out (NFQUEUE, fault_nfq_delay)"
+  at $((seconds - 1)); stop_delay; event heal s1 "healed"
 }
 act_delay_loss() {
   at 1; start_delay 50
   ipt_in s1 -I INPUT -i eth0 "${loss_rule[@]}"; ipt_in s1 -I OUTPUT -o eth0 "${loss_rule[@]}"
-  event "s1: 50 ms delay and 5 % loss, in and out"
+  event fault s1 "50 ms delay and 5 % loss, in and out"
   at $((seconds - 1))
   ipt_in s1 -D INPUT -i eth0 "${loss_rule[@]}"; ipt_in s1 -D OUTPUT -o eth0 "${loss_rule[@]}"
-  stop_delay; event "s1: healed"
+  stop_delay; event heal s1 "healed"
 }
 act_kill() { # s1 crashes under load and comes back (then registered last)
-  at 2; kill9 s1; event "s1: kill -9"
-  at 4; start_node s1; event "s1: restarted and serving"
+  at 2; kill9 s1; event fault s1 "kill -9"
+  at 4; start_node s1; event heal s1 "restarted and serving"
 }
 act_sigstop() { # the default route's node (s2 since s1 restarted) frozen 1.5 s
-  at 2; sigstop s2; event "s2: SIGSTOP"
-  sleep 1.5; kill -CONT "${pid_of[s2]}"; event "s2: SIGCONT"
+  at 2; sigstop s2; event fault s2 "SIGSTOP"
+  sleep 1.5; kill -CONT "${pid_of[s2]}"; event heal s2 "SIGCONT"
+}
+act_sigstop_long() { # s3 frozen 4 s: declared down, its connections closed under it
+  at 2; sigstop s3; event fault s3 "SIGSTOP"
+  sleep 4; kill -CONT "${pid_of[s3]}"; event heal s3 "SIGCONT"
 }
 
-all_scenarios=(baseline partition oneway_in oneway_out loss delay delay_loss kill sigstop)
+all_scenarios=(baseline partition oneway_in oneway_out loss delay delay_loss kill sigstop
+               sigstop_long)
 declare -A skip_why=()
 [ $has_loss = 1 ] || skip_why[loss]="iptables has no statistic match"
 [ $has_loss = 1 ] || skip_why[delay_loss]="iptables has no statistic match"
@@ -348,8 +361,8 @@ for name in "${all_scenarios[@]}"; do
   # was restarted: without the kill scenario before it, freeze s1 instead.
   if [ "$name" = sigstop ] && [[ " ${ran[*]} " != *":kill "* ]]; then
     act_sigstop() {
-      at 2; sigstop s1; event "s1: SIGSTOP"
-      sleep 1.5; kill -CONT "${pid_of[s1]}"; event "s1: SIGCONT"
+      at 2; sigstop s1; event fault s1 "SIGSTOP"
+      sleep 1.5; kill -CONT "${pid_of[s1]}"; event heal s1 "SIGCONT"
     }
   fi
   echo "-- $name"

@@ -14,7 +14,10 @@ S = 1 << 48  # scenario 1's ids
 T0 = 1_800_000_000_000
 
 
-def write_run(d, calls, bodies):
+def write_run(d, calls, bodies, events=None):
+    if events is not None:
+        with open(os.path.join(d, "events-1.txt"), "w") as f:
+            f.write(events)
     with open(os.path.join(d, "calls-1.txt"), "w") as f:
         f.write("# scenario 1 timeout_ms 800 threads 2\n")
         for c in calls:
@@ -59,6 +62,10 @@ CASES = [
      "unexpected outcome"),
     ("a malformed body line", CLEAN_CALLS, CLEAN_BODIES + [("garbage",)], 1,
      "malformed line"),
+    ("a healed node that serves again", CLEAN_CALLS, CLEAN_BODIES, 0,
+     "every call had one outcome", "%d heal s1 healed\n" % (T0 + 1)),
+    ("a healed node that never serves again", CLEAN_CALLS, CLEAN_BODIES, 1,
+     "s1 ran no body after it was healed", "%d heal s1 healed\n" % (T0 + 10)),
 ]
 
 
@@ -66,9 +73,9 @@ def main():
     check_py = sys.argv[1]
     python = sys.argv[2] if len(sys.argv) > 2 else sys.executable
     failed = 0
-    for name, calls, bodies, want_status, want_text in CASES:
+    for name, calls, bodies, want_status, want_text, *events in CASES:
         with tempfile.TemporaryDirectory() as d:
-            write_run(d, calls, bodies)
+            write_run(d, calls, bodies, *events)
             p = subprocess.run([python, check_py, d, "--scenarios", "1:case"],
                                capture_output=True, text=True, timeout=60)
         if p.returncode == want_status and want_text in p.stdout:

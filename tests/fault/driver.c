@@ -25,7 +25,8 @@
  * after the load stopped). <value ok> is 0 when an NB_OK value is not the one
  * the body returns for that id: a forged or misdecoded value.
  *
- * On stdout: "load started", then one line per second with the counts so far.
+ * On stdout: "load started at <CLOCK_REALTIME ms>: ...", then one line per
+ * second with the counts so far.
  * Exit status: 0, 2 (setup failed: nb_start, the serving nodes never came up),
  * 3 (some call never got an outcome: its thread is left, and nb_stop skipped).
  */
@@ -260,7 +261,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    printf("load started: %d threads, timeout %d ms, %d s\n", nthreads, timeout_ms, seconds);
+    printf("load started at %" PRId64 " ms: %d threads, timeout %d ms, %d s\n", realtime_ms(),
+           nthreads, timeout_ms, seconds);
     fflush(stdout);
     for (int s = 1; s <= seconds; s++) {
         sleep(1);

@@ -31,9 +31,9 @@ def call(i, code="NB_OK", node=1, dur_us=1000, ok=1):
     return (S + i, code, node, dur_us, T0 + i, ok)
 
 
-def body(i, late=0):
+def body(i, late=0, node="s1@10.78.0.11"):
     deadline = T0 + i + 800
-    return (S + i, "s1@10.78.0.11", deadline + 5 if late else T0 + i + 1, deadline, late)
+    return (S + i, node, deadline + 5 if late else T0 + i + 1, deadline, late)
 
 
 CLEAN_CALLS = [call(0), call(1), call(2, "NB_E_TIMEOUT", 0, 800_400)]
@@ -64,8 +64,11 @@ CASES = [
      "malformed line"),
     ("a healed node that serves again", CLEAN_CALLS, CLEAN_BODIES, 0,
      "every call had one outcome", "%d heal s1 healed\n" % (T0 + 1)),
-    ("a healed node that never serves again", CLEAN_CALLS, CLEAN_BODIES, 1,
+    ("a healed node that never serves again", CLEAN_CALLS + [call(3000, node=2)],
+     CLEAN_BODIES + [body(3000, node="s2@10.78.0.12")], 1,
      "s1 ran no body after it was healed", "%d heal s1 healed\n" % (T0 + 10)),
+    ("a heal too close to the end is not checked", CLEAN_CALLS, CLEAN_BODIES, 0,
+     "every call had one outcome", "%d heal s1 healed\n" % (T0 + 10)),
 ]
 
 

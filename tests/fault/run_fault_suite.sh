@@ -325,13 +325,17 @@ act_sigstop() { # the default route's node (s2 since s1 restarted) frozen 1.5 s
   at 2; sigstop s2; event fault s2 "SIGSTOP"
   sleep 1.5; kill -CONT "${pid_of[s2]}"; event heal s2 "SIGCONT"
 }
+act_kill_all() { # every serving node crashes at once: a total outage, then all come back
+  at 2; kill9 s1; kill9 s2; kill9 s3; event fault s1,s2,s3 "kill -9, all three"
+  at 4; start_node s1; start_node s2; start_node s3; event heal s1,s2,s3 "restarted and serving"
+}
 act_sigstop_long() { # s3 frozen 4 s: declared down, its connections closed under it
   at 2; sigstop s3; event fault s3 "SIGSTOP"
   sleep 4; kill -CONT "${pid_of[s3]}"; event heal s3 "SIGCONT"
 }
 
 all_scenarios=(baseline partition oneway_in oneway_out loss delay delay_loss kill sigstop
-               sigstop_long)
+               sigstop_long kill_all)
 declare -A skip_why=()
 [ $has_loss = 1 ] || skip_why[loss]="iptables has no statistic match"
 [ $has_loss = 1 ] || skip_why[delay_loss]="iptables has no statistic match"

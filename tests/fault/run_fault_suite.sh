@@ -71,7 +71,10 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 77
 fi
 for tool in ip iptables flock timeout; do
-  command -v "$tool" >/dev/null || { echo "run_fault_suite.sh: '$tool' is missing" >&2; exit 2; }
+  command -v "$tool" >/dev/null || {
+    echo "run_fault_suite.sh: '$tool' is missing (scripts/setup.sh iproute2 iptables installs it)" >&2
+    exit 2
+  }
 done
 
 timeout_ms=800 # every call's timeout

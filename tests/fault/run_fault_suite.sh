@@ -20,8 +20,9 @@
 #                      [--only NAME[,NAME...]] [--seconds S] [--keep DIR]
 #
 # --bin-dir: where fault_driver, fault_s1..3 and fault_nfq_delay were built
-# (build/plain/tests/fault); --only runs the named scenarios (baseline is always
-# run first); --seconds sets each scenario's load time (default 8); --keep
+# (build/plain/tests/fault), with the topology they were built for; --net, if
+# given, must be that topology's network; --only runs the named scenarios (baseline is always
+# run first); --seconds sets each scenario's load time (8 to 60, default 8); --keep
 # copies the logs to DIR.
 #
 # Root only: not root, or not allowed to create a network namespace, it says so
@@ -36,7 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/shop_demo_lib.sh"
 
 bin=
-net=10.78.0
+net=
 python=python3
 only=
 seconds=8
@@ -57,12 +58,22 @@ if [ -z "$bin" ] || [ ! -x "$bin/fault_driver" ] || [ ! -x "$bin/fault_nfq_delay
   exit 2
 fi
 bin=$(cd "$bin" && pwd)
-if ! [[ $net =~ ^10\.[0-9]{1,3}\.[0-9]{1,3}$ ]]; then
-  echo "--net must be the first three numbers of a private /24 in 10.0.0.0/8, e.g. 10.78.0" >&2
+# The nodes are named by their addresses: the network is the one the build's
+# topology was generated for.
+built_net=$(sed -n 's/^ *"driver@\([0-9.]*\)\.2":.*/\1/p' "$bin/nebula.yaml" 2>/dev/null || true)
+if [ -z "$net" ]; then
+  net=$built_net
+elif [ "$net" != "$built_net" ]; then
+  echo "--net $net: the nodes in $bin were built for ${built_net:-an unknown network}" \
+       "(cmake -DNEBULA_FAULT_NET=$net rebuilds them)" >&2
   exit 2
 fi
-if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 6 ] || [ "$seconds" -gt 60 ]; then
-  echo "--seconds must be 6 to 60" >&2
+if ! [[ $net =~ ^10\.[0-9]{1,3}\.[0-9]{1,3}$ ]]; then
+  echo "the network ('$net', NEBULA_FAULT_NET) must be the first three numbers of a /24 in 10.0.0.0/8, e.g. 10.78.0" >&2
+  exit 2
+fi
+if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 8 ] || [ "$seconds" -gt 60 ]; then
+  echo "--seconds must be 8 to 60 (the last heal is at 5 s)" >&2
   exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then

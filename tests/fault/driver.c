@@ -25,8 +25,9 @@
  * after the load stopped). <value ok> is 0 when an NB_OK value is not the one
  * the body returns for that id: a forged or misdecoded value.
  *
- * On stdout: "load started at <CLOCK_REALTIME ms>: ...", then one line per
- * second with the counts so far.
+ * On stdout: "default route: sN@ ..." (the node of a first call made by the
+ * default route, before the load), "load started at <CLOCK_REALTIME ms>: ...",
+ * then one line per second with the counts so far.
  * Exit status: 0, 2 (setup failed: nb_start, the serving nodes never came up),
  * 3 (some call never got an outcome: its thread is left, and nb_stop skipped).
  */
@@ -176,7 +177,7 @@ static int write_records(bool *all_done)
     }
     fprintf(f, "# scenario %d timeout_ms %d threads %d\n", scenario, timeout_ms, nthreads);
     *all_done = true;
-    for (int t = 0; t < nthreads; t++) {
+    for (int t = 0; t <= nthreads; t++) { /* the probe call's worker too */
         worker *w = &workers[t];
         size_t issued = atomic_load_explicit(&w->issued, memory_order_acquire);
         size_t done = atomic_load_explicit(&w->done, memory_order_acquire);
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
             return usage();
     }
     if (argc % 2 == 0 || out_path == NULL || scenario < 0 || scenario > 255 || seconds < 1 ||
-        timeout_ms < 1 || nthreads < 2 || nthreads > MAX_THREADS)
+        timeout_ms < 1 || nthreads < 2 || nthreads >= MAX_THREADS)
         return usage();
 
     /* Dies with the script that started it, so a killed run leaves no load. */
@@ -248,6 +249,34 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+
+    /* One call by the default route, to say which node it uses now: the
+     * script aims its faults at that node. It is a call like the others
+     * (thread index nthreads), recorded with them. */
+    worker *probe = &workers[nthreads];
+    probe->index = nthreads;
+    probe->chunks[0] = calloc(CHUNK, sizeof(rec));
+    if (probe->chunks[0] == NULL)
+        return 2;
+    rec *r = &probe->chunks[0][0];
+    r->id = (int64_t)scenario << 48 | (int64_t)nthreads << 32;
+    r->start_ms = realtime_ms();
+    atomic_store_explicit(&probe->issued, 1, memory_order_release);
+    int64_t t0 = mono_us();
+    int64_t v = fault_work__with(&(nb_call){.timeout_ms = timeout_ms}, r->id,
+                                 r->start_ms + timeout_ms, 0);
+    r->dur_us = mono_us() - t0;
+    r->code = nb_last_code();
+    r->node = r->code == NB_OK ? (int)((v >> 56) & 0xf) : 0;
+    r->value_ok = r->code != NB_OK || ((v & FAULT_ID_MASK) == r->id && r->node >= 1);
+    atomic_store_explicit(&probe->done, 1, memory_order_release);
+    if (r->code != NB_OK || !r->value_ok) {
+        fprintf(stderr, "driver: the default route's first call failed: %s: %s\n",
+                nb_code_name(nb_last_code()), nb_last_message());
+        nb_stop();
+        return 2;
+    }
+    printf("default route: s%d@ (call %" PRId64 ")\n", r->node, r->id);
 
     for (int t = 0; t < nthreads; t++) {
         workers[t].index = t;
@@ -301,7 +330,7 @@ int main(int argc, char **argv)
     }
     printf("load stopped: ok=%ld errors=%ld\n", atomic_load(&n_ok), atomic_load(&n_err));
     nb_stop();
-    for (int t = 0; t < nthreads; t++)
+    for (int t = 0; t <= nthreads; t++)
         for (size_t c = 0; c < MAX_CHUNKS && workers[t].chunks[c] != NULL; c++)
             free(workers[t].chunks[c]);
     return 0;

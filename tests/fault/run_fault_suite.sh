@@ -256,7 +256,7 @@ sigstop() {
 for role in s1 s2 s3; do
   start_node "$role" || exit 1
 done
-echo "   s1, s2, s3 serving (registered in that order: s1 is the default route's first choice)"
+echo "   s1, s2, s3 serving (started in that order)"
 
 # --- scenarios ------------------------------------------------------------------
 # Each scenario: the driver starts its load; the script waits until the load
@@ -279,73 +279,83 @@ at() { # sleeps until $1 seconds after the load started
   sleep "$left"
 }
 
+# $first is the serving node the driver's default route uses at the start of
+# the scenario (the driver says which), $other the next one after it (s1, s2,
+# s3, s1): faults aimed at $first hit all 32 threads, at $other only the 16
+# round-robin ones.
+first='' other=''
 act_baseline() { :; }
-act_partition() { # s1 (the default route's node) cut off both ways, then healed
-  at 2; ipt_in s1 -I INPUT -i eth0 -j DROP; ipt_in s1 -I OUTPUT -o eth0 -j DROP
-  event fault s1 "iptables DROP INPUT and OUTPUT on eth0"
-  at 5; ipt_in s1 -D INPUT -i eth0 -j DROP; ipt_in s1 -D OUTPUT -o eth0 -j DROP
-  event heal s1 "healed"
+act_partition() { # $first cut off both ways, then healed
+  at 2; ipt_in "$first" -I INPUT -i eth0 -j DROP; ipt_in "$first" -I OUTPUT -o eth0 -j DROP
+  event fault "$first" "iptables DROP INPUT and OUTPUT on eth0"
+  at 5; ipt_in "$first" -D INPUT -i eth0 -j DROP; ipt_in "$first" -D OUTPUT -o eth0 -j DROP
+  event heal "$first" "healed"
 }
-act_oneway_in() { # s2 hears nothing, but what it sends still goes out
-  at 2; ipt_in s2 -I INPUT -i eth0 -j DROP; event fault s2 "iptables DROP INPUT only"
-  at 5; ipt_in s2 -D INPUT -i eth0 -j DROP; event heal s2 "healed"
+act_oneway_in() { # $other hears nothing, but what it sends still goes out
+  at 2; ipt_in "$other" -I INPUT -i eth0 -j DROP; event fault "$other" "iptables DROP INPUT only"
+  at 5; ipt_in "$other" -D INPUT -i eth0 -j DROP; event heal "$other" "healed"
 }
-act_oneway_out() { # s2 receives everything, but nothing it sends leaves
-  at 2; ipt_in s2 -I OUTPUT -o eth0 -j DROP; event fault s2 "iptables DROP OUTPUT only"
-  at 5; ipt_in s2 -D OUTPUT -o eth0 -j DROP; event heal s2 "healed"
+act_oneway_out() { # $other receives everything, but nothing it sends leaves
+  at 2; ipt_in "$other" -I OUTPUT -o eth0 -j DROP; event fault "$other" "iptables DROP OUTPUT only"
+  at 5; ipt_in "$other" -D OUTPUT -o eth0 -j DROP; event heal "$other" "healed"
 }
-act_loss() { # 5 % of the packets into and out of s1 and s2 dropped, from 1 s to 5 s
+act_loss() { # 5 % of the packets into and out of $first and $other dropped, from 1 s to 5 s
   local r
   at 1
-  for r in s1 s2; do
+  for r in "$first" "$other"; do
     ipt_in "$r" -I INPUT -i eth0 "${loss_rule[@]}"; ipt_in "$r" -I OUTPUT -o eth0 "${loss_rule[@]}"
   done
-  event fault s1,s2 "5 % random loss in and out (iptables statistic)"
+  event fault "$first,$other" "5 % random loss in and out (iptables statistic)"
   at 5
-  for r in s1 s2; do
+  for r in "$first" "$other"; do
     ipt_in "$r" -D INPUT -i eth0 "${loss_rule[@]}"; ipt_in "$r" -D OUTPUT -o eth0 "${loss_rule[@]}"
   done
-  event heal s1,s2 "healed"
+  event heal "$first,$other" "healed"
 }
-start_delay() { # $1 ms on every packet into and out of s1, by NFQUEUE
-  ip netns exec "$(ns s1)" "$bin/fault_nfq_delay" 7 "$1" >"$tmp/nfq-$scen.out" 2>&1 &
+nfq_role=
+start_delay() { # $1 ms on every packet into and out of role $2, by NFQUEUE
+  nfq_role=$2
+  ip netns exec "$(ns "$2")" "$bin/fault_nfq_delay" 7 "$1" >"$tmp/nfq-$scen.out" 2>&1 &
   nfq_pid=$!
   running[$nfq_pid]=1
   wait_for_line "$tmp/nfq-$scen.out" "bound" "$nfq_pid" 50 || { cat "$tmp/nfq-$scen.out" >&2; return 1; }
-  ipt_in s1 -I INPUT -i eth0 "${nfq_rule[@]}"; ipt_in s1 -I OUTPUT -o eth0 "${nfq_rule[@]}"
+  ipt_in "$2" -I INPUT -i eth0 "${nfq_rule[@]}"; ipt_in "$2" -I OUTPUT -o eth0 "${nfq_rule[@]}"
 }
 stop_delay() {
-  ipt_in s1 -D INPUT -i eth0 "${nfq_rule[@]}" 2>/dev/null || true
-  ipt_in s1 -D OUTPUT -o eth0 "${nfq_rule[@]}" 2>/dev/null || true
+  [ -n "$nfq_role" ] || return 0
+  ipt_in "$nfq_role" -D INPUT -i eth0 "${nfq_rule[@]}" 2>/dev/null || true
+  ipt_in "$nfq_role" -D OUTPUT -o eth0 "${nfq_rule[@]}" 2>/dev/null || true
   if [ -n "$nfq_pid" ]; then stop_pid "$nfq_pid" || true; nfq_pid=; fi
+  nfq_role=
 }
 act_delay() {
-  at 1; start_delay 50; event fault s1 "50 ms delay in and out (NFQUEUE, fault_nfq_delay)"
-  at 5; stop_delay; event heal s1 "healed"
+  at 1; start_delay 50 "$first"
+  event fault "$first" "50 ms delay in and out (NFQUEUE, fault_nfq_delay)"
+  at 5; stop_delay; event heal "$first" "healed"
 }
 act_delay_loss() {
-  at 1; start_delay 50
-  ipt_in s1 -I INPUT -i eth0 "${loss_rule[@]}"; ipt_in s1 -I OUTPUT -o eth0 "${loss_rule[@]}"
-  event fault s1 "50 ms delay and 5 % loss, in and out"
+  at 1; start_delay 50 "$first"
+  ipt_in "$first" -I INPUT -i eth0 "${loss_rule[@]}"; ipt_in "$first" -I OUTPUT -o eth0 "${loss_rule[@]}"
+  event fault "$first" "50 ms delay and 5 % loss, in and out"
   at 5
-  ipt_in s1 -D INPUT -i eth0 "${loss_rule[@]}"; ipt_in s1 -D OUTPUT -o eth0 "${loss_rule[@]}"
-  stop_delay; event heal s1 "healed"
+  ipt_in "$first" -D INPUT -i eth0 "${loss_rule[@]}"; ipt_in "$first" -D OUTPUT -o eth0 "${loss_rule[@]}"
+  stop_delay; event heal "$first" "healed"
 }
-act_kill() { # s1 crashes under load and comes back (then registered last)
-  at 2; kill9 s1; event fault s1 "kill -9"
-  at 4; start_node s1; event heal s1 "restarted and serving"
+act_kill() { # $first crashes under load and comes back
+  at 2; kill9 "$first"; event fault "$first" "kill -9"
+  at 4; start_node "$first"; event heal "$first" "restarted and serving"
 }
-act_sigstop() { # the default route's node (s2 since s1 restarted) frozen 1.5 s
-  at 2; sigstop s2; event fault s2 "SIGSTOP"
-  sleep 1.5; kill -CONT "${pid_of[s2]}"; event heal s2 "SIGCONT"
+act_sigstop() { # $first frozen 1.5 s
+  at 2; sigstop "$first"; event fault "$first" "SIGSTOP"
+  sleep 1.5; kill -CONT "${pid_of[$first]}"; event heal "$first" "SIGCONT"
+}
+act_sigstop_long() { # $other frozen 4 s: declared down, its connections closed under it
+  at 2; sigstop "$other"; event fault "$other" "SIGSTOP"
+  sleep 4; kill -CONT "${pid_of[$other]}"; event heal "$other" "SIGCONT"
 }
 act_kill_all() { # every serving node crashes at once: a total outage, then all come back
   at 2; kill9 s1; kill9 s2; kill9 s3; event fault s1,s2,s3 "kill -9, all three"
   at 4; start_node s1; start_node s2; start_node s3; event heal s1,s2,s3 "restarted and serving"
-}
-act_sigstop_long() { # s3 frozen 4 s: declared down, its connections closed under it
-  at 2; sigstop s3; event fault s3 "SIGSTOP"
-  sleep 4; kill -CONT "${pid_of[s3]}"; event heal s3 "SIGCONT"
 }
 
 all_scenarios=(baseline partition oneway_in oneway_out loss delay delay_loss kill sigstop
@@ -375,14 +385,6 @@ for name in "${all_scenarios[@]}"; do
     echo "-- $name: SKIPPED, ${skip_why[$name]}"
     continue
   fi
-  # The sigstop scenario freezes the default route's first choice, s2 once s1
-  # was restarted: without the kill scenario before it, freeze s1 instead.
-  if [ "$name" = sigstop ] && [[ " ${ran[*]} " != *":kill "* ]]; then
-    act_sigstop() {
-      at 2; sigstop s1; event fault s1 "SIGSTOP"
-      sleep 1.5; kill -CONT "${pid_of[s1]}"; event heal s1 "SIGCONT"
-    }
-  fi
   echo "-- $name"
   out=$tmp/driver-$scen.out
   ip netns exec "$(ns driver)" "$bin/fault_driver" --scenario "$scen" --seconds "$seconds" \
@@ -398,6 +400,14 @@ for name in "${all_scenarios[@]}"; do
   fi
   # The offsets of the actions count from when the driver started its load.
   t0=$(sed -n 's/^load started at \([0-9]*\) ms.*/\1/p' "$out")
+  first=$(sed -n 's/^default route: \(s[1-3]\)@.*/\1/p' "$out")
+  case $first in
+    s1) other=s2 ;;
+    s2) other=s3 ;;
+    s3) other=s1 ;;
+    *) echo "   the driver did not say which node its default route uses" >&2; exit 1 ;;
+  esac
+  echo "   default route: $first; the next node: $other"
   "act_$name"
   # The load ends after $seconds, and every call within its timeout: 15 s more
   # is plenty; then the driver is stopped, and what it did not write is missing.

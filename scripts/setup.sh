@@ -15,6 +15,7 @@ packages=(
   zlib1g-dev                         # the shop example: its &worker nodes compress with zlib
   binutils file                      # readelf/nm/strings in the placement tests
   groff-base                         # the man pages test (docs.man)
+  iproute2 iptables                  # network namespaces: the fault suite, demo.sh --hosts
   clang libclang-rt-dev              # the fuzz configuration: libFuzzer (libclang_rt.fuzzer) and sanitizers
   "$@"
 )

@@ -47,7 +47,7 @@ bench_raw_peer bench_raw_start(void);
 double bench_raw_round(bench_raw_peer *p, size_t request_bytes, size_t reply_bytes, int trips);
 void bench_raw_stop(bench_raw_peer *p);
 
-/* A forked peer for the pipelined raw TCP baseline (SPEC.md section 11 row 4):
+/* A forked peer for the pipelined raw TCP baseline (docs/design.md §11 row 4):
  * fixed-size requests and replies over one TCP connection, a window of requests
  * in flight, each side moving as many messages per read and write as it has.
  * It is the transport's ceiling for many callers sharing one connection: the

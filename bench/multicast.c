@@ -1,5 +1,5 @@
 /*
- * bench_multicast — SPEC.md section 11, rows 5 to 7, on a driver and eight
+ * bench_multicast — docs/design.md §11, rows 5 to 7, on a driver and eight
  * serving nodes on loopback (multicast.yaml):
  *
  *   multicast NB_ALL over 8 nodes ÷ one unicast              goal <= 3

@@ -1,4 +1,4 @@
-# bench_multicast (multicast.c): SPEC.md section 11, rows 5 to 7 — multicast
+# bench_multicast (multicast.c): docs/design.md §11, rows 5 to 7 — multicast
 # NB_ALL over 8 nodes next to one unicast, routing around a killed serving node,
 # and detection of a silent peer. One executable per node of multicast.yaml; the
 # driver finds the servers beside itself:

@@ -1,5 +1,5 @@
 /*
- * bench_routing — the side-by-side figures of SPEC.md section 11, rows 1 and 2:
+ * bench_routing — the side-by-side figures of docs/design.md §11, rows 1 and 2:
  *
  *   resolved-local call  ÷ plain C call (both out of line)      goal <= 1.2
  *   remote round trip    ÷ raw blocking TCP ping-pong, same bytes goal <= 1.3

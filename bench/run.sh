@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of SPEC.md section 11 in one go and prints every pair side by
+# Runs the benchmarks of docs/design.md §11 in one go and prints every pair side by
 # side as a ratio of medians; see bench/README.md for what each row means.
 #   bench/run.sh [BUILD_DIR]      (default build/plain; builds what it needs)
 # Environment: BENCH_ROUNDS (default 7) rounds per pair, BENCH_TPUT_MS (default

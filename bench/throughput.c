@@ -1,5 +1,5 @@
 /*
- * bench_throughput — SPEC.md section 11 row 4: calls/s with many concurrent
+ * bench_throughput — docs/design.md §11 row 4: calls/s with many concurrent
  * callers on one node against one serving node, small arguments.
  *
  *   nebula: CALLERS threads, each making synchronous bench_inc calls to the
@@ -14,7 +14,7 @@
  *           transport's ceiling, with no thread per call at all;
  *   Erlang: gen_server:call from as many processes between two local nodes,
  *           measured by bench/erlang when its figure is given (--erlang N or
- *           $BENCH_ERLANG_CALLS_PER_S), else SPEC.md's reference of 40 k calls/s,
+ *           $BENCH_ERLANG_CALLS_PER_S), else the reference figure of 40 k calls/s (docs/design.md §11),
  *           printed as such.
  *
  * The rounds of each side alternate, so a noisy machine slows all alike; the
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     bench_print_rates(rows, 3, o.json);
     if (o.erlang <= 0)
         printf("(ref.): no Erlang measurement given (--erlang or $BENCH_ERLANG_CALLS_PER_S); "
-               "the baseline is SPEC.md's reference figure of %.0f calls/s\n",
+               "the baseline is the reference figure of %.0f calls/s\n",
                ERLANG_REFERENCE_CALLS_PER_S);
     bench_pipe_stop(&pipe);
     nb_stop();

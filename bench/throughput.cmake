@@ -1,4 +1,4 @@
-# SPEC.md section 11 row 4: calls/s with 32 concurrent callers (bench/throughput.c).
+# docs/design.md §11 row 4: calls/s with 32 concurrent callers (bench/throughput.c).
 #   build/plain/bench/bench_throughput_client build/plain/bench/bench_throughput_server
 set(throughput_sources throughput.c bench_api.c bench_util.c)
 nebula_add_node_executable(bench_throughput_client NODE "client@127.0.0.1"

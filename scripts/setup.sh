@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages NebulaAPI for C builds and tests with (SPEC.md
-# section 12), plus any package named on the command line (bench/setup.sh adds
+# Installs the Debian packages NebulaAPI for C builds and tests with (docs/design.md
+# §12), plus any package named on the command line (bench/setup.sh adds
 # Erlang this way). Idempotent: does nothing when they are all present.
 set -euo pipefail
 

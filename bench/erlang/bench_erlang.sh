@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Erlang side of SPEC.md section 11: compiles bench_gs.erl, starts a server node
+# The Erlang side of docs/design.md §11: compiles bench_gs.erl, starts a server node
 # and a client node (distributed Erlang on 127.0.0.1, one fixed cookie) and lets the
 # client measure gen_server:call. The client's lines (see bench_gs.erl) go to
 # stdout; everything else goes to stderr.

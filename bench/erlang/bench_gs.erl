@@ -1,4 +1,4 @@
-%% bench_gs - the Erlang yardstick of SPEC.md section 11: a gen_server answering
+%% bench_gs - the Erlang yardstick of docs/design.md §11: a gen_server answering
 %% {inc, X} with X + 1 (the work of bench_inc), served on one node and called from
 %% another node on the same machine.
 %%

@@ -1,6 +1,6 @@
 /*
  * nebula_cli.c — the `nebula` command: global options, dispatch, and this
- * process's node (SPEC.md section 2: inspect a live cluster, call any API from
+ * process's node (docs/design.md §2: inspect a live cluster, call any API from
  * a shell).
  *
  * The command is a generic node: it dials every configured node, serves

@@ -1,5 +1,5 @@
 /*
- * selector.h — parse and match node selectors (SPEC.md section 4).
+ * selector.h — parse and match node selectors (docs/design.md §4).
  *
  *   selector := term (" "+ term)*
  *   term     := ["!"] ("&" tag | "@" short | "@:\"" full "\"")

@@ -1,5 +1,5 @@
 /*
- * topology.h — the cluster map read from nebula.yaml (SPEC.md section 3).
+ * topology.h — the cluster map read from nebula.yaml (docs/design.md §3).
  *
  * Every scalar is a string to the parser: a tag `no` is the tag "no", a port is
  * checked as digits by us, not typed by YAML. Errors are reported through diag.h
@@ -57,7 +57,7 @@ int nbc_topology_find(const nbc_topology *topo, const char *name);
  * Checks a selector used in the sources (text is the string literal's content,
  * loc the position of its first character). Reports, and returns -1, for a syntax
  * error (column pointing at the problem), unknown tags or nodes (the reference
- * README's "Unknown nodes in defapi call :" listing (worded "NB_API call" here), see SPEC.md section 6; tags
+ * README's "Unknown nodes in defapi call :" listing (worded "NB_API call" here), see docs/design.md §6; tags
  * get "Unknown tags in <what> :" with "Available tags :"), or a selector matching
  * no node. `what` names the construct: "NB_API call" for NB_API, "NB_ON" ...
  * On success returns 0 and fills *out.

@@ -155,7 +155,7 @@ static int resolve_base(nbc_model *m, const nbc_ctype *t, const char *what, base
     return keyword_base(&m->arena, t, what, w, n, out);
 }
 
-/* Applies the pointer rules of SPEC.md section 5 for role r. */
+/* Applies the pointer rules of docs/design.md §5 for role r. */
 static int apply_pointers(nbc_model *m, nbc_ctype *t, const base *b, role r, const char *what)
 {
     static const nbc_kind plain[] = {NBC_K_VOID, NBC_K_BOOL, NBC_K_INT, NBC_K_UINT,

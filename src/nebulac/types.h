@@ -1,7 +1,7 @@
 /*
  * types.h — which C types may cross nodes, and how they are spelled canonically.
  *
- * SPEC.md section 5: bool; the fixed-width and plain integers; size_t; float and
+ * docs/design.md §5: bool; the fixed-width and plain integers; size_t; float and
  * double; strings ('const char *' argument, 'char *' return or field); nb_bytes;
  * NB_STRUCT types by value, as 'const T *' argument or 'T *' return or field;
  * fixed arrays of those as fields; void as a return type. Everything else is an

@@ -1,6 +1,6 @@
 /*
  * block.c — the machinery behind the routing blocks NB_ON_NODE, NB_ON_NODE_FN,
- * NB_ON_NODES, NB_ON_NODES_FN and NB_ON_ALL_NODES (nebula.h, SPEC.md section 7).
+ * NB_ON_NODES, NB_ON_NODES_FN and NB_ON_ALL_NODES (nebula.h, docs/design.md §7).
  *
  * A block is a for-loop that runs once: entering pushes its nb_call as this
  * thread's routing context, leaving pops it. The nb_call is a compound literal

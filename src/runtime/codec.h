@@ -1,5 +1,5 @@
 /*
- * codec.h — values on the wire (SPEC.md section 8): MessagePack driven by the
+ * codec.h — values on the wire (docs/design.md §8): MessagePack driven by the
  * type descriptors nebulac generates (nb__type / nb__tref in nebula.h).
  *
  * Encoding, per kind:

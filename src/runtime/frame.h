@@ -1,5 +1,5 @@
 /*
- * frame.h — the wire format between two nodes (SPEC.md section 8).
+ * frame.h — the wire format between two nodes (docs/design.md §8).
  *
  * A connection carries frames. Every frame is a fixed 16-byte header followed by
  * `length` bytes of MessagePack payload:

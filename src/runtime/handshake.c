@@ -1,6 +1,6 @@
 /*
- * handshake.c — from a secured stream to an authenticated peer (SPEC.md section
- * 8; the frames are described in frame.h).
+ * handshake.c — from a secured stream to an authenticated peer (docs/design.md
+ * §8; the frames are described in frame.h).
  *
  *   dialer                                          acceptor
  *   HELLO [version, name, fingerprint, boot]                 ->

@@ -1,6 +1,6 @@
 /*
- * lifecycle.c — the top of the runtime: nb_start, nb_stop and nb_await (SPEC.md
- * section 7). It is the only file that knows every layer: it fills the ground
+ * lifecycle.c — the top of the runtime: nb_start, nb_stop and nb_await (docs/design.md
+ * §7). It is the only file that knows every layer: it fills the ground
  * floor (config.c), makes the stream factory, and wires the layers together by
  * handing each one the callbacks of the layers above it (docs/runtime-layers.md).
  * No other file of the runtime calls into this one.

@@ -1,6 +1,6 @@
 /*
  * membership.h — which configured nodes are connected, what each serves, when to
- * dial them again, and the routing decisions made from that (SPEC.md section 8).
+ * dial them again, and the routing decisions made from that (docs/design.md §8).
  *
  * One connection per peer: membership holds, per configured node, the connection
  * currently standing for it (dialling, in handshake, or up). When two connections

@@ -1,7 +1,7 @@
 /*
  * multicast.c — one API call on several nodes at once: NB_ON_NODES (a selector),
  * NB_ON_NODES_FN (a filter over node info) and NB_ON_ALL_NODES (every connected
- * node serving the method, this one included). SPEC.md section 7.
+ * node serving the method, this one included). docs/design.md §7.
  *
  * The caller writes every request itself, runs the local body when this node is
  * a target, then reads the replies itself from the connections nobody else is

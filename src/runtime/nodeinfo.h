@@ -1,5 +1,5 @@
 /*
- * nodeinfo.h — what nodes publish about themselves (SPEC.md section 7, "Node
+ * nodeinfo.h — what nodes publish about themselves (docs/design.md §7, "Node
  * info"): every nodes_info_refresh_interval a node measures itself and pushes an
  * INFO frame to every peer; pick and filter functions, and nb_nodes_info(), see
  * the latest snapshot of every configured node.

@@ -1,5 +1,5 @@
 /*
- * router.c — nb__invoke: where one API call runs (SPEC.md section 7, "Routing").
+ * router.c — nb__invoke: where one API call runs (docs/design.md §7, "Routing").
  *
  * Precedence: the call's own options (f__with), else the innermost routing block,
  * else the default route: local when this node serves the method, otherwise the

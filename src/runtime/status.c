@@ -1,5 +1,5 @@
 /*
- * status.c — per-thread outcome codes and messages (SPEC.md section 7, "Return
+ * status.c — per-thread outcome codes and messages (docs/design.md §7, "Return
  * values and errors"), and the definition of the router's one thread-local.
  *
  * The code lives in nb__tls so generated code reaches it with one initial-exec

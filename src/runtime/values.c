@@ -4,7 +4,7 @@
  *
  * Every pointer inside a value (strings, nb_bytes.data, struct pointers and the
  * pointers inside their pointees) is a separate heap allocation owned by the
- * value (SPEC.md section 5), so releasing is a walk of the descriptor that frees
+ * value (docs/design.md §5), so releasing is a walk of the descriptor that frees
  * each one and zeroes it, leaving the storage safe to clear again.
  */
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /*
- * test_routing.c — every routing rule of SPEC.md section 7 on a real cluster of
+ * test_routing.c — every routing rule of docs/design.md §7 on a real cluster of
  * six processes on loopback (routing.yaml). This program is the driver node; it
  * starts the five replicas r1..r5 (r5 also carries &trio, whose two other
  * members, ghost1 and ghost2, never start).

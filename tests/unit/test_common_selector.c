@@ -1,5 +1,5 @@
 /*
- * Selectors as users write them (SPEC.md section 4): every term form, juxtaposed
+ * Selectors as users write them (docs/design.md §4): every term form, juxtaposed
  * terms intersecting, short names shared by several nodes, the canonical text of
  * terms, syntax errors with the offset of the offending byte, and random bytes
  * that must end in a clean error, never a crash or an out-of-bounds read.

@@ -1,5 +1,5 @@
 /*
- * nebula.yaml as users write it (SPEC.md section 3) and the selectors nebulac
+ * nebula.yaml as users write it (docs/design.md §3) and the selectors nebulac
  * checks against it (sections 4 and 6). Every diagnostic is compared as the user
  * reads it, file:line:col included, with the data directory left out.
  */
@@ -416,7 +416,7 @@ static char *check(const nbc_topology *t, const char *sel_text, int *rc, nb__sel
     return capture_end(data_dir);
 }
 
-/* The exact listing of SPEC.md section 6 and the reference README. */
+/* The exact listing of docs/design.md §6 and the reference README. */
 static void test_unknown_node_listing(void **state)
 {
     (void)state;

@@ -1,5 +1,5 @@
 /*
- * Which C types may cross nodes (SPEC.md section 5), how nebulac spells them
+ * Which C types may cross nodes (docs/design.md §5), how nebulac spells them
  * canonically, the exact error a user gets for each type it refuses, and the
  * identities derived from signatures (wire ids, topology fingerprint).
  */

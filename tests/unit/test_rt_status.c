@@ -1,5 +1,5 @@
 /*
- * This thread's outcome as users see it (SPEC.md section 7): nb_code_name for
+ * This thread's outcome as users see it (docs/design.md §7): nb_code_name for
  * every code, nb_last_message's text for failures set by the runtime, its
  * consistency after generated code's fast path writes NB_OK directly, and
  * isolation between threads.

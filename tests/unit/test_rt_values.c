@@ -1,5 +1,5 @@
 /*
- * Owned values and routing blocks as users meet them (SPEC.md sections 5 and 7):
+ * Owned values and routing blocks as users meet them (docs/design.md §5 and 7):
  * nb_results_free releases every item deep and zeroes the results, the deep
  * free of a returned struct releases what it points to, and the NB_ON_* blocks
  * set the routing context the API calls inside obey, nest, and restore it.

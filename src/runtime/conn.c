@@ -640,7 +640,7 @@ static int conn_secure(nb__conn *c, nb__reader_ctx *ctx)
         static nb__log_limit refusals = NB__LOG_LIMIT_INIT;
         snprintf(ctx->why, sizeof ctx->why, "securing the connection with %s failed: %s", c->addr,
                  why[0] ? why : "handshake failed");
-        nb__log_limited(&refusals, NB__LOG_WARN, "%s (%s)", ctx->why,
+        nb__log_limited(&refusals, why, NB__LOG_WARN, "%s (%s)", ctx->why,
                         c->outbound ? "this node dialled" : "the peer dialled");
         return -1;
     }

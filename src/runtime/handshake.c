@@ -88,8 +88,13 @@ static int refuse(nb__conn *c, nb__reader_ctx *ctx, bool benign, const char *why
         msgpack_pack_false(&pk);
     nb__frame_end(&sb, NB__F_REFUSE, 0);
     nb__conn_send(c, &sb);
-    nb__log(benign ? NB__LOG_DEBUG : NB__LOG_WARN, "refused %s at %s: %s", peer_label(c), c->addr,
-            why);
+    /* A refused peer usually tries again, and again: one line per window. */
+    static nb__log_limit refusals = NB__LOG_LIMIT_INIT;
+    if (benign)
+        nb__log(NB__LOG_DEBUG, "refused %s at %s: %s", peer_label(c), c->addr, why);
+    else
+        nb__log_limited(&refusals, why, NB__LOG_WARN, "refused %s at %s: %s", peer_label(c),
+                        c->addr, why);
     snprintf(ctx->why, sizeof ctx->why, "refused: %s", why);
     return -1;
 }
@@ -329,8 +334,13 @@ static int on_refuse(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
         benign = o->via.array.ptr[1].type == MSGPACK_OBJECT_BOOLEAN &&
                  o->via.array.ptr[1].via.boolean;
     }
-    nb__log(benign ? NB__LOG_DEBUG : NB__LOG_WARN, "%s at %s refused this node: %s",
-            c->peer_name ? c->peer_name : "the peer", c->addr, reason);
+    static nb__log_limit refused_us = NB__LOG_LIMIT_INIT;
+    if (benign)
+        nb__log(NB__LOG_DEBUG, "%s at %s refused this node: %s",
+                c->peer_name ? c->peer_name : "the peer", c->addr, reason);
+    else
+        nb__log_limited(&refused_us, reason, NB__LOG_WARN, "%s at %s refused this node: %s",
+                        c->peer_name ? c->peer_name : "the peer", c->addr, reason);
     snprintf(ctx->why, sizeof ctx->why, "refused by the peer: %s", reason);
     return -1;
 }

@@ -120,6 +120,32 @@ static void start_failed(void)
     nb__fail(saved, "%s", msg);
 }
 
+/* One line at the default log level, so a node never starts silently: its name,
+ * address, transport, and what it serves. */
+static void log_started(void)
+{
+    static const char *const transports[] = {"psk", "mtls", "plain"};
+    char served[400] = "";
+    size_t off = 0, n = 0;
+    const nb__cluster_def *def = nb__cfg.def;
+    for (size_t i = 0; i < def->n_methods; i++) {
+        if (!nb__serves_locally(def->methods[i]))
+            continue;
+        n++;
+        if (off < sizeof served) {
+            int k = snprintf(served + off, sizeof served - off, "%s%s", off ? ", " : "",
+                             def->methods[i]->name);
+            off += k > 0 ? (size_t)k : 0;
+        }
+    }
+    if (off >= sizeof served)
+        memcpy(served + sizeof served - 4, "...", 4);
+    nb__log(NB__LOG_NOTE, "started as %s%s, listening on %s, transport %s; serves %zu API(s)%s%s",
+            nb__cfg.self_name, nb__cfg.generic ? " (generic)" : "",
+            nb__cfg.listen_addr ? nb__cfg.listen_addr : "nothing (does not listen)",
+            transports[nb__cfg.transport], n, n ? ": " : "", served);
+}
+
 int nb_start(const nb_options *opts)
 {
     const nb__cluster_def *def = nb__cluster();
@@ -161,8 +187,7 @@ int nb_start(const nb_options *opts)
         return -1;
     }
     nb__run_state_set(NB__RUNNING);
-    nb__log(NB__LOG_INFO, "started as %s%s, listening on %s", nb__cfg.self_name,
-            nb__cfg.generic ? " (generic)" : "", nb__cfg.listen_addr ? nb__cfg.listen_addr : "-");
+    log_started();
     pthread_mutex_unlock(&lifecycle_mu);
     nb__set_code(NB_OK);
     return 0;

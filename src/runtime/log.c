@@ -72,6 +72,8 @@ static const char *level_name(int level)
         return "WARN ";
     case NB__LOG_INFO:
         return "INFO ";
+    case NB__LOG_NOTE:
+        return "NOTE ";
     default:
         return "DEBUG";
     }
@@ -141,20 +143,42 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* l and fmt are borrowed. */
-void(nb__log_limited)(nb__log_limit *l, int level, const char *fmt, ...)
+static uint64_t key_hash(const char *key)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = key ? key : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* l, key and fmt are borrowed. */
+void(nb__log_limited)(nb__log_limit *l, const char *key, int level, const char *fmt, ...)
 {
     if (!nb__log_enabled(level))
         return;
     int64_t now = mono_ms();
+    uint64_t h = key_hash(key);
     pthread_mutex_lock(&l->mu);
-    bool speak = l->window_start_ms == 0 || now - l->window_start_ms >= NB__LOG_LIMIT_WINDOW_MS;
-    unsigned held = l->suppressed;
+    size_t k = 0, oldest = 0;
+    while (k < NB__LOG_LIMIT_KEYS && l->slot[k].key != h)
+        k++;
+    if (k == NB__LOG_LIMIT_KEYS) { /* new key: the least recent slot */
+        for (size_t i = 1; i < NB__LOG_LIMIT_KEYS; i++)
+            if (l->slot[i].window_start_ms < l->slot[oldest].window_start_ms)
+                oldest = i;
+        k = oldest;
+        l->slot[k].key = h;
+        l->slot[k].window_start_ms = 0;
+        l->slot[k].suppressed = 0;
+    }
+    bool speak = l->slot[k].window_start_ms == 0 ||
+                 now - l->slot[k].window_start_ms >= NB__LOG_LIMIT_WINDOW_MS;
+    unsigned held = l->slot[k].suppressed;
     if (speak) {
-        l->window_start_ms = now;
-        l->suppressed = 0;
+        l->slot[k].window_start_ms = now;
+        l->slot[k].suppressed = 0;
     } else {
-        l->suppressed++;
+        l->slot[k].suppressed++;
     }
     pthread_mutex_unlock(&l->mu);
     if (!speak)

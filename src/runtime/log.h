@@ -16,7 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { NB__LOG_ERROR = 1, NB__LOG_WARN, NB__LOG_INFO, NB__LOG_DEBUG };
+enum { NB__LOG_ERROR = 1, NB__LOG_WARN, NB__LOG_INFO, NB__LOG_DEBUG,
+       /* A rare line every operator should see (a node's start): printed at the
+        * default threshold (warn) but labelled NOTE, since nothing is wrong. */
+       NB__LOG_NOTE = 16 };
 
 /* The current level; read it through nb__log_enabled. */
 extern atomic_int nb__log_level;
@@ -30,6 +33,8 @@ void nb__log_set_node(const char *name);
 
 static inline bool nb__log_enabled(int level)
 {
+    if (level == NB__LOG_NOTE)
+        level = NB__LOG_WARN;
     return level <= atomic_load_explicit(&nb__log_level, memory_order_relaxed);
 }
 
@@ -51,18 +56,26 @@ bool nb__is_plain_token(const char *s, size_t n);
 #define nb__log(level, ...) (nb__log_enabled(level) ? (nb__log)((level), __VA_ARGS__) : (void)0)
 
 /* A repeated event's log line (a refused connection, a failing dial): at most
- * one line per window of NB__LOG_LIMIT_WINDOW_MS for each limiter; the first
- * line of a window says how many were held back in the previous one. Declare
- * one static limiter per kind of event: static nb__log_limit l = NB__LOG_LIMIT_INIT; */
+ * one line per window of NB__LOG_LIMIT_WINDOW_MS for each key of a limiter;
+ * the first line of a window says how many like it were held back in the
+ * previous one. The key names what repeats (the peer and the reason, not the
+ * source port that changes every time); a limiter tracks NB__LOG_LIMIT_KEYS
+ * keys, the least recent making way. Declare one static limiter per kind of
+ * event: static nb__log_limit l = NB__LOG_LIMIT_INIT; */
+#define NB__LOG_LIMIT_KEYS 8
+#define NB__LOG_LIMIT_WINDOW_MS 10000
 typedef struct nb__log_limit {
     pthread_mutex_t mu;
-    int64_t window_start_ms; /* monotonic; 0 before the first line */
-    unsigned suppressed;     /* lines held back in the current window */
+    struct {
+        uint64_t key;            /* hash of the key text; 0 = free */
+        int64_t window_start_ms; /* monotonic */
+        unsigned suppressed;     /* lines held back in the current window */
+    } slot[NB__LOG_LIMIT_KEYS];
 } nb__log_limit;
-#define NB__LOG_LIMIT_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0}
-#define NB__LOG_LIMIT_WINDOW_MS 10000
+#define NB__LOG_LIMIT_INIT {.mu = PTHREAD_MUTEX_INITIALIZER}
 
-void nb__log_limited(nb__log_limit *l, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* key is borrowed (any text; NULL = one key for the whole limiter). */
+void nb__log_limited(nb__log_limit *l, const char *key, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif /* NB_RUNTIME_LOG_H */

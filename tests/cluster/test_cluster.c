@@ -682,6 +682,20 @@ static bool closed_by_peer(int fd, int timeout_ms)
     return false;
 }
 
+/* A node never starts silently: one NOTE line at the default log level says
+ * who it is, where it listens, its transport and what it serves. */
+static void test_start_line(void **state)
+{
+    (void)state;
+    static const char *const transports[] = {"psk", "mtls", "plain"};
+    char want[256];
+    snprintf(want, sizeof want, "NOTE  db1@127.0.0.1: started as db1@127.0.0.1, listening on "
+             "127.0.0.1:%d, transport %s; serves ", ports[DB1],
+             transports[nb__cluster()->transport]);
+    assert_true(h_log_contains("db1", want, 0));
+    assert_true(h_log_contains("db1", "whoami", 0));
+}
+
 static void test_garbage_closes_only_that_connection(void **state)
 {
     (void)state;
@@ -1040,6 +1054,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_quorum),
     };
     const struct CMUnitTest security[] = {
+        cmocka_unit_test(test_start_line),
         cmocka_unit_test(test_wrong_cookie),
         cmocka_unit_test(test_wrong_topology),
         cmocka_unit_test(test_garbage_closes_only_that_connection),

@@ -219,6 +219,34 @@ static void test_escape_peer_text(void **state)
     assert_false(nb__is_plain_token("", 0));
 }
 
+/* Lines of the same key: one per window; another key speaks for itself; a
+ * NOTE line shows at the default level with its own label. */
+static void test_limited_and_note(void **state)
+{
+    (void)state;
+    nb__log_init(NB__LOG_WARN);
+    static nb__log_limit l = NB__LOG_LIMIT_INIT;
+    int saved = capture_begin();
+    for (int i = 0; i < 5; i++)
+        nb__log_limited(&l, "wrong cookie", NB__LOG_WARN, "refused x at 127.0.0.1:%d: wrong cookie",
+                        1000 + i);
+    nb__log_limited(&l, "fingerprint", NB__LOG_WARN, "refused y: fingerprint");
+    nb__log_limited(&l, "wrong cookie", NB__LOG_INFO, "filtered out, not counted");
+    nb__log(NB__LOG_NOTE, "started as z");
+    char *text = capture_end(saved);
+    size_t lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    if (lines != 3 || !strstr(text, "127.0.0.1:1000: wrong cookie") ||
+        strstr(text, "127.0.0.1:1001") || !strstr(text, "refused y: fingerprint") ||
+        !strstr(text, "NOTE  nebula: started as z"))
+        fail_msg("unexpected log output:\n%s", text);
+    free(text);
+    nb__log_init(NB__LOG_ERROR);
+    assert_false(nb__log_enabled(NB__LOG_NOTE));
+    nb__log_init(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_long_message_stays_one_line),
         cmocka_unit_test(test_threads_never_interleave),
         cmocka_unit_test(test_escape_peer_text),
+        cmocka_unit_test(test_limited_and_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,7 +55,7 @@ static struct {
     nb__conn **slots;
     uint32_t *gens;
     size_t cap;
-    size_t live;        /* allocated connections, open or not yet freed */
+    size_t live; /* allocated connections, open or not yet freed */
 } table = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
 
 static uint64_t conn_event_data(const nb__conn *c)
@@ -488,13 +488,13 @@ static bool header_ok(const nb__conn *c, const nb__frame_header *h, nb__reader_c
         return false;
     }
     if (h->type == 0 || h->type >= NB__F_TYPE_END || h->flags != 0) {
-        snprintf(ctx->why, sizeof ctx->why, "malformed frame header (type %u, flags %u)",
-                 h->type, h->flags);
+        snprintf(ctx->why, sizeof ctx->why, "malformed frame header (type %u, flags %u)", h->type,
+                 h->flags);
         return false;
     }
     if (h->length > c->max_frame) {
-        snprintf(ctx->why, sizeof ctx->why, "frame of %u bytes exceeds the limit of %zu",
-                 h->length, c->max_frame);
+        snprintf(ctx->why, sizeof ctx->why, "frame of %u bytes exceeds the limit of %zu", h->length,
+                 c->max_frame);
         return false;
     }
     return true;
@@ -636,12 +636,15 @@ static int conn_secure(nb__conn *c, nb__reader_ctx *ctx)
     int rc = nb__stream_handshake(c->stream, &want, why, sizeof why);
     if (rc < 0) {
         /* Worth an operator's eye (a wrong cookie, a certificate of another CA,
-         * a plaintext peer), but a peer can repeat it at will: rate-limited. */
-        static nb__log_limit refusals = NB__LOG_LIMIT_INIT;
+         * a plaintext peer), but a peer can repeat it at will: rate-limited.
+         * One limiter per direction, so peers dialling us at will cannot hide
+         * why our own dials fail (a certificate naming another node). */
+        static nb__log_limit dial_refusals = NB__LOG_LIMIT_INIT;
+        static nb__log_limit accept_refusals = NB__LOG_LIMIT_INIT;
         snprintf(ctx->why, sizeof ctx->why, "securing the connection with %s failed: %s", c->addr,
                  why[0] ? why : "handshake failed");
-        nb__log_limited(&refusals, NB__LOG_WARN, "%s %s", c->outbound ? "dialling" : "accepting",
-                        ctx->why);
+        nb__log_limited(c->outbound ? &dial_refusals : &accept_refusals, NB__LOG_WARN, "%s %s",
+                        c->outbound ? "dialling" : "accepting", ctx->why);
         return -1;
     }
     pthread_mutex_lock(&c->mu);

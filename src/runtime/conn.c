@@ -55,7 +55,7 @@ static struct {
     nb__conn **slots;
     uint32_t *gens;
     size_t cap;
-    size_t live; /* allocated connections, open or not yet freed */
+    size_t live;        /* allocated connections, open or not yet freed */
 } table = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
 
 static uint64_t conn_event_data(const nb__conn *c)
@@ -488,13 +488,13 @@ static bool header_ok(const nb__conn *c, const nb__frame_header *h, nb__reader_c
         return false;
     }
     if (h->type == 0 || h->type >= NB__F_TYPE_END || h->flags != 0) {
-        snprintf(ctx->why, sizeof ctx->why, "malformed frame header (type %u, flags %u)", h->type,
-                 h->flags);
+        snprintf(ctx->why, sizeof ctx->why, "malformed frame header (type %u, flags %u)",
+                 h->type, h->flags);
         return false;
     }
     if (h->length > c->max_frame) {
-        snprintf(ctx->why, sizeof ctx->why, "frame of %u bytes exceeds the limit of %zu", h->length,
-                 c->max_frame);
+        snprintf(ctx->why, sizeof ctx->why, "frame of %u bytes exceeds the limit of %zu",
+                 h->length, c->max_frame);
         return false;
     }
     return true;

@@ -2,8 +2,8 @@
 # The shop demo's prod layout under transport: mtls (examples/shop/nebula.mtls.yaml):
 # api, db and worker on loopback, each proving its node name with a certificate
 # of the cluster's CA (docs/security.md). The session and its checks are those
-# of run_shop_demo.sh's prod layout, failover included; then a fourth process
-# presenting the worker's name with a certificate from another CA is refused.
+# of run_shop_demo.sh's prod layout, failover included; then a process
+# presenting the killed node's name with a certificate from another CA is refused.
 #
 #   scripts/run_shop_mtls_demo.sh               build (in $SHOP_BUILD_DIR, default
 #                                               build/plain), then run
@@ -45,6 +45,7 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shop-mtls-demo.XXXXXX")
 declare -A pid_of=()
+killed=worker@127.0.0.1 # the node the failover step killed
 cleanup() {
   stop_all
   rm -rf "$tmp"
@@ -55,10 +56,10 @@ trap 'exit 130' INT TERM
 # Free loopback ports from the kernel (bind to port 0), one per node.
 ports=$(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(4)]
+ss = [socket.socket() for _ in range(3)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
-read -r p_api p_db p_worker p_impostor <<<"$ports"
+read -r p_api p_db p_worker <<<"$ports"
 export NEBULA_ADDRESSES="api@127.0.0.1=127.0.0.1:$p_api,db@127.0.0.1=127.0.0.1:$p_db,worker@127.0.0.1=127.0.0.1:$p_worker"
 unset NEBULA_NODE NEBULA_LISTEN NEBULA_ALLOW_RUNTIME_NODE_MISMATCH NEBULA_COOKIE NEBULA_COOKIE_FILE
 
@@ -82,6 +83,7 @@ kill_node() {
   local name=$2 log=$3 pid=${pid_of[$2]:-}
   [ "$1" = READY_FOR_FAILOVER ] && [ -n "$pid" ] || return 1
   echo "   [demo] kill -9 $name (pid $pid)" | tee -a "$log"
+  killed=$name
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   unset "running[$pid]" "pid_of[$name]"
@@ -99,15 +101,23 @@ fi
 touch "$tmp/prod.out"
 
 echo
-echo "== 3. a worker with a certificate from another CA is refused"
-scripts/make-certs.sh "$tmp/other" worker@127.0.0.1
-NEBULA_LISTEN=127.0.0.1:$p_impostor NEBULA_TLS_CA=$tmp/other/ca.pem \
-  NEBULA_TLS_CERT="$tmp/other/{node}.pem" NEBULA_TLS_KEY="$tmp/other/{node}.key" \
-  start_node impostor shop_mtls_worker impostor || status=1
-refused() { wait_for_line "$tmp/db.log" "not signed by the configured CA" "${pid_of[db@127.0.0.1]}" 100; }
-refused && grep -h "not signed by the configured CA" "$tmp/db.log" | head -n 1 | sed 's/^/   db: /'
+echo "== 3. the killed node's name, with a certificate from another CA, is refused"
+# The impostor takes the address of the node the failover killed; the other
+# serving node, which keeps dialling it there, refuses its certificate.
+survivor=db@127.0.0.1
+[ "$killed" = db@127.0.0.1 ] && survivor=worker@127.0.0.1
+scripts/make-certs.sh "$tmp/other" "$killed"
+NEBULA_TLS_CA=$tmp/other/ca.pem NEBULA_TLS_CERT="$tmp/other/{node}.pem" \
+  NEBULA_TLS_KEY="$tmp/other/{node}.key" SHOP_DB="$tmp/impostor.db" \
+  start_node impostor "shop_mtls_${killed%@*}" impostor || status=1
+survivor_pid=${pid_of[$survivor]:-0}
+refused() {
+  wait_for_line "$tmp/${survivor%@*}.log" "not signed by the configured CA" "$survivor_pid" 100
+}
+refused && grep -h "not signed by the configured CA" "$tmp/${survivor%@*}.log" | head -n 1 |
+  sed "s/^/   ${survivor%@*}: /"
 for name in "${!pid_of[@]}"; do
-  stop_pid "${pid_of[$name]}" || { [ "$name" = impostor ] || status=1; }
+  stop_pid "${pid_of[$name]}" || status=1
   unset "pid_of[$name]"
 done
 
@@ -116,7 +126,7 @@ echo "== Checks"
 failures=0
 check "every process exited 0" [ "$status" = 0 ]
 check_prod_session "$tmp/prod.out" worker@127.0.0.1
-check "the db node refused the impostor's certificate" refused
+check "the surviving node refused the impostor's certificate" refused
 echo
 if [ "$failures" = 0 ]; then
   echo "shop mtls demo: all checks passed"

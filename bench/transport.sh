@@ -68,7 +68,8 @@ for r in $(seq "$rounds"); do
   echo "$line"
 done
 
-median() {
+median() { # median "v1 v2 ...": the values are split on purpose
+  # shellcheck disable=SC2086
   printf '%s\n' $1 | sort -g |
     awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

@@ -65,7 +65,7 @@ unset NEBULA_NODE NEBULA_LISTEN NEBULA_ALLOW_RUNTIME_NODE_MISMATCH NEBULA_COOKIE
 
 echo "== 1. a CA and one certificate per node (scripts/make-certs.sh)"
 scripts/make-certs.sh "$tmp/certs" api@127.0.0.1 db@127.0.0.1 worker@127.0.0.1
-ls "$tmp/certs" | sed 's/^/   /'
+for f in "$tmp/certs"/*; do echo "   ${f##*/}"; done
 export NEBULA_TLS_CA=$tmp/certs/ca.pem
 export NEBULA_TLS_CERT="$tmp/certs/{node}.pem" NEBULA_TLS_KEY="$tmp/certs/{node}.key"
 

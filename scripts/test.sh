@@ -2,7 +2,7 @@
 # The test command: installs what is missing, then builds and runs the whole
 # CTest suite in three configurations — plain (-Werror), ASan+UBSan, and TSan —
 # then transport-plain (the cluster and cli tests with their nodes built for
-# `transport: plain`, about 4 minutes on 2 cores, build included), then the fuzz
+# `transport: plain`, about 2 minutes on 2 cores, build included), then the fuzz
 # configuration: the libFuzzer harnesses of tests/fuzz built by
 # clang, each fuzzed for a bounded time as one CTest test (docs/reliability.md;
 # about 2 minutes on 2 cores, build included).
@@ -29,7 +29,7 @@ for cfg in "${configs[@]}"; do
     # plain (tests/cluster/test_topology.cmake); the other tests do not depend
     # on it, nor do the transport tests, which fix their own transport.
     # Only what those tests run is built (a test whose executable is missing
-    # fails as "Not Run"), to stay near 4 minutes on 2 cores.
+    # fails as "Not Run"), to stay near 2 minutes on 2 cores.
     transport-plain)
            sanitize="" extra=(-DNEBULA_TEST_TRANSPORT=plain)
            target=(--target test_cluster test_routing nebula_quickstart nebula_cluster

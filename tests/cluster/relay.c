@@ -35,12 +35,14 @@ static int target_port;
 static int record_fd = -1;
 static size_t flip_min;
 static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile sig_atomic_t armed;
+/* Set by the signal handler, taken by a pump thread: a lock-free atomic, which
+ * is safe in a handler and between threads (a sig_atomic_t is only the first). */
+static atomic_int armed;
 
 static void on_usr1(int sig)
 {
     (void)sig;
-    armed = 1;
+    atomic_store(&armed, 1);
     static const char msg[] = "relay: armed\n";
     ssize_t w = write(2, msg, sizeof msg - 1);
     (void)w;
@@ -77,8 +79,7 @@ static int forward(int from, int to, bool reply)
         if (w != n)
             return -1;
     }
-    if (reply && flip_min > 0 && (size_t)n >= flip_min && armed) {
-        armed = 0;
+    if (reply && flip_min > 0 && (size_t)n >= flip_min && atomic_exchange(&armed, 0)) {
         buf[n / 2] ^= 0x01;
         fprintf(stderr, "relay: flipped byte %zd of a %zd-byte reply chunk\n", n / 2, n);
     }

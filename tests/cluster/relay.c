@@ -5,8 +5,8 @@
  *
  *   relay LISTEN TARGET record FILE   appends every byte it forwards, in both
  *                                     directions, to FILE (what a wiretap sees)
- *   relay LISTEN TARGET flip MINLEN   once armed by SIGUSR1, flips one byte in
- *                                     the middle of the next chunk of at least
+ *   relay LISTEN TARGET flip MINLEN   once armed by SIGUSR1, flips one byte
+ *                                     (the 65th) of the next chunk of at least
  *                                     MINLEN bytes going from TARGET back to the
  *                                     dialler (a reply), then disarms
  *
@@ -80,8 +80,11 @@ static int forward(int from, int to, bool reply)
             return -1;
     }
     if (reply && flip_min > 0 && (size_t)n >= flip_min && atomic_exchange(&armed, 0)) {
-        buf[n / 2] ^= 0x01;
-        fprintf(stderr, "relay: flipped byte %zd of a %zd-byte reply chunk\n", n / 2, n);
+        /* Byte 64: inside the first record's sealed body when the chunk starts
+         * at a record (a reply does), not in a record header, so what is
+         * tested is the integrity check itself. */
+        buf[64] ^= 0x01;
+        fprintf(stderr, "relay: flipped byte 64 of a %zd-byte reply chunk\n", n);
     }
     return write_all(to, buf, (size_t)n);
 }
@@ -136,6 +139,10 @@ int main(int argc, char **argv)
         }
     } else {
         flip_min = (size_t)atol(argv[4]);
+        if (flip_min < 65) {
+            fprintf(stderr, "relay: MINLEN must be at least 65\n");
+            return 2;
+        }
         struct sigaction sa = {.sa_handler = on_usr1};
         sigemptyset(&sa.sa_mask);
         sigaction(SIGUSR1, &sa, NULL);

@@ -146,6 +146,17 @@ if [ "$have_stream" = 1 ]; then
   echo
 fi
 
+# ---- 1c. a real call's round trip per transport (bench/transport.sh) ---------
+
+if grep -qw bench_transport_psk_client <<<"$build_targets"; then
+  echo "== remote round trip per transport: psk and mtls vs plain, $rounds rounds in turn"
+  bench/transport.sh "$dir" "$rounds" "$parts/transport.tsv"
+  while IFS=$'\t' read -r figure value baseline goal; do
+    add_row "transport" "$figure" "$value" "$baseline" ns "$goal"
+  done <"$parts/transport.tsv"
+  echo
+fi
+
 echo "== bench_multicast (8 serving nodes)"
 "$b/bench_multicast_driver" --json "$parts/multicast.json"
 add_routing_rows "multicast" "$parts/multicast.json"

@@ -13,6 +13,9 @@
 #                            the same session and checks, then a network
 #                            partition of a serving node. Root only
 #                            (scripts/run_shop_netns_demo.sh)
+#   scripts/demo.sh --mtls   the prod layout under transport: mtls, with a CA
+#                            and node certificates made for the run, then an
+#                            impostor refused (scripts/run_shop_mtls_demo.sh)
 #
 # Any further argument is passed on (--no-build DIR: use binaries already built).
 set -euo pipefail
@@ -28,4 +31,8 @@ if [ "${1:-}" = --hosts ]; then
   exec scripts/run_shop_netns_demo.sh "$@"
 fi
 scripts/setup.sh
+if [ "${1:-}" = --mtls ]; then
+  shift
+  exec scripts/run_shop_mtls_demo.sh "$@"
+fi
 exec scripts/run_shop_demo.sh "$@"

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then builds and runs the whole
 # CTest suite in three configurations — plain (-Werror), ASan+UBSan, and TSan —
-# then the fuzz configuration: the libFuzzer harnesses of tests/fuzz built by
+# then transport-plain (the cluster and cli tests with their nodes built for
+# `transport: plain`, about 2 minutes on 2 cores, build included), then the fuzz
+# configuration: the libFuzzer harnesses of tests/fuzz built by
 # clang, each fuzzed for a bounded time as one CTest test (docs/reliability.md;
 # about 2 minutes on 2 cores, build included).
-#   scripts/test.sh            all four
-#   scripts/test.sh plain      one or more of: plain asan tsan fuzz
+#   scripts/test.sh            all five
+#   scripts/test.sh plain      one or more of: plain asan tsan transport-plain fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(plain asan tsan fuzz)
+[ ${#configs[@]} -gt 0 ] || configs=(plain asan tsan transport-plain fuzz)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 total_pass=0
@@ -23,10 +25,20 @@ for cfg in "${configs[@]}"; do
     plain) sanitize="" ;;
     asan)  sanitize="address,undefined" ;;
     tsan)  sanitize="thread" ;;
+    # The cluster and cli tests again with their nodes built for transport:
+    # plain (tests/cluster/test_topology.cmake); the other tests do not depend
+    # on it, nor do the transport tests, which fix their own transport.
+    # Only what those tests run is built (a test whose executable is missing
+    # fails as "Not Run"), to stay near 2 minutes on 2 cores.
+    transport-plain)
+           sanitize="" extra=(-DNEBULA_TEST_TRANSPORT=plain)
+           target=(--target test_cluster test_routing nebula_quickstart nebula_cluster
+                   cli_quickstart_db cli_quickstart_worker cli_free_ports test_cli_values)
+           select=(-L "cluster|cli" -LE example -E "^transport[.]") ;;
     fuzz)  sanitize="address,undefined" cc=clang
            extra=(-DNEBULA_FUZZ=ON -DNEBULA_BUILD_TESTS=OFF)
            target=(--target fuzz_harnesses) select=(-L fuzz) ;;
-    *) echo "unknown configuration '$cfg' (plain, asan, tsan, fuzz)" >&2; exit 2 ;;
+    *) echo "unknown configuration '$cfg' (plain, asan, tsan, transport-plain, fuzz)" >&2; exit 2 ;;
   esac
   dir="build/$cfg"
   mkdir -p build

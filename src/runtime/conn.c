@@ -636,12 +636,15 @@ static int conn_secure(nb__conn *c, nb__reader_ctx *ctx)
     int rc = nb__stream_handshake(c->stream, &want, why, sizeof why);
     if (rc < 0) {
         /* Worth an operator's eye (a wrong cookie, a certificate of another CA,
-         * a plaintext peer), but a peer can repeat it at will: rate-limited. */
-        static nb__log_limit refusals = NB__LOG_LIMIT_INIT;
+         * a plaintext peer), but a peer can repeat it at will: rate-limited.
+         * One limiter per direction, so peers dialling us at will cannot hide
+         * why our own dials fail (a certificate naming another node). */
+        static nb__log_limit dial_refusals = NB__LOG_LIMIT_INIT;
+        static nb__log_limit accept_refusals = NB__LOG_LIMIT_INIT;
         snprintf(ctx->why, sizeof ctx->why, "securing the connection with %s failed: %s", c->addr,
                  why[0] ? why : "handshake failed");
-        nb__log_limited(&refusals, why, NB__LOG_WARN, "%s (%s)", ctx->why,
-                        c->outbound ? "this node dialled" : "the peer dialled");
+        nb__log_limited(c->outbound ? &dial_refusals : &accept_refusals, why, NB__LOG_WARN,
+                        "%s (%s)", ctx->why, c->outbound ? "this node dialled" : "the peer dialled");
         return -1;
     }
     pthread_mutex_lock(&c->mu);

@@ -710,12 +710,23 @@ static int tls_handshake(nb__stream *base, int *want, char *why, size_t whylen)
     return rc;
 }
 
+/* Before each record read or written, the thread's OpenSSL error queue must be
+ * empty, or SSL_get_error would blame this stream for another's stale error.
+ * It almost always is already: peeking costs a fraction of clearing, which
+ * walks every slot of the queue (measured with callgrind: about 800
+ * instructions per call with OpenSSL 3.0, twice per round trip). */
+static void clear_stale_errors(void)
+{
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
+}
+
 static ssize_t tls_read(nb__stream *base, void *buf, size_t len, char *why, size_t whylen)
 {
     tls_stream *s = (tls_stream *)base;
     size_t got = 0;
     pthread_mutex_lock(&s->mu);
-    ERR_clear_error();
+    clear_stale_errors();
     errno = 0;
     int r = SSL_read_ex(s->ssl, buf, len, &got);
     int saved_errno = errno;
@@ -749,7 +760,7 @@ static ssize_t tls_read(nb__stream *base, void *buf, size_t len, char *why, size
 static ssize_t write_record(tls_stream *s, const unsigned char *p, size_t n)
 {
     size_t done = 0;
-    ERR_clear_error();
+    clear_stale_errors();
     errno = 0;
     int r = SSL_write_ex(s->ssl, p, n, &done);
     int saved_errno = errno;

@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nbc_diag_set_stream(capture);
     int before = nbc_error_count();
 
-    nbc_parse_opts opts = {NULL, 0, on_eval, NULL};
+    nbc_parse_opts opts = {.on_eval = on_eval};
     const char *sources[] = {"src.c"};
     nbc_model m;
     memset(&m, 0, sizeof m);

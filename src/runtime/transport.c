@@ -41,8 +41,12 @@ static struct {
     size_t n_threads, max_threads;
     atomic_int idle;           /* threads waiting in epoll_wait (or about to) */
     nb__loop_hooks hooks;      /* set before the first thread starts, then read-only */
+    /* listen_mu: listen_fd while threads run. Held by the thread accepting and
+     * by nb__loop_stop_listening, so a socket is never accepted on after (or
+     * while) it is closed, nor its descriptor number once reused. */
+    pthread_mutex_t listen_mu;
 } L = {.epfd = -1, .listen_fd = -1, .timer_fd = -1, .jobs_fd = -1, .watch_fd = -1, .stop_fd = -1,
-       .mu = PTHREAD_MUTEX_INITIALIZER};
+       .mu = PTHREAD_MUTEX_INITIALIZER, .listen_mu = PTHREAD_MUTEX_INITIALIZER};
 
 int nb__loop_add(int fd, uint64_t data, uint32_t events)
 {
@@ -111,6 +115,11 @@ int nb__resolve(const char *hostport, struct sockaddr_storage *ss, socklen_t *le
 
 static void on_accept(void)
 {
+    pthread_mutex_lock(&L.listen_mu);
+    if (L.listen_fd < 0) { /* stopped listening meanwhile */
+        pthread_mutex_unlock(&L.listen_mu);
+        return;
+    }
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
@@ -129,6 +138,7 @@ static void on_accept(void)
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_LISTEN};
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.listen_fd, &ev);
+    pthread_mutex_unlock(&L.listen_mu);
 }
 
 static void on_timer(void)
@@ -326,10 +336,12 @@ int nb__loop_start(const nb__loop_hooks *hooks, const char *listen_addr, size_t 
 
 void nb__loop_stop_listening(void)
 {
+    pthread_mutex_lock(&L.listen_mu);
     if (L.listen_fd >= 0) {
         nb__loop_del(L.listen_fd);
         close_fd(&L.listen_fd);
     }
+    pthread_mutex_unlock(&L.listen_mu);
 }
 
 void nb__loop_stop(void)

@@ -408,7 +408,7 @@ typedef struct nb__node_def {
 /* The compiled topology and this build's identity (generated nebula_node.c). */
 typedef struct nb__cluster_def {
     int abi_version;             /* NB__ABI_VERSION of the generator */
-    const char *fingerprint;     /* hex hash of nodes, tags and signatures */
+    const char *fingerprint;     /* hex hash of nodes, tags and transport */
     const nb__node_def *nodes;
     size_t n_nodes;
     int self;                    /* index of the built node; -1: generic build */

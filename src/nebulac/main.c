@@ -418,7 +418,7 @@ static int run(const options *o, const nbc_topology *topo)
         }
         b.out_dir = out_abs;
         char fingerprint[17];
-        nbc_fingerprint(&m, topo, fingerprint);
+        nbc_fingerprint(topo, fingerprint);
         nbc_outputs outs = {0};
         nbc_emit_node(&m, &b, o->topology, fingerprint, &outs);
         nbc_emit_sources(&m, &b, &outs);

@@ -22,8 +22,9 @@ const char *nbc_signature(nbc_model *m, const nbc_api *api);
 /* The wire id of an API whose signature is set. */
 uint64_t nbc_wire_id(const nbc_api *api);
 
-/* The topology fingerprint as 16 lowercase hex digits into out[17]. The APIs
- * must have their wire ids. */
-void nbc_fingerprint(const nbc_model *m, const nbc_topology *topo, char out[17]);
+/* The topology fingerprint as 16 lowercase hex digits into out[17]: the nodes,
+ * their tags and the transport. API signatures are not in it; they are matched
+ * per method, by wire id, when calls are routed (docs/upgrades.md). */
+void nbc_fingerprint(const nbc_topology *topo, char out[17]);
 
 #endif /* NBC_SIGNATURE_H */

@@ -66,7 +66,7 @@ static void pipeline(run *r, const char *node, const char *const *srcs, size_t n
     r->diag = nbc_t_capture_end();
     if (r->errors == 0) {
         char fp[17];
-        nbc_fingerprint(&r->m, &r->topo, fp);
+        nbc_fingerprint(&r->topo, fp);
         nbc_emit_node(&r->m, &r->b, "nebula.yaml", fp, &r->out);
         nbc_emit_sources(&r->m, &r->b, &r->out);
     }
@@ -273,7 +273,7 @@ static void node_file_mtls(void **state)
     const char *srcs[] = {"users.c"};
     pipeline(&r, "db@db.example", srcs, 1);
     char psk_fp[17];
-    nbc_fingerprint(&r.m, &r.topo, psk_fp);
+    nbc_fingerprint(&r.topo, psk_fp);
     run_free(&r);
     char yaml[1024];
     snprintf(yaml, sizeof yaml,
@@ -284,7 +284,7 @@ static void node_file_mtls(void **state)
     pipeline(&r, "db@db.example", srcs, 1);
     assert_string_equal(r.diag, "");
     char mtls_fp[17];
-    nbc_fingerprint(&r.m, &r.topo, mtls_fp);
+    nbc_fingerprint(&r.topo, mtls_fp);
     assert_string_not_equal(psk_fp, mtls_fp);
     char *cwd = realpath(".", NULL);
     char want[2048];

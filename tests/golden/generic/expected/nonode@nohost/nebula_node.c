@@ -23,7 +23,7 @@ static const nb__method *const nb__methods[] = {
 };
 
 static const nb__cluster_def nb__cluster = {
-    NB__ABI_VERSION, "a7cde6e043bc6239", nb__nodes, 2, -1, "nonode@nohost",
+    NB__ABI_VERSION, "ef011fc73ac881f0", nb__nodes, 2, -1, "nonode@nohost",
     4370, 5000, 5000, 64, 500,
     nb__methods, 3,
     0 /* transport psk */, NULL, NULL, NULL

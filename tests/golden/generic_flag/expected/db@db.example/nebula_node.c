@@ -23,7 +23,7 @@ static const nb__method *const nb__methods[] = {
 };
 
 static const nb__cluster_def nb__cluster = {
-    NB__ABI_VERSION, "acbccd73afe4d7d0", nb__nodes, 2, -1, "nonode@nohost",
+    NB__ABI_VERSION, "2f54fdcd90ed1a4b", nb__nodes, 2, -1, "nonode@nohost",
     4370, 5000, 5000, 64, 500,
     nb__methods, 3,
     0 /* transport psk */, NULL, NULL, NULL

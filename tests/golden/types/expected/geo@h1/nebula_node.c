@@ -64,7 +64,7 @@ static const nb__method *const nb__methods[] = {
 };
 
 static const nb__cluster_def nb__cluster = {
-    NB__ABI_VERSION, "7cfd5bb065ed68bf", nb__nodes, 3, 0, "geo@h1",
+    NB__ABI_VERSION, "660106ea7ed87a65", nb__nodes, 3, 0, "geo@h1",
     4400, 2000, 1000, 8, 250,
     nb__methods, 5,
     0 /* transport psk */, NULL, NULL, NULL

@@ -45,7 +45,7 @@ static const nb__method *const nb__methods[] = {
 };
 
 static const nb__cluster_def nb__cluster = {
-    NB__ABI_VERSION, "b3c4556a34440bea", nb__nodes, 3, 1, "db@db.example",
+    NB__ABI_VERSION, "cb204f67fa437f65", nb__nodes, 3, 1, "db@db.example",
     4370, 5000, 5000, 64, 500,
     nb__methods, 6,
     0 /* transport psk */, NULL, NULL, NULL

@@ -82,50 +82,24 @@ fi
 echo $$ >"$pidfile"
 exec {lock_fd}>&-
 
-# Removes every namespace, link and process of this demo, whoever made them:
-# this run or an earlier one that was killed. Processes are found by the
-# namespace they are in (ip netns pids) and killed by PID. The iptables rules
-# live in the namespaces and go with them.
-teardown() {
-  local role n pid
-  for role in "${roles[@]}"; do
-    n=$(ns "$role")
-    if [ -e "/run/netns/$n" ]; then
-      for pid in $(ip netns pids "$n" 2>/dev/null); do
-        kill -KILL "$pid" 2>/dev/null || true
-      done
-      ip netns del "$n" 2>/dev/null || true
-    fi
-    ip link del "$n" 2>/dev/null || true # the veth pair, if its namespace side is gone
-  done
-  ip link del "$bridge" 2>/dev/null || true
-}
-
-# True when nothing of the demo is left.
-all_gone() {
-  local role
-  for role in "${roles[@]}"; do
-    [ ! -e "/run/netns/$(ns "$role")" ] || return 1
-    ! ip link show "$(ns "$role")" >/dev/null 2>&1 || return 1
-  done
-  ! ip link show "$bridge" >/dev/null 2>&1
-}
+# shellcheck source=netns_lib.sh
+. scripts/netns_lib.sh
 
 # Only one run at a time, so any scratch directory of a run is an earlier one's.
 rm -rf "${TMPDIR:-/tmp}"/shop-hosts.*
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shop-hosts.XXXXXX")
 cleanup() {
   stop_all
-  teardown
+  netns_teardown
   rm -rf "$tmp"
   [ "$(cat "$pidfile" 2>/dev/null)" != $$ ] || rm -f "$pidfile"
 }
 trap cleanup EXIT
 trap 'echo "interrupted: removing what the demo made" >&2; exit 130' INT TERM
 
-if ! all_gone; then
+if ! netns_all_gone; then
   echo "== Removing what an earlier run left behind"
-  teardown
+  netns_teardown
 fi
 
 # --- build --------------------------------------------------------------------
@@ -196,26 +170,7 @@ export LD_LIBRARY_PATH=$tmp/lib
 # --- the hosts ------------------------------------------------------------------
 echo
 echo "== Three hosts: network namespaces on bridge $bridge ($net.0/24)"
-if ! ip netns add "$(ns api)" 2>"$tmp/netns.err"; then
-  echo "cannot create a network namespace here: $(cat "$tmp/netns.err")" >&2
-  echo "(a container needs CAP_SYS_ADMIN and CAP_NET_ADMIN); nothing was run" >&2
-  exit 77
-fi
-ip link add "$bridge" type bridge
-# Bridged frames skip the host's iptables, if br_netfilter is loaded at all:
-# the host's FORWARD policy (Docker sets DROP) is not this demo's business.
-ip link set "$bridge" type bridge nf_call_iptables 0 2>/dev/null || true
-ip link set "$bridge" up
-for role in "${roles[@]}"; do
-  n=$(ns "$role")
-  [ "$role" = api ] || ip netns add "$n"
-  ip link add "$n" type veth peer name eth0 netns "$n"
-  ip link set "$n" master "$bridge" up
-  ip -n "$n" addr add "${ip_of[$role]}/24" dev eth0
-  ip -n "$n" link set lo up
-  ip -n "$n" link set eth0 up
-  printf '   %-8s namespace %-14s eth0 %s/24\n' "$role" "$n" "${ip_of[$role]}"
-done
+netns_hosts_up "nothing was run"
 
 # A connection refused is an answer: the address is reachable. Bounded by
 # timeout, since a dropped packet would wait for TCP's retries.
@@ -225,21 +180,7 @@ reachable() { # from role $1 to address $2, waiting at most $3 s (default 5)
   [[ $out == *"refused"* ]]
 }
 
-# The iptables that works in this kernel: nft first (Debian's default), else
-# the legacy backend. Probed on a rule in the api namespace.
-ipt=
-for cand in iptables iptables-legacy; do
-  command -v "$cand" >/dev/null || continue
-  if ip netns exec "$(ns api)" "$cand" -w 5 -A INPUT -p tcp --dport 9 -j ACCEPT 2>/dev/null &&
-     ip netns exec "$(ns api)" "$cand" -w 5 -D INPUT -p tcp --dport 9 -j ACCEPT 2>/dev/null; then
-    ipt=$cand
-    break
-  fi
-done
-if [ -z "$ipt" ]; then
-  echo "neither iptables (nft) nor iptables-legacy can add a rule in a namespace here" >&2
-  exit 1
-fi
+netns_find_iptables api
 echo "   iptables: $($ipt -V)"
 
 # --- the nodes -------------------------------------------------------------------
@@ -396,8 +337,8 @@ check "partition: the worker was then down, and the next call failed at once" \
 check "partition: healed, the worker answered again" grep -q '^  partition ok: ' "$p"
 
 stop_all
-teardown
-check "cleanup: no namespace, veth or bridge of the demo is left" all_gone
+netns_teardown
+check "cleanup: no namespace, veth or bridge of the demo is left" netns_all_gone
 
 echo
 if [ "$failures" = 0 ]; then

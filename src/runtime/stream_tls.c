@@ -17,6 +17,8 @@
  */
 #include "stream_tls.h"
 
+#include "log.h" /* nb__escape: names from peer certificates */
+
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -85,22 +87,6 @@ static void say(char *why, size_t whylen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, whylen, fmt, ap);
     va_end(ap);
-}
-
-/* Copies peer-supplied bytes s[0..n) into out (cap bytes, NUL-terminated),
- * escaping everything outside printable ASCII, quotes and backslashes. */
-static void escape(const unsigned char *s, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 5 < cap; i++) {
-        unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    if (cap > 0)
-        out[o < cap ? o : cap - 1] = '\0';
 }
 
 /* True when s[0..n) is a node name short@host: [a-z_][a-z0-9_]* '@' [A-Za-z0-9._-]+. */
@@ -286,7 +272,7 @@ static bool certificate_name(X509 *cert, const char *whose, char *out, char *rea
         size_t n = (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier);
         if (n < sl || strncasecmp((const char *)u, scheme, sl) != 0)
             continue;
-        escape(u, n, shown, sizeof shown);
+        nb__escape((const char *)u, n, shown, sizeof shown);
         if (!is_node_name(u + sl, n - sl)) {
             snprintf(reason, cap, "%s has the URI \"%s\", not nebula://short@host", whose, shown);
             GENERAL_NAMES_free(sans);
@@ -321,7 +307,7 @@ static bool certificate_name(X509 *cert, const char *whose, char *out, char *rea
     const unsigned char *d = ASN1_STRING_get0_data(cn);
     size_t n = (size_t)ASN1_STRING_length(cn);
     if (!is_node_name(d, n)) {
-        escape(d, n, shown, sizeof shown);
+        nb__escape((const char *)d, n, shown, sizeof shown);
         snprintf(reason, cap,
                  "%s has the CN \"%s\", which is no node name short@host, and no "
                  "nebula:// URI",

@@ -110,33 +110,10 @@ fi
 echo $$ >"$pidfile"
 exec {lock_fd}>&-
 
-# Removes every namespace, link and process of the suite, whoever made them:
-# this run or a killed earlier one. Processes are found by the namespace they
-# are in (ip netns pids) and killed by PID; the iptables rules go with the
-# namespaces.
-teardown() {
-  local role n pid
-  for role in "${roles[@]}"; do
-    n=$(ns "$role")
-    if [ -e "/run/netns/$n" ]; then
-      for pid in $(ip netns pids "$n" 2>/dev/null); do
-        kill -CONT "$pid" 2>/dev/null || true
-        kill -KILL "$pid" 2>/dev/null || true
-      done
-      ip netns del "$n" 2>/dev/null || true
-    fi
-    ip link del "$n" 2>/dev/null || true
-  done
-  ip link del "$bridge" 2>/dev/null || true
-}
-all_gone() {
-  local role
-  for role in "${roles[@]}"; do
-    [ ! -e "/run/netns/$(ns "$role")" ] || return 1
-    ! ip link show "$(ns "$role")" >/dev/null 2>&1 || return 1
-  done
-  ! ip link show "$bridge" >/dev/null 2>&1
-}
+# The hosts: netns_hosts_up, netns_teardown (removes every namespace, link and
+# process of the suite, whoever made them), netns_all_gone, netns_find_iptables.
+# shellcheck source=../../scripts/netns_lib.sh
+. "$(dirname "$0")/../../scripts/netns_lib.sh"
 
 rm -rf "${TMPDIR:-/tmp}"/nbfault.*
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nbfault.XXXXXX")
@@ -144,7 +121,7 @@ cleanup() {
   local pid
   for pid in "${!running[@]}"; do kill -CONT "$pid" 2>/dev/null || true; done
   stop_all
-  teardown
+  netns_teardown
   if [ -n "$keep" ]; then
     rm -f "$tmp/cookie" # a secret, even a throwaway one
     mkdir -p "$keep" && cp -r "$tmp"/. "$keep"/ && echo "logs kept in $keep"
@@ -155,49 +132,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "interrupted: removing what the suite made" >&2; exit 130' INT TERM
 
-if ! all_gone; then
+if ! netns_all_gone; then
   echo "== Removing what an earlier run left behind"
-  teardown
+  netns_teardown
 fi
 
 # --- the hosts ------------------------------------------------------------------
 echo "== Four hosts: network namespaces on bridge $bridge ($net.0/24)"
-if ! ip netns add "$(ns driver)" 2>"$tmp/netns.err"; then
-  echo "cannot create a network namespace here: $(cat "$tmp/netns.err")" >&2
-  echo "(a container needs CAP_SYS_ADMIN and CAP_NET_ADMIN); skipped" >&2
-  exit 77
-fi
-ip link add "$bridge" type bridge
-# Bridged frames skip the host's iptables (br_netfilter): the host's FORWARD
-# policy is not the suite's business, and the suite's rules live in namespaces.
-ip link set "$bridge" type bridge nf_call_iptables 0 2>/dev/null || true
-ip link set "$bridge" up
-for role in "${roles[@]}"; do
-  n=$(ns "$role")
-  [ "$role" = driver ] || ip netns add "$n"
-  ip link add "$n" type veth peer name eth0 netns "$n"
-  ip link set "$n" master "$bridge" up
-  ip -n "$n" addr add "${ip_of[$role]}/24" dev eth0
-  ip -n "$n" link set lo up
-  ip -n "$n" link set eth0 up
-  printf '   %-7s namespace %-11s eth0 %s/24\n' "$role" "$n" "${ip_of[$role]}"
-done
+netns_hosts_up skipped
 
-# The iptables that works in this kernel: nft first, else legacy. Then whether
-# it has the statistic match (loss) and the NFQUEUE target (delay).
-ipt=
-for cand in iptables iptables-legacy; do
-  command -v "$cand" >/dev/null || continue
-  if ip netns exec "$(ns s1)" "$cand" -w 5 -A INPUT -p tcp --dport 9 -j ACCEPT 2>/dev/null &&
-     ip netns exec "$(ns s1)" "$cand" -w 5 -D INPUT -p tcp --dport 9 -j ACCEPT 2>/dev/null; then
-    ipt=$cand
-    break
-  fi
-done
-if [ -z "$ipt" ]; then
-  echo "neither iptables (nft) nor iptables-legacy can add a rule in a namespace here" >&2
-  exit 1
-fi
+# The iptables that works in this kernel, then whether it has the statistic
+# match (loss) and the NFQUEUE target (delay).
+netns_find_iptables s1
 ipt_in() { ip netns exec "$(ns "$1")" "$ipt" -w 5 "${@:2}"; } # iptables in role $1's namespace
 loss_rule=(-m statistic --mode random --probability 0.05 -j DROP)
 has_loss=0
@@ -470,8 +416,8 @@ check "the checker's figures hold (one outcome each, no double run, no call past
   [ "$checker_ok" = 1 ]
 check "every serving node left cleanly (SIGTERM, exit 0)" [ "$nodes_ok" = 1 ]
 stop_all
-teardown
-check "cleanup: no namespace, veth or bridge of the suite is left" all_gone
+netns_teardown
+check "cleanup: no namespace, veth or bridge of the suite is left" netns_all_gone
 
 echo
 if [ "$failures" = 0 ]; then

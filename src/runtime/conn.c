@@ -182,8 +182,16 @@ static void conn_arm_locked(nb__conn *c)
     uint32_t ev = 0;
     /* Back-pressure: while the peer's replies over the cap wait, its requests
      * are not read (hang-ups and errors are still reported, and close it). */
-    bool hold = !c->reading && atomic_load(&c->over_cap);
-    atomic_store(&c->in_held, hold);
+    bool hold = false;
+    if (!c->reading && atomic_load(&c->over_cap)) {
+        /* Published before over_cap is read again, as a writer draining the
+         * queue clears over_cap before it reads in_held (conn_flush): one of
+         * the two sees the other, so input is never left unarmed for good. */
+        atomic_store(&c->in_held, true);
+        hold = atomic_load(&c->over_cap);
+    }
+    if (!hold)
+        atomic_store(&c->in_held, false);
     if (!c->reading && !hold)
         ev |= EPOLLIN | EPOLLRDHUP;
     if (c->phase == NB__CONN_CONNECTING || (c->phase == NB__CONN_SECURING && c->secure_wants_out) ||

@@ -326,9 +326,10 @@ static int conn_write_locked(nb__conn *c, nb__wchunk **done)
             return 1;
         }
         conn_consume_locked(c, (size_t)put, done);
-        if (put > 0 && atomic_load(&c->in_held)) {
-            /* Not reading the peer, this node hears nothing from it: that it
-             * takes our bytes is its sign of life (silence detection), and
+        if (put > 0 && atomic_load(&c->over_cap)) {
+            /* Over the cap, this node does not read the peer (or will not
+             * once the reader role is left) and hears nothing from it: that
+             * it takes our bytes is its sign of life (silence detection), and
              * the time a frame of its may take does not run meanwhile. */
             int64_t now = nb__mono_ms();
             atomic_store_explicit(&c->last_rx_ms, now, memory_order_relaxed);

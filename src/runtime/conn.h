@@ -40,6 +40,15 @@
  * armed while the stream holds bytes it took but has not sent
  * (nb__stream_unsent) or frames wait in the queue.
  *
+ * Limits (docs/security.md, "Limits"): an accepted connection is refused at
+ * once while too many others are not yet authenticated (nb__cfg.
+ * max_pending_conns, and per source address max_pending_per_addr); while more
+ * than nb__cfg.max_queued_bytes wait to be written to a peer, its connection is
+ * not read by the loop (back-pressure: the peer's requests wait in its socket
+ * until its replies drain; a caller waiting for its own reply still reads);
+ * a frame that takes longer than nb__cfg.frame_timeout_ms to arrive is
+ * reported by nb__conn_frame_overdue, for the timer to close.
+ *
  * Ownership: connections are reference counted (nb__conn_ref/unref); a function
  * taking an nb__conn borrows the caller's reference unless it says otherwise.
  *

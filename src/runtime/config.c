@@ -16,6 +16,7 @@
  * configured node listens on its own configured address (host and port), not
  * on every interface; a generic node listens only when told to.
  */
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,9 +262,26 @@ static int env_limit(const char *name, size_t dflt, size_t max, size_t *out)
     return 0;
 }
 
+/* Buffers of peer-chosen size (a frame, a queue of replies, a decoded value)
+ * come and go with the peer. glibc serves blocks from 128 KiB up with mmap, so
+ * they return to the system when freed, but it raises that threshold to the
+ * largest such block freed (up to 32 MiB): after one large frame, every later
+ * one came from the heap and stayed in the process when freed (issue 12: the
+ * RSS a peer caused was kept after it left). A fixed threshold keeps large
+ * blocks returnable. An operator's own setting (MALLOC_MMAP_THRESHOLD_, or a
+ * glibc tunable) is left alone. */
+static void malloc_policy(void)
+{
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    if (getenv("MALLOC_MMAP_THRESHOLD_") || (tunables && strstr(tunables, "mmap_threshold")))
+        return;
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
 /* The limits on what peers can make this node hold (config.h). 0 or -1. */
 static int load_limits(void)
 {
+    malloc_policy();
     size_t ms;
     if (env_limit("NEBULA_MAX_PENDING_CONNS", NB__DEFAULT_MAX_PENDING_CONNS, 1000000,
                   &nb__cfg.max_pending_conns) < 0 ||

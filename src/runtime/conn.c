@@ -29,9 +29,13 @@
 #include "transport.h"
 
 #define RBUF_SIZE ((size_t)64 << 10)
-/* A connection that queued more than this at some point gives memory back to the
- * system when it is freed (malloc_trim). */
-#define TRIM_AFTER_BYTES ((size_t)1 << 20)
+/* Memory a peer made this node hold goes back to the system (malloc_trim) when
+ * a queue that held more than this drains, when a frame larger than this has
+ * been handled, and when a connection that did either is freed: freed chunks
+ * would otherwise stay in malloc's arenas (issue 12: 2.1 GB kept after a peer
+ * that never read its replies had left). Rare enough that the trim's cost (it
+ * walks the arenas) does not show. */
+#define TRIM_AFTER_BYTES ((size_t)4 << 20)
 
 /* Set by nb__conn_layer_start before any connection exists, cleared by
  * nb__conn_layer_stop after the last one is gone: read without locks. */
@@ -146,9 +150,6 @@ void nb__conn_unref(nb__conn *c)
 {
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
-    /* Memory a peer made this node hold goes back to the system when it leaves:
-     * freed chunks of a large queue would otherwise stay in malloc's arenas
-     * (issue: 2.1 GB kept after a peer that never read its replies left). */
     bool trim = c->wq_peak > TRIM_AFTER_BYTES || c->had_big;
     nb__stream_free(c->stream);
     close(c->fd);
@@ -362,8 +363,13 @@ static int conn_write(nb__conn *c, bool uncork)
         rc = conn_write_locked(c, &done);
         c->writing = false;
     }
+    bool trim = c->wq_bytes == 0 && c->wq_peak > TRIM_AFTER_BYTES;
+    if (trim)
+        c->wq_peak = 0;
     pthread_mutex_unlock(&c->wmu);
     free_chunks(done);
+    if (trim)
+        malloc_trim(0);
     return rc;
 }
 
@@ -582,7 +588,7 @@ static int conn_parse(nb__conn *c, nb__reader_ctx *ctx)
             memcpy(c->big, c->rbuf + off + NB__FRAME_HEADER_SIZE, have);
             c->big_have = have;
             c->big_hdr = h;
-            c->had_big = true;
+            c->had_big = c->had_big || h.length > TRIM_AFTER_BYTES;
             off = c->rlen;
         }
         break;
@@ -608,6 +614,8 @@ static int conn_big_done(nb__conn *c, nb__reader_ctx *ctx)
     atomic_store_explicit(&c->frame_since_ms, 0, memory_order_relaxed);
     int rc = H.on_frame(c, &h, owned, &owned, ctx);
     free(owned);
+    if (h.length > TRIM_AFTER_BYTES)
+        malloc_trim(0);
     return rc;
 }
 

@@ -65,10 +65,17 @@ nb__tref nb__tref_of_struct(const nb__type *type);
 /*
  * Checks bytes received from a peer before msgpack-c sees them: 0 when buf[0..len)
  * is exactly one complete MessagePack object whose containers declare no more
- * elements than the bytes could hold, -1 otherwise. Linear, no allocation. Every
+ * elements than the bytes could hold and whose unpacked tree fits in
+ * nb__decode_budget(len), -1 otherwise. Linear, no allocation. Every
  * payload from the network goes through it first (see wirecheck.c for why).
  */
 int nb__wire_check(const void *buf, size_t len);
+
+/* What unpacking len bytes from a peer may allocate, at most: msgpack-c's tree
+ * of such a buffer must fit in it, or nb__wire_check rejects the buffer. */
+#define NB__DECODE_BUDGET_FACTOR 8
+#define NB__DECODE_BUDGET_FLOOR ((size_t)4 << 20)
+size_t nb__decode_budget(size_t len);
 
 /* Unpacks bytes received from a peer into *up (initialised by the caller, released
  * with msgpack_unpacked_destroy): nb__wire_check first, then msgpack-c, and the

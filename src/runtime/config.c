@@ -16,6 +16,7 @@
  * configured node listens on its own configured address (host and port), not
  * on every interface; a generic node listens only when told to.
  */
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,13 +243,65 @@ static int load_security(const nb__cluster_def *def, const nb_options *opts)
     return 0;
 }
 
+/* *out = $name when set (a positive integer of at most max), else dflt. Returns
+ * 0, or -1 after nb__fail for anything else: a limit silently left at its
+ * default would be a limit the operator believes in and does not have. */
+static int env_limit(const char *name, size_t dflt, size_t max, size_t *out)
+{
+    const char *v = getenv(name);
+    *out = dflt;
+    if (!v || !*v)
+        return 0;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end || v[0] == '-' || n == 0 || n > max) {
+        nb__fail(NB_E_CONFIG, "$%s=%s: expected a whole number from 1 to %zu", name, v, max);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+/* Buffers of peer-chosen size (a frame, a queue of replies, a decoded value)
+ * come and go with the peer. glibc serves blocks from 128 KiB up with mmap, so
+ * they return to the system when freed, but it raises that threshold to the
+ * largest such block freed (up to 32 MiB): after one large frame, every later
+ * one came from the heap and stayed in the process when freed (issue 12: the
+ * RSS a peer caused was kept after it left). A fixed threshold keeps large
+ * blocks returnable. An operator's own setting (MALLOC_MMAP_THRESHOLD_, or a
+ * glibc tunable) is left alone. */
+static void malloc_policy(void)
+{
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    if (getenv("MALLOC_MMAP_THRESHOLD_") || (tunables && strstr(tunables, "mmap_threshold")))
+        return;
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
+/* The limits on what peers can make this node hold (config.h). 0 or -1. */
+static int load_limits(void)
+{
+    malloc_policy();
+    size_t ms;
+    if (env_limit("NEBULA_MAX_PENDING_CONNS", NB__DEFAULT_MAX_PENDING_CONNS, 1000000,
+                  &nb__cfg.max_pending_conns) < 0 ||
+        env_limit("NEBULA_MAX_PENDING_PER_ADDR", NB__DEFAULT_MAX_PENDING_PER_ADDR, 1000000,
+                  &nb__cfg.max_pending_per_addr) < 0 ||
+        env_limit("NEBULA_MAX_QUEUED_BYTES", NB__DEFAULT_MAX_QUEUED_BYTES, (size_t)1 << 40,
+                  &nb__cfg.max_queued_bytes) < 0 ||
+        env_limit("NEBULA_FRAME_TIMEOUT_MS", NB__DEFAULT_FRAME_TIMEOUT_MS, 3600000, &ms) < 0)
+        return -1;
+    nb__cfg.frame_timeout_ms = (int)ms;
+    return 0;
+}
+
 int nb__config_load(const nb__cluster_def *def, const nb_options *opts)
 {
     memset(&nb__cfg, 0, sizeof nb__cfg);
     nb__cfg.def = def;
     if (choose_identity(def, opts) < 0)
         return -1;
-    if (load_security(def, opts) < 0)
+    if (load_security(def, opts) < 0 || load_limits() < 0)
         return -1;
     nb__cfg.dial_addr = calloc(def->n_nodes + 1, sizeof *nb__cfg.dial_addr);
     if (!nb__cfg.dial_addr)

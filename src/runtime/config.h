@@ -43,11 +43,23 @@ typedef struct nb__config {
     int heartbeat_ms;
     int refresh_ms;
     size_t max_frame;
+    /* Limits on what peers can make this node hold (docs/security.md,
+     * "Limits"), from the environment at nb_start, else the defaults below. */
+    size_t max_pending_conns;   /* $NEBULA_MAX_PENDING_CONNS: accepted, not yet authenticated */
+    size_t max_pending_per_addr;/* $NEBULA_MAX_PENDING_PER_ADDR: the same, per source address */
+    size_t max_queued_bytes;    /* $NEBULA_MAX_QUEUED_BYTES: unsent bytes per connection
+                                   beyond which its requests are not read */
+    int frame_timeout_ms;       /* $NEBULA_FRAME_TIMEOUT_MS: longest a frame may take to arrive */
     char **dial_addr;         /* per configured node: "host:port" to reach it, or NULL */
     char *listen_addr;        /* "host:port" to listen on, or NULL: do not listen */
 } nb__config;
 
 extern nb__config nb__cfg;
+
+#define NB__DEFAULT_MAX_PENDING_CONNS 64
+#define NB__DEFAULT_MAX_PENDING_PER_ADDR 16
+#define NB__DEFAULT_MAX_QUEUED_BYTES ((size_t)16 << 20)
+#define NB__DEFAULT_FRAME_TIMEOUT_MS 30000
 
 /* Fills nb__cfg for def as nb_start's boot policy says (identity, cookie,
  * addresses, tunables; see config.c). Returns 0, or -1 after nb__fail (the

@@ -10,6 +10,7 @@
  * to nb__conn_layer_start.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,13 @@
 #include "transport.h"
 
 #define RBUF_SIZE ((size_t)64 << 10)
+/* Memory a peer made this node hold goes back to the system (malloc_trim) when
+ * a queue that held more than this drains, when a frame larger than this has
+ * been handled, and when a connection that did either is freed: freed chunks
+ * would otherwise stay in malloc's arenas (issue 12: 2.1 GB kept after a peer
+ * that never read its replies had left). Rare enough that the trim's cost (it
+ * walks the arenas) does not show. */
+#define TRIM_AFTER_BYTES ((size_t)4 << 20)
 
 /* Set by nb__conn_layer_start before any connection exists, cleared by
  * nb__conn_layer_stop after the last one is gone: read without locks. */
@@ -142,6 +150,7 @@ void nb__conn_unref(nb__conn *c)
 {
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
+    bool trim = c->wq_peak > TRIM_AFTER_BYTES || c->had_big;
     nb__stream_free(c->stream);
     close(c->fd);
     free_chunks(c->wq_head);
@@ -158,6 +167,8 @@ void nb__conn_unref(nb__conn *c)
     table.live--;
     pthread_cond_broadcast(&table.freed);
     pthread_mutex_unlock(&table.mu);
+    if (trim)
+        malloc_trim(0);
 }
 
 /* Re-arms the one-shot registration with what c needs now: input unless someone
@@ -170,7 +181,19 @@ static void conn_arm_locked(nb__conn *c)
     if (c->closing)
         return;
     uint32_t ev = 0;
-    if (!c->reading)
+    /* Back-pressure: while the peer's replies over the cap wait, its requests
+     * are not read (hang-ups and errors are still reported, and close it). */
+    bool hold = false;
+    if (!c->reading && atomic_load(&c->over_cap)) {
+        /* Published before over_cap is read again, as a writer draining the
+         * queue clears over_cap before it reads in_held (conn_flush): one of
+         * the two sees the other, so input is never left unarmed for good. */
+        atomic_store(&c->in_held, true);
+        hold = atomic_load(&c->over_cap);
+    }
+    if (!hold)
+        atomic_store(&c->in_held, false);
+    if (!c->reading && !hold)
         ev |= EPOLLIN | EPOLLRDHUP;
     if (c->phase == NB__CONN_CONNECTING || (c->phase == NB__CONN_SECURING && c->secure_wants_out) ||
         atomic_load(&c->wq_nonempty))
@@ -241,10 +264,24 @@ static nb__conn *conn_new(int fd, bool outbound, int dial_index, const char *add
     return c;
 }
 
+/* Accounts for bytes queued (delta > 0) or taken by the stream (delta < 0), and
+ * whether c is over its cap of queued bytes. Called with c->wmu held. */
+static void queued_add_locked(nb__conn *c, ptrdiff_t delta)
+{
+    c->wq_bytes = (size_t)((ptrdiff_t)c->wq_bytes + delta);
+    if (c->wq_bytes > c->wq_peak)
+        c->wq_peak = c->wq_bytes;
+    size_t cap = nb__cfg.max_queued_bytes;
+    bool over = cap > 0 && c->wq_bytes > cap;
+    if (over != atomic_load_explicit(&c->over_cap, memory_order_relaxed))
+        atomic_store(&c->over_cap, over);
+}
+
 /* Drops `put` written bytes from the head of the queue; fully written chunks
  * move to *done. Called with c->wmu held. */
 static void conn_consume_locked(nb__conn *c, size_t put, nb__wchunk **done)
 {
+    queued_add_locked(c, -(ptrdiff_t)(put < c->wq_bytes ? put : c->wq_bytes));
     while (put > 0 && c->wq_head) {
         nb__wchunk *w = c->wq_head;
         size_t left = w->len - w->off;
@@ -290,6 +327,16 @@ static int conn_write_locked(nb__conn *c, nb__wchunk **done)
             return 1;
         }
         conn_consume_locked(c, (size_t)put, done);
+        if (put > 0 && atomic_load(&c->over_cap)) {
+            /* Over the cap, this node does not read the peer (or will not
+             * once the reader role is left) and hears nothing from it: that
+             * it takes our bytes is its sign of life (silence detection), and
+             * the time a frame of its may take does not run meanwhile. */
+            int64_t now = nb__mono_ms();
+            atomic_store_explicit(&c->last_rx_ms, now, memory_order_relaxed);
+            if (atomic_load(&c->frame_since_ms) != 0)
+                atomic_store(&c->frame_since_ms, now);
+        }
         if (n == 0 && put == 0 && nb__stream_unsent(c->stream) > 0) {
             /* Only held bytes were to go and none went: wait for EPOLLOUT. */
             atomic_store(&c->wq_nonempty, true);
@@ -316,8 +363,13 @@ static int conn_write(nb__conn *c, bool uncork)
         rc = conn_write_locked(c, &done);
         c->writing = false;
     }
+    bool trim = c->wq_bytes == 0 && c->wq_peak > TRIM_AFTER_BYTES;
+    if (trim)
+        c->wq_peak = 0;
     pthread_mutex_unlock(&c->wmu);
     free_chunks(done);
+    if (trim)
+        malloc_trim(0);
     return rc;
 }
 
@@ -344,6 +396,7 @@ int nb__conn_queue(nb__conn *c, msgpack_sbuffer *sb)
     else
         c->wq_head = w;
     c->wq_tail = w;
+    queued_add_locked(c, (ptrdiff_t)len);
     pthread_mutex_unlock(&c->wmu);
     return 0;
 }
@@ -356,8 +409,9 @@ static int conn_flush(nb__conn *c, bool uncork)
         nb__conn_close(c, "write failed: %s", strerror(-rc));
         return -1;
     }
-    if (rc > 0) {
-        /* The socket is full: a loop thread finishes on EPOLLOUT. */
+    if (rc > 0 || (atomic_load(&c->in_held) && !atomic_load(&c->over_cap))) {
+        /* The socket is full: a loop thread finishes on EPOLLOUT. Or the queue
+         * has drained below the cap: the peer's requests are read again. */
         pthread_mutex_lock(&c->mu);
         conn_arm_locked(c);
         pthread_mutex_unlock(&c->mu);
@@ -509,9 +563,12 @@ static int conn_parse(nb__conn *c, nb__reader_ctx *ctx)
         nb__frame_header h;
         nb__frame_get_header(c->rbuf + off, &h);
         if (!header_ok(c, &h, ctx)) {
-            /* A hostile or broken byte stream: only this connection pays. */
-            nb__log(NB__LOG_WARN, "closing the connection with %s: %s",
-                    c->peer_name ? c->peer_name : c->addr, ctx->why);
+            /* A hostile or broken byte stream: only this connection pays, and
+             * the log only a line per window however often it is tried. */
+            static nb__log_limit bad_frames = NB__LOG_LIMIT_INIT;
+            nb__log_limited(&bad_frames, c->peer_name ? c->peer_name : "unauthenticated",
+                            NB__LOG_WARN, "closing the connection with %s: %s",
+                            c->peer_name ? c->peer_name : c->addr, ctx->why);
             return -1;
         }
         size_t total = NB__FRAME_HEADER_SIZE + (size_t)h.length;
@@ -531,12 +588,19 @@ static int conn_parse(nb__conn *c, nb__reader_ctx *ctx)
             memcpy(c->big, c->rbuf + off + NB__FRAME_HEADER_SIZE, have);
             c->big_have = have;
             c->big_hdr = h;
+            c->had_big = c->had_big || h.length > TRIM_AFTER_BYTES;
             off = c->rlen;
         }
         break;
     }
     memmove(c->rbuf, c->rbuf + off, c->rlen - off);
     c->rlen -= off;
+    /* The frame now arriving began with this read if a frame before it ended
+     * here; else it is the one that began earlier (its time keeps running). */
+    if (c->rlen == 0 && !c->big)
+        atomic_store_explicit(&c->frame_since_ms, 0, memory_order_relaxed);
+    else if (off > 0 || atomic_load_explicit(&c->frame_since_ms, memory_order_relaxed) == 0)
+        atomic_store_explicit(&c->frame_since_ms, nb__mono_ms(), memory_order_relaxed);
     return rc;
 }
 
@@ -547,8 +611,11 @@ static int conn_big_done(nb__conn *c, nb__reader_ctx *ctx)
     nb__frame_header h = c->big_hdr;
     c->big = NULL;
     c->big_have = 0;
+    atomic_store_explicit(&c->frame_since_ms, 0, memory_order_relaxed);
     int rc = H.on_frame(c, &h, owned, &owned, ctx);
     free(owned);
+    if (h.length > TRIM_AFTER_BYTES)
+        malloc_trim(0);
     return rc;
 }
 
@@ -676,7 +743,8 @@ static int conn_secure(nb__conn *c, nb__reader_ctx *ctx)
 static bool serve_holding(nb__conn *c, nb__reader_ctx *ctx, int *rc)
 {
     bool holding = true;
-    for (int batches = 0; holding && *rc > 0 && ctx->run_here && ctx->quick && batches < 64;
+    for (int batches = 0; holding && *rc > 0 && ctx->run_here && ctx->quick && batches < 64 &&
+                          !atomic_load(&c->over_cap);
          batches++) {
         struct nb__job *job = ctx->run_here;
         ctx->run_here = NULL;
@@ -751,8 +819,53 @@ void nb__conn_on_loop_event(uint64_t data, uint32_t events)
     }
 }
 
+/* The host part of "ip:port" (borrowed), into host[size]. */
+static void addr_host(const char *addr, char *host, size_t size)
+{
+    const char *colon = strrchr(addr, ':');
+    size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+    snprintf(host, size, "%.*s", (int)n, addr);
+}
+
+/* Whether a connection from addr may be accepted: connections accepted and not
+ * yet authenticated are capped in total and per source address, so strangers
+ * cannot hold the descriptors, buffers and handshake slots authenticated peers
+ * need (each of them is closed anyway when its handshake deadline passes). On
+ * false, *why says which cap held it back. */
+static bool pending_admit(const char *addr, const char **why)
+{
+    char host[64], other[64];
+    addr_host(addr, host, sizeof host);
+    size_t total = 0, same = 0;
+    pthread_mutex_lock(&table.mu);
+    for (size_t i = 0; i < table.cap; i++) {
+        nb__conn *o = table.slots[i];
+        if (!o || o->outbound || atomic_load(&o->authenticated))
+            continue;
+        total++;
+        addr_host(o->addr, other, sizeof other);
+        same += strcmp(host, other) == 0;
+    }
+    pthread_mutex_unlock(&table.mu);
+    *why = total >= nb__cfg.max_pending_conns ? "NEBULA_MAX_PENDING_CONNS"
+           : same >= nb__cfg.max_pending_per_addr ? "NEBULA_MAX_PENDING_PER_ADDR"
+                                                  : NULL;
+    return *why == NULL;
+}
+
 void nb__conn_on_accept(int fd, const char *addr)
 {
+    const char *why;
+    if (nb__cfg.max_pending_conns > 0 && !pending_admit(addr, &why)) {
+        static nb__log_limit refused = NB__LOG_LIMIT_INIT;
+        char host[64];
+        addr_host(addr, host, sizeof host);
+        nb__log_limited(&refused, why, NB__LOG_WARN,
+                        "refused a connection from %s: too many connections not yet "
+                        "authenticated (%s)", host, why);
+        close(fd);
+        return;
+    }
     nb__conn *c = conn_new(fd, false, -1, addr, NULL);
     if (c)
         nb__conn_unref(c);
@@ -772,6 +885,17 @@ nb__conn *nb__conn_dial(const struct sockaddr_storage *ss, socklen_t len, const 
         return NULL;
     }
     return conn_new(fd, true, dial_index, addr, expected_peer);
+}
+
+void nb__conn_authenticated(nb__conn *c)
+{
+    atomic_store(&c->authenticated, true);
+}
+
+bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms)
+{
+    int64_t since = atomic_load_explicit(&c->frame_since_ms, memory_order_relaxed);
+    return since != 0 && nb__cfg.frame_timeout_ms > 0 && now_ms - since > nb__cfg.frame_timeout_ms;
 }
 
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg)

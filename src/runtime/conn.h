@@ -40,6 +40,15 @@
  * armed while the stream holds bytes it took but has not sent
  * (nb__stream_unsent) or frames wait in the queue.
  *
+ * Limits (docs/security.md, "Limits"): an accepted connection is refused at
+ * once while too many others are not yet authenticated (nb__cfg.
+ * max_pending_conns, and per source address max_pending_per_addr); while more
+ * than nb__cfg.max_queued_bytes wait to be written to a peer, its connection is
+ * not read by the loop (back-pressure: the peer's requests wait in its socket
+ * until its replies drain; a caller waiting for its own reply still reads);
+ * a frame that takes longer than nb__cfg.frame_timeout_ms to arrive is
+ * reported by nb__conn_frame_overdue, for the timer to close.
+ *
  * Ownership: connections are reference counted (nb__conn_ref/unref); a function
  * taking an nb__conn borrows the caller's reference unless it says otherwise.
  *
@@ -115,6 +124,13 @@ typedef struct nb__conn {
                                  queued frames or bytes the stream holds; written
                                  under wmu, read when arming */
     atomic_bool broken;       /* set once closing: sends are refused */
+    size_t wq_bytes;          /* bytes queued and not yet taken by the stream (under wmu) */
+    size_t wq_peak;           /* the most wq_bytes has been (under wmu) */
+    atomic_bool over_cap;     /* wq_bytes > nb__cfg.max_queued_bytes: the peer's
+                                 requests are not read until its replies drain
+                                 (back-pressure); written under wmu */
+    atomic_bool in_held;      /* EPOLLIN left unarmed because of over_cap (under mu;
+                                 read without it by a writer that drained the queue) */
 
     /* Read side: touched only by the holder of the reader role. */
     unsigned char *rbuf;
@@ -123,6 +139,10 @@ typedef struct nb__conn {
     size_t big_have;
     nb__frame_header big_hdr;
     size_t max_frame;            /* NB__FRAME_HANDSHAKE_MAX until the session raises it */
+    _Atomic int64_t frame_since_ms; /* monotonic time the frame being received began
+                                       to arrive, 0 between frames (written by the
+                                       reader, read by the timer) */
+    bool had_big;                /* a large frame had a buffer of its own */
     msgpack_zone *zone;          /* scratch for the session's unpacking, or NULL */
 
     /* --- The session's fields (handshake.c, membership.c, dispatch.c). The
@@ -137,6 +157,8 @@ typedef struct nb__conn {
                                     (printable ASCII only: checked by handshake.c) */
     int peer_index;              /* index in the topology, -1 when not configured */
     uint64_t peer_boot;
+    atomic_bool authenticated;   /* set by nb__conn_authenticated (the connection
+                                    layer's own field, unlike the session's below) */
     atomic_bool up;
     atomic_bool said_goodbye;    /* the peer announced it is leaving (GOODBYE) */
 
@@ -238,6 +260,15 @@ bool nb__conn_buffered(nb__conn *c);
  * called for it). */
 nb__conn *nb__conn_dial(const struct sockaddr_storage *ss, socklen_t len, const char *addr,
                         int dial_index, const char *expected_peer);
+
+/* The session proved who the peer is: c no longer counts against the limits
+ * on connections not yet authenticated (nb__cfg.max_pending_conns, ...). */
+void nb__conn_authenticated(nb__conn *c);
+
+/* For the periodic timer: true when a frame has been arriving on c for longer
+ * than nb__cfg.frame_timeout_ms (a partial frame trickled to hold the
+ * connection and its buffer); the caller then closes c. */
+bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms);
 
 /* Calls fn on every open connection (each referenced for the call). */
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg);

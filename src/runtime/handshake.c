@@ -295,6 +295,7 @@ static int on_auth(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
     nb__members_pack_served(&pk);
     nb__frame_end(&sb, NB__F_WELCOME, 0);
     c->hs_step = HS_UP;
+    nb__conn_authenticated(c);
     if (nb__conn_send(c, &sb) < 0)
         return -1;
     if (nb__members_establish(c, methods, ctx->why, sizeof ctx->why) < 0)
@@ -317,6 +318,7 @@ static int on_welcome(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
         return refuse(c, ctx, false, why);
     }
     c->hs_step = HS_UP;
+    nb__conn_authenticated(c);
     if (nb__members_establish(c, &o->via.array.ptr[1], ctx->why, sizeof ctx->why) < 0)
         return refuse(c, ctx, false, ctx->why);
     return 0;

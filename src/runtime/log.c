@@ -173,23 +173,38 @@ void(nb__log_limited)(nb__log_limit *l, const char *key, int level, const char *
     }
     bool speak = l->slot[k].window_start_ms == 0 ||
                  now - l->slot[k].window_start_ms >= NB__LOG_LIMIT_WINDOW_MS;
-    unsigned held = l->slot[k].suppressed;
-    if (speak) {
+    if (speak && (l->all_start_ms == 0 || now - l->all_start_ms >= NB__LOG_LIMIT_WINDOW_MS)) {
+        l->all_start_ms = now;
+        l->all_lines = 0;
+    }
+    unsigned held = l->slot[k].suppressed, others = 0;
+    if (speak && l->all_lines >= NB__LOG_LIMIT_KEYS) {
+        /* The key's own window is left as it was: it speaks once the
+         * limiter-wide window has room again. */
+        speak = false;
+        l->all_held++;
+    } else if (speak) {
         l->slot[k].window_start_ms = now;
         l->slot[k].suppressed = 0;
+        l->all_lines++;
+        others = l->all_held;
+        l->all_held = 0;
     } else {
         l->slot[k].suppressed++;
     }
     pthread_mutex_unlock(&l->mu);
     if (!speak)
         return;
-    char note[96] = "";
+    char note[160] = "";
+    size_t n = 0;
     if (held)
-        snprintf(note, sizeof note, " (and %u more like it in the last %d s)", held,
-                 NB__LOG_LIMIT_WINDOW_MS / 1000);
+        n += (size_t)snprintf(note, sizeof note, " (and %u more like it in the last %d s)", held,
+                              NB__LOG_LIMIT_WINDOW_MS / 1000);
+    if (others)
+        snprintf(note + n, sizeof note - n, " (%u other line(s) of this kind held back)", others);
     va_list ap;
     va_start(ap, fmt);
-    write_line(level, held ? note : NULL, fmt, ap);
+    write_line(level, note[0] ? note : NULL, fmt, ap);
     va_end(ap);
 }
 

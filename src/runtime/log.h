@@ -60,8 +60,11 @@ bool nb__is_plain_token(const char *s, size_t n);
  * the first line of a window says how many like it were held back in the
  * previous one. The key names what repeats (the peer and the reason, not the
  * source port that changes every time); a limiter tracks NB__LOG_LIMIT_KEYS
- * keys, the least recent making way. Declare one static limiter per kind of
- * event: static nb__log_limit l = NB__LOG_LIMIT_INIT; */
+ * keys, the least recent making way. A peer can vary the key at will (a new
+ * name in every handshake), so a limiter as a whole also speaks at most
+ * NB__LOG_LIMIT_KEYS lines per window: the lines of other keys beyond that are
+ * counted and the next line spoken says how many. Declare one static limiter
+ * per kind of event: static nb__log_limit l = NB__LOG_LIMIT_INIT; */
 #define NB__LOG_LIMIT_KEYS 8
 #define NB__LOG_LIMIT_WINDOW_MS 10000
 typedef struct nb__log_limit {
@@ -71,6 +74,9 @@ typedef struct nb__log_limit {
         int64_t window_start_ms; /* monotonic */
         unsigned suppressed;     /* lines held back in the current window */
     } slot[NB__LOG_LIMIT_KEYS];
+    int64_t all_start_ms;        /* the limiter-wide window (monotonic) */
+    unsigned all_lines;          /* lines spoken in it */
+    unsigned all_held;           /* lines of keys held back by the limiter-wide cap */
 } nb__log_limit;
 #define NB__LOG_LIMIT_INIT {.mu = PTHREAD_MUTEX_INITIALIZER}
 

@@ -441,6 +441,13 @@ static void tick_one(nb__conn *c, void *arg)
     const tick_ctx *t = arg;
     int64_t limit = 4 * (int64_t)nb__cfg.heartbeat_ms;
     int64_t silent = t->now - atomic_load(&c->last_rx_ms);
+    if (nb__conn_frame_overdue(c, t->now)) {
+        /* Bytes keep coming, so the silence detection does not fire, but a
+         * frame trickled byte by byte would hold the connection for ever. */
+        nb__conn_close(c, "a frame from %s took longer than %d ms to arrive",
+                       c->peer_name ? c->peer_name : c->addr, nb__cfg.frame_timeout_ms);
+        return;
+    }
     if (!atomic_load(&c->up)) {
         int64_t age = t->now - c->created_ms;
         if (age > (limit > 2000 ? limit : 2000))

@@ -8,6 +8,7 @@
  * is level-triggered and never read: once written, every thread sees it and exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -45,8 +46,23 @@ static struct {
      * by nb__loop_stop_listening, so a socket is never accepted on after (or
      * while) it is closed, nor its descriptor number once reused. */
     pthread_mutex_t listen_mu;
+    /* Under listen_mu too. spare_fd: a descriptor held open on /dev/null, given
+     * up for a moment when the process runs out of descriptors so that the
+     * connection waiting can be accepted and closed at once (see on_accept).
+     * paused_until_ms: when accepting is paused (the listening socket is not
+     * re-armed), the monotonic time the timer resumes it; 0 when not paused. */
+    int spare_fd;
+    int64_t paused_until_ms;
 } L = {.epfd = -1, .listen_fd = -1, .timer_fd = -1, .jobs_fd = -1, .watch_fd = -1, .stop_fd = -1,
-       .mu = PTHREAD_MUTEX_INITIALIZER, .listen_mu = PTHREAD_MUTEX_INITIALIZER};
+       .mu = PTHREAD_MUTEX_INITIALIZER, .listen_mu = PTHREAD_MUTEX_INITIALIZER, .spare_fd = -1};
+
+/* How long accepting pauses after the process ran out of descriptors or memory:
+ * long enough that a full backlog does not keep a thread busy failing accept(),
+ * short enough that peers retrying (they back off for longer) see no gap. */
+#define ACCEPT_PAUSE_MS 100
+/* Connections accepted per wake-up: a flood of connects cannot hold one loop
+ * thread in the accept loop for ever (the other threads serve meanwhile). */
+#define ACCEPT_BATCH 256
 
 int nb__loop_add(int fd, uint64_t data, uint32_t events)
 {
@@ -113,6 +129,41 @@ int nb__resolve(const char *hostport, struct sockaddr_storage *ss, socklen_t *le
     return 0;
 }
 
+/* Reopens the spare descriptor; called with listen_mu held. */
+static void spare_open(void)
+{
+    if (L.spare_fd < 0)
+        L.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* accept() failed with errno err and nothing was accepted: whatever is waiting
+ * in the backlog stays there, and the listening socket stays readable, so
+ * re-arming it at once would make the loop spin at full speed writing the same
+ * warning (issue: 1.67 M lines in 10 s). Out of descriptors, the spare one is
+ * given up for a moment to accept the waiting connection and close it (the
+ * peer sees the connection end instead of hanging in the backlog; libuv and
+ * nginx do the same); in every case accepting pauses for ACCEPT_PAUSE_MS.
+ * Called with listen_mu held. */
+static void accept_failed(int err)
+{
+    static nb__log_limit accept_errors = NB__LOG_LIMIT_INIT;
+    unsigned shed = 0;
+    if ((err == EMFILE || err == ENFILE) && L.spare_fd >= 0) {
+        close(L.spare_fd);
+        L.spare_fd = -1;
+        int fd;
+        while (shed < ACCEPT_BATCH && (fd = accept4(L.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+            close(fd);
+            shed++;
+        }
+        spare_open();
+    }
+    L.paused_until_ms = nb__mono_ms() + ACCEPT_PAUSE_MS;
+    nb__log_limited(&accept_errors, strerror(err), NB__LOG_WARN,
+                    "accept: %s; not accepting for %d ms%s", strerror(err), ACCEPT_PAUSE_MS,
+                    shed ? " (connections waiting were closed)" : "");
+}
+
 static void on_accept(void)
 {
     pthread_mutex_lock(&L.listen_mu);
@@ -120,15 +171,15 @@ static void on_accept(void)
         pthread_mutex_unlock(&L.listen_mu);
         return;
     }
-    for (;;) {
+    for (int n = 0; n < ACCEPT_BATCH; n++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         int fd = accept4(L.listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                nb__log(NB__LOG_WARN, "accept: %s", strerror(errno));
+                accept_failed(errno);
             break;
         }
         nb__socket_nodelay(fd);
@@ -136,8 +187,23 @@ static void on_accept(void)
         format_addr(&ss, addr, sizeof addr);
         L.hooks.on_accept(fd, addr);
     }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_LISTEN};
-    epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.listen_fd, &ev);
+    if (L.paused_until_ms == 0) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_LISTEN};
+        epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.listen_fd, &ev);
+    }
+    pthread_mutex_unlock(&L.listen_mu);
+}
+
+/* The timer: resumes accepting once a pause is over. */
+static void accept_resume_due(int64_t now)
+{
+    pthread_mutex_lock(&L.listen_mu);
+    if (L.listen_fd >= 0 && L.paused_until_ms != 0 && now >= L.paused_until_ms) {
+        L.paused_until_ms = 0;
+        spare_open();
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_LISTEN};
+        epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.listen_fd, &ev);
+    }
     pthread_mutex_unlock(&L.listen_mu);
 }
 
@@ -146,7 +212,9 @@ static void on_timer(void)
     uint64_t expirations;
     if (read(L.timer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
         nb__log(NB__LOG_DEBUG, "timerfd read: %s", strerror(errno));
-    L.hooks.on_tick(nb__mono_ms());
+    int64_t now = nb__mono_ms();
+    accept_resume_due(now);
+    L.hooks.on_tick(now);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_TIMER};
     epoll_ctl(L.epfd, EPOLL_CTL_MOD, L.timer_fd, &ev);
 }
@@ -264,6 +332,8 @@ static int listen_on(const char *addr)
         return -1;
     }
     L.listen_fd = fd;
+    L.paused_until_ms = 0;
+    spare_open();
     return nb__loop_add(fd, TAG_LISTEN, EPOLLIN | EPOLLONESHOT);
 }
 
@@ -341,6 +411,7 @@ void nb__loop_stop_listening(void)
         nb__loop_del(L.listen_fd);
         close_fd(&L.listen_fd);
     }
+    close_fd(&L.spare_fd);
     pthread_mutex_unlock(&L.listen_mu);
 }
 

@@ -24,6 +24,11 @@
  *   - on_accept owns the accepted socket (non-blocking, TCP_NODELAY set) and
  *     must close it if it does not keep it;
  *   - on_tick runs every NB__TICK_MS, one tick at a time.
+ *
+ * Accepting never spins: when accept() fails for want of descriptors or
+ * memory, the connections waiting are accepted with a descriptor kept in
+ * reserve and closed at once, and accepting pauses for a moment (the timer
+ * resumes it); the warning is rate-limited (docs/security.md, "Limits").
  */
 #ifndef NB_RUNTIME_TRANSPORT_H
 #define NB_RUNTIME_TRANSPORT_H

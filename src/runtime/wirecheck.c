@@ -7,6 +7,12 @@
  * 128 GiB. Every element needs at least one byte, so a well-formed buffer never
  * declares more pending elements than it has bytes left: checking that bound
  * while walking the bytes once rejects such frames in O(len), without recursion.
+ *
+ * That bound still lets msgpack-c allocate one msgpack_object (24 bytes) per
+ * byte: a frame of 60 MiB of one-byte elements became a 1.4 GB tree. So the
+ * walk also counts the objects, and a buffer whose tree would take more than
+ * NB__DECODE_BUDGET_FACTOR times its own size (plus NB__DECODE_BUDGET_FLOOR,
+ * so that small values are never refused) is rejected too (docs/security.md).
  */
 #include "codec.h"
 
@@ -63,7 +69,9 @@ int nb__wire_check(const void *buf, size_t len)
     const unsigned char *p = buf;
     size_t at = 0;
     uint64_t pending = 1; /* objects still to read: the top-level one */
+    uint64_t objects = 0;
     while (pending > 0) {
+        objects++;
         if (at >= len || pending > len - at)
             return -1;
         unsigned char b = p[at++];
@@ -88,7 +96,14 @@ int nb__wire_check(const void *buf, size_t len)
         at += (size_t)skip;
         pending += children;
     }
-    return at == len ? 0 : -1;
+    if (at != len)
+        return -1;
+    return objects <= nb__decode_budget(len) / sizeof(msgpack_object) ? 0 : -1;
+}
+
+size_t nb__decode_budget(size_t len)
+{
+    return NB__DECODE_BUDGET_FLOOR + NB__DECODE_BUDGET_FACTOR * len;
 }
 
 int nb__unpack_peer(msgpack_unpacked *up, const void *buf, size_t len)

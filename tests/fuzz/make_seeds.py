@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the generated part of the committed seed corpora (tests/fuzz/corpus/):
 valid MessagePack values for each descriptor of fuzz_types.h (fuzz_codec), frames
-and payloads as peers send them (fuzz_wire), and selectors (fuzz_selector).
+and payloads as peers send them (fuzz_wire), handshakes from either side
+(fuzz_handshake), and selectors (fuzz_selector).
 The topology and C-source seeds are copies of files under tests/ and examples/.
 Regression inputs found by fuzzing are committed beside these by hand
 (names starting with "regress-") and are never overwritten here.
@@ -156,6 +157,33 @@ def wire_seeds():
     write("fuzz_wire", "trailing", pack([1, 2]) + b"\x00")
 
 
+def handshake_seeds():
+    """fuzz_handshake: byte 0 (bit 0 dialled, bit 1 splice a right MAC into AUTH),
+    then frames [type][length, 2 bytes][payload] (see fuzz_handshake.c)."""
+    clear("fuzz_handshake")
+
+    def hf(ftype, payload):
+        return struct.pack(">BH", ftype, len(payload)) + payload
+
+    nonce = Bin(bytes(range(32)))
+    hello_b = pack([2, "b@h", "f00d", 7])
+    hello_g = pack([2, "g@h", "f00d", 7])
+    auth = pack([nonce, Bin(b"\0" * 32), []])
+    auth_served = pack([nonce, Bin(b"\0" * 32), [[1234, 5678]]])
+    write("fuzz_handshake", "accept-configured", b"\x02" + hf(1, hello_b) + hf(3, auth))
+    write("fuzz_handshake", "accept-generic", b"\x02" + hf(1, hello_g) + hf(3, auth))
+    write("fuzz_handshake", "accept-generic-serving", b"\x02" + hf(1, hello_g) + hf(3, auth_served))
+    write("fuzz_handshake", "accept-wrong-mac", b"\x00" + hf(1, hello_b) + hf(3, auth))
+    write("fuzz_handshake", "accept-bad-name", b"\x02" + hf(1, pack([2, "e\x1b[31m\nWARN x@h", "f00d", 7])))
+    write("fuzz_handshake", "accept-other-fingerprint", b"\x02" + hf(1, pack([2, "b@h", "beef", 7])))
+    write("fuzz_handshake", "accept-self", b"\x02" + hf(1, pack([2, "a@h", "f00d", 7])))
+    write("fuzz_handshake", "accept-refuse", b"\x00" + hf(5, pack(["no", False])))
+    write("fuzz_handshake", "dial", b"\x01" + hf(2, pack([2, "b@h", "f00d", 7, nonce])) +
+          hf(4, pack([Bin(b"\0" * 32), []])))
+    write("fuzz_handshake", "dial-wrong-node", b"\x01" + hf(2, pack([2, "g@h", "f00d", 7, nonce])))
+    write("fuzz_handshake", "dial-refused", b"\x01" + hf(5, pack(["wrong cookie", False])))
+
+
 def selector_seeds():
     clear("fuzz_selector")
     for i, s in enumerate(["", "&db", "@api", '@:"db@db.example"', "&db !&backup",
@@ -209,6 +237,7 @@ def file_seeds():
 def main():
     codec_seeds()
     wire_seeds()
+    handshake_seeds()
     selector_seeds()
     file_seeds()
     for h in sorted(os.listdir(CORPUS)):

@@ -247,6 +247,30 @@ static void test_limited_and_note(void **state)
     nb__log_init(0);
 }
 
+/* A peer that varies the key (a new name in every handshake) still gets at most
+ * NB__LOG_LIMIT_KEYS lines of one limiter per window. */
+static void test_limited_many_keys(void **state)
+{
+    (void)state;
+    nb__log_init(NB__LOG_WARN);
+    static nb__log_limit l = NB__LOG_LIMIT_INIT;
+    int saved = capture_begin();
+    for (int i = 0; i < 100; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "name-%d", i);
+        nb__log_limited(&l, key, NB__LOG_WARN, "refused %s", key);
+    }
+    char *text = capture_end(saved);
+    size_t lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    if (lines != NB__LOG_LIMIT_KEYS || !strstr(text, "refused name-0\n") ||
+        strstr(text, "refused name-8\n"))
+        fail_msg("unexpected log output (%zu lines):\n%s", lines, text);
+    free(text);
+    nb__log_init(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_threads_never_interleave),
         cmocka_unit_test(test_escape_peer_text),
         cmocka_unit_test(test_limited_and_note),
+        cmocka_unit_test(test_limited_many_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,53 @@ static void random_mutations_never_crash(void **state)
     (void)passed;
 }
 
+/* An array32 of n one-byte elements (positive fixints), n + 5 bytes, malloc'd. */
+static unsigned char *flat_array(size_t n, size_t *len)
+{
+    unsigned char *p = malloc(n + 5);
+    assert_non_null(p);
+    p[0] = 0xdd;
+    for (int i = 0; i < 4; i++)
+        p[1 + i] = (unsigned char)(n >> (24 - 8 * i));
+    memset(p + 5, 0x01, n);
+    *len = n + 5;
+    return p;
+}
+
+/* The decode budget: msgpack-c's tree of a buffer (one msgpack_object per
+ * element) must fit in nb__decode_budget(len), else the buffer is refused even
+ * though every count is honest. */
+static void decode_budget_bounds_the_tree(void **state)
+{
+    (void)state;
+    size_t len;
+    /* Largest n whose tree of n + 1 objects fits: (n + 1) * 24 <= budget(n + 5). */
+    size_t n = 1;
+    while ((n + 2) * sizeof(msgpack_object) <= nb__decode_budget(n + 6))
+        n *= 2;
+    while ((n + 2) * sizeof(msgpack_object) > nb__decode_budget(n + 6))
+        n--;
+    n++;
+    unsigned char *ok = flat_array(n, &len);
+    assert_int_equal(nb__wire_check(ok, len), 0);
+    free(ok);
+    unsigned char *over = flat_array(n + 1, &len);
+    assert_int_equal(nb__wire_check(over, len), -1);
+    free(over);
+    /* What it allows stays a small multiple of the bytes. */
+    assert_true(nb__decode_budget(len) <= NB__DECODE_BUDGET_FLOOR + 8 * len);
+    /* A buffer of one big element is never limited by it. */
+    size_t big = (size_t)32 << 20;
+    unsigned char *bin = malloc(big + 5);
+    assert_non_null(bin);
+    bin[0] = 0xc6;
+    for (int i = 0; i < 4; i++)
+        bin[1 + i] = (unsigned char)(big >> (24 - 8 * i));
+    memset(bin + 5, 0, big);
+    assert_int_equal(nb__wire_check(bin, big + 5), 0);
+    free(bin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +165,7 @@ int main(void)
         cmocka_unit_test(truncations_and_trailing_bytes_fail),
         cmocka_unit_test(huge_declared_counts_fail),
         cmocka_unit_test(random_mutations_never_crash),
+        cmocka_unit_test(decode_budget_bounds_the_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,9 +40,35 @@ static const char *take_strings(nbc_pctx *c, nbc_file *f, const nbc_token *t, si
         free(v);
     }
     loc->col += (int)content;
+    if (memchr(nbc_buf_str(&b), '\0', b.len) != NULL)
+        nbc_report_nul(*loc);
     const char *s = nbc_arena_strdup(&c->m->arena, nbc_buf_str(&b));
     nbc_buf_free(&b);
     return s;
+}
+
+void nbc_report_nul(nbc_loc loc)
+{
+    /* A directive is read more than once (as text for the compiler, as an
+     * #if, by every unit including its file): report each line once. */
+    static nbc_loc seen[64];
+    static size_t n_seen;
+    for (size_t i = 0; i < n_seen; i++)
+        if (seen[i].file == loc.file && seen[i].line == loc.line)
+            return;
+    if (n_seen < sizeof seen / sizeof seen[0])
+        seen[n_seen++] = loc;
+    nbc_error(loc, "this selector holds a NUL byte (\\0), which would end it early: a selector is "
+              "text; remove the \\0");
+}
+
+char *nbc_selector_value(const nbc_token *t, nbc_loc loc)
+{
+    size_t len;
+    char *v = nbc_string_value(t, &len, NULL);
+    if (memchr(v, '\0', len) != NULL)
+        nbc_report_nul(loc);
+    return v;
 }
 
 size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int *value)
@@ -417,6 +443,9 @@ void nbc_parse_code(nbc_pctx *c, nbc_file *f)
             nbc_tok_is(&t[k + 1], "(")) {
             with_api = nbc_arena_strndup(&c->m->arena, x->text, xl - 6);
             with_end = nbc_match(t, k + 1, n);
+            nbc_note_call_options(c, f, k, true);
+        } else if (x->kind == NBC_TOK_IDENT && xl >= 10 && memcmp(x->text, "NB_ON_", 6) == 0) {
+            nbc_note_call_options(c, f, k, false);
         }
         note_route(c, f, k, with_api);
         if (nbc_tok_is(x, "NB_ON")) {

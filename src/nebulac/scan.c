@@ -91,7 +91,7 @@ typedef struct on_ctx {
 static int on_in_macro(void *ctx, const nbc_token *sel)
 {
     on_ctx *o = ctx;
-    char *v = nbc_string_value(sel, NULL, NULL);
+    char *v = nbc_selector_value(sel, o->loc);
     int r = nbc_on_value(o->c, v, o->loc);
     free(v);
     return r;
@@ -112,7 +112,7 @@ static void directive_text(walk *w, size_t i, size_t eod, nbc_buf *b, const char
             nbc_buf_putc(b, ' ');
         if (nbc_tok_is(&t[k], "NB_ON") && k + 3 < eod && nbc_tok_is(&t[k + 1], "(") &&
             t[k + 2].kind == NBC_TOK_STRING && nbc_tok_is(&t[k + 3], ")")) {
-            char *sel = nbc_string_value(&t[k + 2], NULL, NULL);
+            char *sel = nbc_selector_value(&t[k + 2], nbc_tok_loc(w->f, &t[k + 2]));
             nbc_buf_puts(b, nbc_on_value(w->c, sel, nbc_tok_loc(w->f, &t[k])) > 0 ? "1" : "0");
             free(sel);
             k += 3;

@@ -13,7 +13,9 @@
 
 nbc_loc nbc_tok_loc(const nbc_file *f, const nbc_token *t)
 {
-    return (nbc_loc){f->path, t->line, t->col};
+    nbc_loc loc = {f->path, 0, 0};
+    nbc_lexed_pos(&f->lx, t->off, &loc.line, &loc.col);
+    return loc;
 }
 
 static void note_annotation(nbc_file *f, const nbc_token *t)
@@ -84,7 +86,7 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
     }
     int v = nbc_on_value(c, sel, loc);
     nbc_on *on = NBC_PUSH(&c->m->arena, f->ons, f->n_ons, f->cap_ons);
-    on->at = (nbc_range){t[0].off, t[j].end};
+    on->at = (nbc_range){t[0].off, nbc_tok_end(&t[j])};
     on->value = v != 0;
     *value = v;
     return j + 1;
@@ -193,7 +195,7 @@ static size_t parse_api(nbc_pctx *c, nbc_file *f, size_t k, size_t *api_brace, s
     api->selector = sel;
     api->sel_loc = sel_loc;
     api->loc = nbc_tok_loc(f, &t[k]);
-    api->anno = (nbc_range){t[k].off, t[j].end};
+    api->anno = (nbc_range){t[k].off, nbc_tok_end(&t[j])};
     if (nbc_tok_is(&t[e], "{")) {
         size_t close = nbc_match(t, e, n);
         if (close >= n) {
@@ -205,12 +207,12 @@ static size_t parse_api(nbc_pctx *c, nbc_file *f, size_t k, size_t *api_brace, s
             return e + 1;
         }
         api->is_definition = true;
-        api->body_end = close < n ? t[close].end : f->len;
+        api->body_end = close < n ? nbc_tok_end(&t[close]) : f->len;
         *NBC_PUSH(&c->m->arena, c->m->apis, c->m->n_apis, c->m->cap_apis) = api;
         *api_brace = e;
         return e;
     }
-    api->semi_end = t[e].end;
+    api->semi_end = nbc_tok_end(&t[e]);
     *NBC_PUSH(&c->m->arena, c->m->decls, c->m->n_decls, c->m->cap_decls) = api;
     *decl = e + 1;
     return e + 1;
@@ -316,7 +318,7 @@ static size_t parse_struct(nbc_pctx *c, nbc_file *f, size_t k)
     st->file = f;
     st->loc = nbc_tok_loc(f, &t[k]);
     st->off = t[k].off;
-    st->semi_end = t[j].end;
+    st->semi_end = nbc_tok_end(&t[j]);
     parse_fields(c, f, st, t + lb + 1, rb - lb - 1);
     *NBC_PUSH(a, c->m->structs, c->m->n_structs, c->m->cap_structs) = st;
     return j + 1;
@@ -357,7 +359,7 @@ static size_t parse_module(nbc_file *f, size_t k)
     }
     if (!nbc_tok_is(&t[j + 1], ";"))
         goto syntax;
-    mo.at = (nbc_range){t[k].off, t[j + 1].end};
+    mo.at = (nbc_range){t[k].off, nbc_tok_end(&t[j + 1])};
     if (!f->is_source) {
         nbc_error(mo.loc, "NB_MODULE belongs in a source file: it sets the options of the APIs that file defines");
     } else if (f->module.present) {
@@ -383,7 +385,7 @@ static bool note_function(nbc_pctx *c, nbc_file *f, size_t s, size_t e, bool def
         *d = (nbc_plain_def){f->code[name].text, s, e};
     } else {
         nbc_proto *p = NBC_PUSH(&c->m->arena, f->protos, f->n_protos, f->cap_protos);
-        *p = (nbc_proto){f->code[name].text, f->code[e].end, nbc_tok_loc(f, &f->code[name])};
+        *p = (nbc_proto){f->code[name].text, nbc_tok_end(&f->code[e]), nbc_tok_loc(f, &f->code[name])};
     }
     return true;
 }
@@ -529,6 +531,17 @@ nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc f
     f->len = len;
     *NBC_PUSH(&m->arena, m->files, m->n_files, m->cap_files) = f;
     nbc_lex_ext(buf, len, c->opts->trigraphs, &f->lx);
+    if (f->lx.too_long) {
+        /* Tokens keep their length in 24 bits (lexer.h): refuse, never truncate. */
+        nbc_loc at = {f->path, 0, 0};
+        nbc_lexed_pos(&f->lx, f->lx.too_long - 1, &at.line, &at.col);
+        nbc_error(at, "a token of 16 MiB or more: nebulac reads tokens under 16 MiB");
+        f->code = f->lx.toks;
+        f->code[0] = f->code[f->lx.n - 1]; /* no code: the EOF sentinel alone */
+        f->lx.toks = NULL;
+        f->n_code = 0;
+        return f;
+    }
     nbc_scan(c, f, true);
     nbc_parse_code(c, f);
     return f;
@@ -589,7 +602,7 @@ static void adopt_definition(nbc_pctx *c, const nbc_api *d)
             api->loc = nbc_tok_loc(f, start);
             api->anno = (nbc_range){start->off, start->off};
             api->is_definition = true;
-            api->body_end = close < f->n_code ? f->code[close].end : f->len;
+            api->body_end = close < f->n_code ? nbc_tok_end(&f->code[close]) : f->len;
             *NBC_PUSH(&m->arena, m->apis, m->n_apis, m->cap_apis) = api;
             return;
         }

@@ -41,6 +41,7 @@ static const char usage[] =
     "  apis [--wait MS] [--offline]       every API: signature, selector, who serves it\n"
     "  call FUNC [ARG]... [OPTION]...     call an API, print its result as JSON\n"
     "  await SELECTOR [--timeout MS]      wait until a node matching SELECTOR is up\n"
+    "  routes [--available] [--follow]    the routing map: every API against every node\n"
     "  help [COMMAND]                     this text, or a command's (also COMMAND --help)\n"
     "\n"
     "Options:\n"
@@ -248,7 +249,9 @@ static int print_help(const char *command)
         fputs(usage, stdout);
         return 0;
     }
-    const char *text = strcmp(command, "call") == 0 ? nb__cli_call_help() : nb__cli_cluster_help(command);
+    const char *text = strcmp(command, "call") == 0     ? nb__cli_call_help()
+                       : strcmp(command, "routes") == 0 ? nb__cli_routes_help()
+                                                        : nb__cli_cluster_help(command);
     if (text == NULL) {
         nb__cli_error("no command \"%s\" (see nebula --help)", command);
         return NB_CLI_EXIT_USAGE;
@@ -273,6 +276,8 @@ static int dispatch(int argc, char **argv)
         return nb__cli_cmd_call(argc, argv);
     if (strcmp(cmd, "await") == 0)
         return nb__cli_cmd_await(argc, argv);
+    if (strcmp(cmd, "routes") == 0)
+        return nb__cli_cmd_routes(argc, argv);
     nb__cli_error("unknown command \"%s\" (see nebula --help)", cmd);
     return NB_CLI_EXIT_USAGE;
 }

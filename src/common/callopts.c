@@ -82,3 +82,24 @@ int nb__call_check(const nb_call *c, char *why, size_t size)
                    "take a majority of");
     return 0;
 }
+
+/* block and call are borrowed; *out is the caller's. */
+void nb__call_overlay(const nb_call *block, const nb_call *call, nb_call *out)
+{
+    *out = *block;
+    if (call->timeout_ms > 0)
+        out->timeout_ms = call->timeout_ms;
+    if (call->results)
+        out->results = call->results;
+    if (call->strategy != NB_ALL)
+        out->strategy = call->strategy;
+    if (call->at_least > 0)
+        out->at_least = call->at_least;
+    if (call->quorum != NB_QUORUM_CONFIGURED)
+        out->quorum = call->quorum;
+    if (call->success || call->failure) {
+        out->success = call->success;
+        out->failure = call->failure;
+        out->arg = call->arg;
+    }
+}

@@ -18,4 +18,14 @@
  */
 int nb__call_check(const nb_call *c, char *why, size_t size);
 
+/*
+ * The routing in force when a call that sets only options (no target, no
+ * .default_route) runs inside a block: the block's nb_call with the call's set
+ * options on top (nebula.h, "Routing"). nebulac uses it to ask whether options
+ * written without a target can be valid under any block; router.c's
+ * effective_route applies the same overlay. All three are borrowed; *out is the
+ * caller's.
+ */
+void nb__call_overlay(const nb_call *block, const nb_call *call, nb_call *out);
+
 #endif /* NB_COMMON_CALLOPTS_H */

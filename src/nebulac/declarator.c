@@ -324,7 +324,7 @@ static int parse_return_type(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_
             if (strcmp(t[i].text, "static") == 0)
                 h->is_static = true;
             else if (strcmp(t[i].text, "extern") == 0)
-                drop_range(h, t[i].off, t[i].end);
+                drop_range(h, t[i].off, nbc_tok_end(&t[i]));
             continue;
         }
         rt[nr++] = t[i];
@@ -439,14 +439,14 @@ static const nbc_token *strip_export_macros(nbc_pctx *c, const nbc_token *t, siz
             k = i;
         }
         if (kind == 1) {
-            drop_range(h, t[i].off, t[i].end);
+            drop_range(h, t[i].off, nbc_tok_end(&t[i]));
             continue;
         }
         if (kind == 2) {
             size_t close = nbc_match(t, i + 1, *n);
-            drop_range(h, t[i].off, t[i + 1].end);
+            drop_range(h, t[i].off, nbc_tok_end(&t[i + 1]));
             if (close < *n)
-                drop_range(h, t[close].off, t[close].end);
+                drop_range(h, t[close].off, nbc_tok_end(&t[close]));
             for (size_t j = i + 2; j < close && j < *n; j++)
                 out[k++] = t[j];
             i = close;
@@ -531,7 +531,7 @@ int nbc_parse_head(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, nbc_h
     const nbc_token *nt = &t[name_at];
     h->name = nbc_arena_strdup(&c->m->arena, nt->text);
     h->name_loc = nbc_tok_loc(f, nt);
-    h->name_tok = (nbc_range){nt->off, nt->end};
+    h->name_tok = (nbc_range){nt->off, nbc_tok_end(nt)};
 
     if (check_return_words(f, t, ret_end, h) != 0 || parse_return_type(c, f, t, ret_end, h) != 0)
         return -1;

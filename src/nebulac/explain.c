@@ -65,3 +65,79 @@ void nbc_explain(FILE *out, const nbc_model *m, const nbc_build *b)
     free(cells);
     free(w);
 }
+
+/* s as text of a Graphviz HTML-like label: & < > " escaped. */
+static void put_html(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out); break;
+        }
+    }
+}
+
+/* s as a DOT double-quoted string. */
+static void put_quoted(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void nbc_explain_dot(FILE *out, const nbc_model *m, const nbc_build *b)
+{
+    const nbc_topology *t = b->topo;
+    nbc_api **sorted = nbc_model_apis_by_name(m);
+    const char *file = strrchr(t->path, '/') ? strrchr(t->path, '/') + 1 : t->path;
+    fputs("/* nebulac --explain --format=dot: every node of the topology, its tags, and the\n"
+          " * APIs local on it (a call there is a direct C call; from any other node it is\n"
+          " * remote). Render with: dot -Tsvg */\n", out);
+    fputs("graph nebula {\n", out);
+    fprintf(out, "    graph [rankdir=TB, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=");
+    char title[512];
+    snprintf(title, sizeof title, "%s: %zu node(s), %zu API(s)", file, t->n_nodes, m->n_apis);
+    put_quoted(out, title);
+    fputs("];\n    node [shape=plaintext, fontname=\"Helvetica\", fontsize=11];\n", out);
+    for (size_t n = 0; n < t->n_nodes; n++) {
+        const nb__node_def *nd = &t->nodes[n];
+        bool self = (int)n == b->self;
+        fputs("    ", out);
+        put_quoted(out, nd->name);
+        fprintf(out, " [label=<<table border=\"%d\" cellborder=\"0\" cellspacing=\"0\" "
+                     "cellpadding=\"4\">\n", self ? 3 : 1);
+        fprintf(out, "        <tr><td bgcolor=\"%s\"><font color=\"white\"><b>",
+                self ? "#1d6b35" : "#2b5797");
+        put_html(out, nd->name);
+        fprintf(out, "</b>%s</font></td></tr>\n", self ? " (this build)" : "");
+        fputs("        <tr><td><i>", out);
+        for (size_t k = 0; k < nd->n_tags; k++) {
+            fputs(k ? " &amp;" : "&amp;", out);
+            put_html(out, nd->tags[k]);
+        }
+        if (nd->n_tags == 0)
+            fputs("no tags", out);
+        fputs("</i></td></tr>\n", out);
+        size_t local = 0;
+        for (size_t i = 0; i < m->n_apis; i++) {
+            if (!serves(sorted[i], n))
+                continue;
+            fputs("        <tr><td align=\"left\" bgcolor=\"#e8eef8\">", out);
+            put_html(out, sorted[i]->name);
+            fputs("</td></tr>\n", out);
+            local++;
+        }
+        if (local == 0)
+            fputs("        <tr><td><font color=\"#777777\">(no API local here)</font></td></tr>\n", out);
+        fputs("    </table>>];\n", out);
+    }
+    fputs("}\n", out);
+    free(sorted);
+}

@@ -23,12 +23,19 @@ typedef struct lexer {
     size_t *jump_at, *jump_off;
     size_t n_jumps, cap_jumps;
     size_t n;
-    size_t *line_starts;  /* original offsets where lines begin */
-    size_t n_lines;
     nbc_lexed *out;
     size_t cap;
-    char *spell_next;
+    char *spell_next, *spell_end; /* free room in the current spelling block */
 } lexer;
+
+/* Token spellings are allocated in blocks of this size (a longer one gets a
+ * block of its own). */
+#define SPELL_BLOCK (256u * 1024)
+
+struct nbc_spell_block {
+    nbc_spell_block *next;
+    char text[];
+};
 
 /* The trigraph ??x stands for, or 0. */
 static char trigraph(char x)
@@ -133,39 +140,67 @@ static void splice(lexer *lx)
     lx->n = n;
 }
 
+/* The line table goes to the nbc_lexed: diagnostics need it long after lexing. */
 static void index_lines(lexer *lx)
 {
+    nbc_lexed *o = lx->out;
     size_t cap = 64;
-    lx->line_starts = malloc(cap * sizeof *lx->line_starts);
-    if (lx->line_starts == NULL)
+    o->lines = malloc(cap * sizeof *o->lines);
+    if (o->lines == NULL)
         nbc_oom();
-    lx->line_starts[0] = 0;
-    lx->n_lines = 1;
-    for (size_t i = 0; i < lx->len; i++) {
-        if (lx->buf[i] != '\n')
-            continue;
-        if (lx->n_lines == cap) {
+    o->lines[0] = 0;
+    o->n_lines = 1;
+    for (const char *p = memchr(lx->buf, '\n', lx->len); p != NULL;
+         p = memchr(p + 1, '\n', lx->len - (size_t)(p + 1 - lx->buf))) {
+        if (o->n_lines == cap) {
             cap *= 2;
-            lx->line_starts = realloc(lx->line_starts, cap * sizeof *lx->line_starts);
-            if (lx->line_starts == NULL)
+            o->lines = realloc(o->lines, cap * sizeof *o->lines);
+            if (o->lines == NULL)
                 nbc_oom();
         }
-        lx->line_starts[lx->n_lines++] = i + 1;
+        o->lines[o->n_lines++] = (uint32_t)(p + 1 - lx->buf);
+        if ((size_t)(p + 1 - lx->buf) >= lx->len)
+            break;
     }
 }
 
-static void locate(const lexer *lx, size_t off, int *line, int *col)
+void nbc_lexed_pos(const nbc_lexed *lx, size_t off, int *line, int *col)
 {
     size_t lo = 0, hi = lx->n_lines;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (lx->line_starts[mid] <= off)
+        if (lx->lines[mid] <= off)
             lo = mid;
         else
             hi = mid;
     }
     *line = (int)lo + 1;
-    *col = (int)(off - lx->line_starts[lo]) + 1;
+    *col = (int)(off - (lx->n_lines ? lx->lines[lo] : 0)) + 1;
+}
+
+uint32_t nbc_tok_end(const nbc_token *t)
+{
+    if (!t->odd)
+        return t->off + t->len;
+    uint32_t end;
+    memcpy(&end, t->text + t->len + 1, sizeof end);
+    return end;
+}
+
+/* Room for `need` bytes of spelling: a new block when the current one is full.
+ * Blocks are never moved, so a token's text pointer stays valid. */
+static void spell_room(lexer *lx, size_t need)
+{
+    if ((size_t)(lx->spell_end - lx->spell_next) >= need)
+        return;
+    size_t size = need > SPELL_BLOCK ? need : SPELL_BLOCK;
+    nbc_spell_block *b = malloc(sizeof *b + size);
+    if (b == NULL)
+        nbc_oom();
+    b->next = lx->out->spell;
+    lx->out->spell = b;
+    lx->spell_next = b->text;
+    lx->spell_end = b->text + size;
 }
 
 /* Adds a token spanning logical [start, end); its text is the logical spelling
@@ -187,19 +222,31 @@ static nbc_token *emit(lexer *lx, nbc_tok_kind kind, size_t start, size_t end, c
         text = lx->lg + start;
         text_len = end - start;
     }
-    memcpy(lx->spell_next, text, text_len);
-    lx->spell_next[text_len] = '\0';
-    t->text = lx->spell_next;
-    t->len = text_len;
-    lx->spell_next += text_len + 1;
-    t->off = orig(lx, start);
-    t->end = t->off;
+    size_t off = orig(lx, start), oend = off;
     if (end > start) {
         size_t w, last = orig(lx, end - 1);
         phase1(lx, last, &w); /* a trigraph is one character of three bytes */
-        t->end = last + w;
+        oend = last + w;
     }
-    locate(lx, t->off, &t->line, &t->col);
+    if (text_len > NBC_TOK_MAX_LEN) {
+        if (o->too_long == 0)
+            o->too_long = off + 1; /* the file is refused; keep going safely */
+        text_len = NBC_TOK_MAX_LEN;
+    }
+    bool odd = oend != off + text_len;
+    spell_room(lx, text_len + 1 + (odd ? sizeof(uint32_t) : 0));
+    memcpy(lx->spell_next, text, text_len);
+    lx->spell_next[text_len] = '\0';
+    t->text = lx->spell_next;
+    t->len = (uint32_t)text_len;
+    t->off = (uint32_t)off;
+    t->odd = odd;
+    lx->spell_next += text_len + 1;
+    if (odd) {
+        uint32_t e32 = (uint32_t)oend;
+        memcpy(lx->spell_next, &e32, sizeof e32);
+        lx->spell_next += sizeof e32;
+    }
     return t;
 }
 
@@ -386,10 +433,6 @@ void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out)
         lx.start = out->text_start = 3;
     splice(&lx);
     index_lines(&lx);
-    out->spell = malloc(2 * lx.n + 16);
-    if (out->spell == NULL)
-        nbc_oom();
-    lx.spell_next = out->spell;
 
     bool line_start = true, in_directive = false, want_header = false;
     size_t i = 0;
@@ -432,13 +475,16 @@ void nbc_lex_ext(const char *buf, size_t len, bool trigraphs, nbc_lexed *out)
         free(lx.lg);
     free(lx.jump_at);
     free(lx.jump_off);
-    free(lx.line_starts);
 }
 
 void nbc_lexed_free(nbc_lexed *lx)
 {
     free(lx->toks);
-    free(lx->spell);
+    for (nbc_spell_block *b = lx->spell, *next; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
+    free(lx->lines);
     memset(lx, 0, sizeof *lx);
 }
 

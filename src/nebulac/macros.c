@@ -147,7 +147,7 @@ static void define_from(nbc_macros *m, const nbc_token *t, size_t n, bool certai
      * is kept for recognising export macros (which only drop attributes). */
     x->state = certain ? 1 : -1;
     size_t i = 1;
-    if (n > 1 && nbc_tok_is(&t[1], "(") && t[1].off == t[0].end) {
+    if (n > 1 && nbc_tok_is(&t[1], "(") && t[1].off == nbc_tok_end(&t[0])) {
         x->funclike = true;
         for (i = 2; i < n && !nbc_tok_is(&t[i], ")"); i++) {
             if (nbc_tok_is(&t[i], ","))

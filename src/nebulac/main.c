@@ -2,7 +2,7 @@
  * nebulac — topology + annotated C sources in, plain C per node out.
  *
  *   nebulac --topology FILE (--node NAME | --generic) --out DIR [-I DIR]...
- *           [--explain] [--depfile FILE] SOURCE.c...
+ *           [--explain [--format text|dot|svg]] [--depfile FILE] SOURCE.c...
  *
  * The pipeline: load the topology, decide the node, parse (lexer, scan, parse),
  * validate the whole model, and only then emit; nothing is written when any
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "emit.h"
 #include "explain.h"
@@ -26,6 +27,7 @@ typedef struct options {
     const char *out;
     const char *depfile;
     bool explain;
+    const char *format;           /* --format: "text" (default), "dot", "svg" */
     bool generic;
     const char **includes;
     size_t n_includes;
@@ -49,7 +51,7 @@ typedef struct options {
 
 static const char usage[] =
     "usage: nebulac --topology FILE [--node NAME | --generic] --out DIR [-I DIR]...\n"
-    "               [--explain] [--depfile FILE] [cc options] SOURCE.c...\n"
+    "               [--explain [--format text|dot|svg]] [--depfile FILE] [cc options] SOURCE.c...\n"
     "\n"
     "Rewrites annotated C sources for one node of a NebulaAPI cluster.\n"
     "\n"
@@ -72,6 +74,9 @@ static const char usage[] =
     "                   compiler options (a build's COMPILE_OPTIONS): read as above,\n"
     "                   and any other option in between is ignored\n"
     "  --explain        print where every API runs (local or remote on each node)\n"
+    "  --format FORMAT  with --explain: text (a table, the default), dot (a Graphviz graph\n"
+    "                   of the nodes, their tags and the APIs local on each) or svg (that\n"
+    "                   graph drawn by Graphviz's dot, which must be on PATH)\n"
     "  --depfile FILE   write a Makefile dependency file of the outputs on every file read\n"
     "  --help, --version\n";
 
@@ -172,6 +177,42 @@ static bool cc_option(options *o, int argc, char **argv, int *i, bool *bad)
     return a[1] == 'W' || a[1] == 'g' || strncmp(a, "-pedantic", 9) == 0 || strcmp(a, "-w") == 0;
 }
 
+/* True when an executable `prog` is in a directory of $PATH. */
+static bool on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (path == NULL || *path == '\0')
+        return false;
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        char full[4096];
+        if (n > 0 && (size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n, p, prog) < sizeof full &&
+            access(full, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+/* --explain --format=svg: the DOT graph piped through Graphviz's dot to stdout.
+ * Returns 0, or 1 after reporting. */
+static int explain_svg(const nbc_model *m, const nbc_build *b)
+{
+    fflush(stdout);
+    FILE *dot = popen("dot -Tsvg", "w");
+    if (dot == NULL) {
+        fail("cannot run Graphviz's dot: %s", strerror(errno));
+        return 1;
+    }
+    nbc_explain_dot(dot, m, b);
+    int st = pclose(dot);
+    if (st != 0) {
+        fail("%s", "Graphviz's dot failed to draw the graph (its message is above)");
+        return 1;
+    }
+    return 0;
+}
+
 /* Returns 0, 1 on a usage error, or -1 after --help/--version (exit 0). */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -209,6 +250,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->node = v;
         } else if ((v = option_value(argc, argv, &i, "--out", &bad)) != NULL) {
             o->out = v;
+        } else if ((v = option_value(argc, argv, &i, "--format", &bad)) != NULL) {
+            o->format = v;
         } else if ((v = option_value(argc, argv, &i, "--depfile", &bad)) != NULL) {
             o->depfile = v;
         } else if ((v = option_value(argc, argv, &i, "--export-macro", &bad)) != NULL) {
@@ -232,6 +275,20 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (!bad && o->out == NULL && !o->explain) {
         fail("%s", "--out DIR is required unless --explain is given");
+        bad = true;
+    }
+    if (!bad && o->format != NULL && strcmp(o->format, "text") != 0 && strcmp(o->format, "dot") != 0 &&
+        strcmp(o->format, "svg") != 0) {
+        fail("--format: \"%s\" is not text, dot or svg", o->format);
+        bad = true;
+    }
+    if (!bad && o->format != NULL && !o->explain) {
+        fail("%s", "--format goes with --explain");
+        bad = true;
+    }
+    if (!bad && o->format != NULL && strcmp(o->format, "svg") == 0 && !on_path("dot")) {
+        fail("%s", "--format=svg needs Graphviz's dot on PATH (Debian: apt-get install graphviz); "
+                   "--format=dot prints the graph for it to draw");
         bad = true;
     }
     if (!bad && o->n_sources == 0) {
@@ -407,8 +464,14 @@ static int run(const options *o, const nbc_topology *topo)
     nbc_model_drop_tokens(&m);
     errors += nbc_validate(&m, &b);
     int status = errors ? 1 : 0;
-    if (status == 0 && o->explain)
-        nbc_explain(stdout, &m, &b);
+    if (status == 0 && o->explain) {
+        if (o->format != NULL && strcmp(o->format, "svg") == 0)
+            status = explain_svg(&m, &b);
+        else if (o->format != NULL && strcmp(o->format, "dot") == 0)
+            nbc_explain_dot(stdout, &m, &b);
+        else
+            nbc_explain(stdout, &m, &b);
+    }
     char *out_abs = NULL;
     if (status == 0 && o->out != NULL) {
         if (nbc_mkdirs(o->out) != 0 || (out_abs = nbc_abs_path(o->out)) == NULL) {

@@ -202,10 +202,44 @@ typedef struct nbc_route {
     const char *api;          /* the API of an f__with call, or NULL */
 } nbc_route;
 
+/* The fields of an nb_call, in nebula.h's order (positional initialisers
+ * follow it). */
+typedef enum nbc_callopt {
+    NBC_CO_NODE, NBC_CO_PICK, NBC_CO_NODES, NBC_CO_FILTER, NBC_CO_ARG, NBC_CO_RESULTS,
+    NBC_CO_ALL, NBC_CO_STRATEGY, NBC_CO_AT_LEAST, NBC_CO_QUORUM, NBC_CO_SUCCESS,
+    NBC_CO_FAILURE, NBC_CO_TIMEOUT_MS, NBC_CO_DEFAULT_ROUTE, NBC_N_CALLOPTS
+} nbc_callopt;
+
+/* What nebulac could read of one option's value. */
+typedef enum nbc_optstate {
+    NBC_OPT_UNSET = 0,        /* not written: zero */
+    NBC_OPT_VALUE,            /* a literal: `value` (a pointer: 0 NULL, 1 not NULL) */
+    NBC_OPT_NAME,             /* an identifier: not NULL when it names a function */
+    NBC_OPT_UNKNOWN           /* an expression: any value */
+} nbc_optstate;
+
+typedef struct nbc_optval {
+    unsigned char state;      /* an nbc_optstate */
+    long long value;
+    const char *name;         /* NBC_OPT_NAME (arena) */
+    nbc_loc loc;              /* the option's designator (or its value) */
+} nbc_optval;
+
+/* The options of an nb_call written in the code: the compound literal
+ * `&(nb_call){...}` passed to an API's f__with, or a routing block's. */
+typedef struct nbc_calllit {
+    const char *what;         /* "users_find__with call", "NB_ON_NODES block" (arena) */
+    const char *api;          /* the API of an f__with call, NULL for a block */
+    nbc_loc loc;              /* the literal (or the block's name) */
+    nbc_optval opt[NBC_N_CALLOPTS];
+} nbc_calllit;
+
 typedef struct nbc_model {
     nbc_arena arena;
     nbc_route *routes;
     size_t n_routes, cap_routes;
+    nbc_calllit **calllits;
+    size_t n_calllits, cap_calllits;
     nbc_file **files;         /* sources in the order given, headers as discovered */
     size_t n_files, cap_files;
     nbc_api **apis;           /* definitions, in file order then source order */

@@ -13,7 +13,9 @@
 
 nbc_loc nbc_tok_loc(const nbc_file *f, const nbc_token *t)
 {
-    return (nbc_loc){f->path, t->line, t->col};
+    nbc_loc loc = {f->path, 0, 0};
+    nbc_lexed_pos(&f->lx, t->off, &loc.line, &loc.col);
+    return loc;
 }
 
 static void note_annotation(nbc_file *f, const nbc_token *t)
@@ -40,9 +42,35 @@ static const char *take_strings(nbc_pctx *c, nbc_file *f, const nbc_token *t, si
         free(v);
     }
     loc->col += (int)content;
+    if (memchr(nbc_buf_str(&b), '\0', b.len) != NULL)
+        nbc_report_nul(*loc);
     const char *s = nbc_arena_strdup(&c->m->arena, nbc_buf_str(&b));
     nbc_buf_free(&b);
     return s;
+}
+
+void nbc_report_nul(nbc_loc loc)
+{
+    /* A directive is read more than once (as text for the compiler, as an
+     * #if, by every unit including its file): report each line once. */
+    static nbc_loc seen[64];
+    static size_t n_seen;
+    for (size_t i = 0; i < n_seen; i++)
+        if (seen[i].file == loc.file && seen[i].line == loc.line)
+            return;
+    if (n_seen < sizeof seen / sizeof seen[0])
+        seen[n_seen++] = loc;
+    nbc_error(loc, "this selector holds a NUL byte (\\0), which would end it early: a selector is "
+              "text; remove the \\0");
+}
+
+char *nbc_selector_value(const nbc_token *t, nbc_loc loc)
+{
+    size_t len;
+    char *v = nbc_string_value(t, &len, NULL);
+    if (memchr(v, '\0', len) != NULL)
+        nbc_report_nul(loc);
+    return v;
 }
 
 size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int *value)
@@ -58,7 +86,7 @@ size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int 
     }
     int v = nbc_on_value(c, sel, loc);
     nbc_on *on = NBC_PUSH(&c->m->arena, f->ons, f->n_ons, f->cap_ons);
-    on->at = (nbc_range){t[0].off, t[j].end};
+    on->at = (nbc_range){t[0].off, nbc_tok_end(&t[j])};
     on->value = v != 0;
     *value = v;
     return j + 1;
@@ -167,7 +195,7 @@ static size_t parse_api(nbc_pctx *c, nbc_file *f, size_t k, size_t *api_brace, s
     api->selector = sel;
     api->sel_loc = sel_loc;
     api->loc = nbc_tok_loc(f, &t[k]);
-    api->anno = (nbc_range){t[k].off, t[j].end};
+    api->anno = (nbc_range){t[k].off, nbc_tok_end(&t[j])};
     if (nbc_tok_is(&t[e], "{")) {
         size_t close = nbc_match(t, e, n);
         if (close >= n) {
@@ -179,12 +207,12 @@ static size_t parse_api(nbc_pctx *c, nbc_file *f, size_t k, size_t *api_brace, s
             return e + 1;
         }
         api->is_definition = true;
-        api->body_end = close < n ? t[close].end : f->len;
+        api->body_end = close < n ? nbc_tok_end(&t[close]) : f->len;
         *NBC_PUSH(&c->m->arena, c->m->apis, c->m->n_apis, c->m->cap_apis) = api;
         *api_brace = e;
         return e;
     }
-    api->semi_end = t[e].end;
+    api->semi_end = nbc_tok_end(&t[e]);
     *NBC_PUSH(&c->m->arena, c->m->decls, c->m->n_decls, c->m->cap_decls) = api;
     *decl = e + 1;
     return e + 1;
@@ -290,7 +318,7 @@ static size_t parse_struct(nbc_pctx *c, nbc_file *f, size_t k)
     st->file = f;
     st->loc = nbc_tok_loc(f, &t[k]);
     st->off = t[k].off;
-    st->semi_end = t[j].end;
+    st->semi_end = nbc_tok_end(&t[j]);
     parse_fields(c, f, st, t + lb + 1, rb - lb - 1);
     *NBC_PUSH(a, c->m->structs, c->m->n_structs, c->m->cap_structs) = st;
     return j + 1;
@@ -331,7 +359,7 @@ static size_t parse_module(nbc_file *f, size_t k)
     }
     if (!nbc_tok_is(&t[j + 1], ";"))
         goto syntax;
-    mo.at = (nbc_range){t[k].off, t[j + 1].end};
+    mo.at = (nbc_range){t[k].off, nbc_tok_end(&t[j + 1])};
     if (!f->is_source) {
         nbc_error(mo.loc, "NB_MODULE belongs in a source file: it sets the options of the APIs that file defines");
     } else if (f->module.present) {
@@ -357,7 +385,7 @@ static bool note_function(nbc_pctx *c, nbc_file *f, size_t s, size_t e, bool def
         *d = (nbc_plain_def){f->code[name].text, s, e};
     } else {
         nbc_proto *p = NBC_PUSH(&c->m->arena, f->protos, f->n_protos, f->cap_protos);
-        *p = (nbc_proto){f->code[name].text, f->code[e].end, nbc_tok_loc(f, &f->code[name])};
+        *p = (nbc_proto){f->code[name].text, nbc_tok_end(&f->code[e]), nbc_tok_loc(f, &f->code[name])};
     }
     return true;
 }
@@ -417,6 +445,9 @@ void nbc_parse_code(nbc_pctx *c, nbc_file *f)
             nbc_tok_is(&t[k + 1], "(")) {
             with_api = nbc_arena_strndup(&c->m->arena, x->text, xl - 6);
             with_end = nbc_match(t, k + 1, n);
+            nbc_note_call_options(c, f, k, true);
+        } else if (x->kind == NBC_TOK_IDENT && xl >= 10 && memcmp(x->text, "NB_ON_", 6) == 0) {
+            nbc_note_call_options(c, f, k, false);
         }
         note_route(c, f, k, with_api);
         if (nbc_tok_is(x, "NB_ON")) {
@@ -500,6 +531,17 @@ nbc_file *nbc_load_file(nbc_pctx *c, const char *path, bool is_source, nbc_loc f
     f->len = len;
     *NBC_PUSH(&m->arena, m->files, m->n_files, m->cap_files) = f;
     nbc_lex_ext(buf, len, c->opts->trigraphs, &f->lx);
+    if (f->lx.too_long) {
+        /* Tokens keep their length in 24 bits (lexer.h): refuse, never truncate. */
+        nbc_loc at = {f->path, 0, 0};
+        nbc_lexed_pos(&f->lx, f->lx.too_long - 1, &at.line, &at.col);
+        nbc_error(at, "a token of 16 MiB or more: nebulac reads tokens under 16 MiB");
+        f->code = f->lx.toks;
+        f->code[0] = f->code[f->lx.n - 1]; /* no code: the EOF sentinel alone */
+        f->lx.toks = NULL;
+        f->n_code = 0;
+        return f;
+    }
     nbc_scan(c, f, true);
     nbc_parse_code(c, f);
     return f;
@@ -560,7 +602,7 @@ static void adopt_definition(nbc_pctx *c, const nbc_api *d)
             api->loc = nbc_tok_loc(f, start);
             api->anno = (nbc_range){start->off, start->off};
             api->is_definition = true;
-            api->body_end = close < f->n_code ? f->code[close].end : f->len;
+            api->body_end = close < f->n_code ? nbc_tok_end(&f->code[close]) : f->len;
             *NBC_PUSH(&m->arena, m->apis, m->n_apis, m->cap_apis) = api;
             return;
         }

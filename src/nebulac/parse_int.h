@@ -60,6 +60,20 @@ void nbc_parse_code(nbc_pctx *c, nbc_file *f);
  */
 size_t nbc_parse_on(nbc_pctx *c, nbc_file *f, const nbc_token *t, size_t n, int *value);
 
+/* Reports a selector string holding a NUL byte at loc: a C string would end at
+ * it, and the rest of the selector would be silently ignored. */
+void nbc_report_nul(nbc_loc loc);
+
+/* The value of the selector string literal t (malloc'd; the caller frees),
+ * after reporting at loc when it holds a NUL byte. */
+char *nbc_selector_value(const nbc_token *t, nbc_loc loc);
+
+/* Notes the nb_call options written at f->code[k]: with `with`, an f__with call
+ * `name__with(&(nb_call){...}`; else a routing block macro `NB_ON_NODE(...)`.
+ * Anything else (or a literal nebulac cannot map to fields) is not noted.
+ * See options.h. */
+void nbc_note_call_options(nbc_pctx *c, nbc_file *f, size_t k, bool with);
+
 /* Index of the token closing the bracket opened at t[i] ("(", "[" or "{"), or n. */
 size_t nbc_match(const nbc_token *t, size_t i, size_t n);
 

@@ -91,7 +91,7 @@ typedef struct on_ctx {
 static int on_in_macro(void *ctx, const nbc_token *sel)
 {
     on_ctx *o = ctx;
-    char *v = nbc_string_value(sel, NULL, NULL);
+    char *v = nbc_selector_value(sel, o->loc);
     int r = nbc_on_value(o->c, v, o->loc);
     free(v);
     return r;
@@ -108,11 +108,11 @@ static void directive_text(walk *w, size_t i, size_t eod, nbc_buf *b, const char
     nbc_buf_puts(b, "#");
     nbc_buf_puts(b, as ? as : t[i].text);
     for (size_t k = i + 1; k < eod; k++) {
-        if (k == i + 1 || t[k].off != t[k - 1].end)
+        if (k == i + 1 || t[k].off != nbc_tok_end(&t[k - 1]))
             nbc_buf_putc(b, ' ');
         if (nbc_tok_is(&t[k], "NB_ON") && k + 3 < eod && nbc_tok_is(&t[k + 1], "(") &&
             t[k + 2].kind == NBC_TOK_STRING && nbc_tok_is(&t[k + 3], ")")) {
-            char *sel = nbc_string_value(&t[k + 2], NULL, NULL);
+            char *sel = nbc_selector_value(&t[k + 2], nbc_tok_loc(w->f, &t[k + 2]));
             nbc_buf_puts(b, nbc_on_value(w->c, sel, nbc_tok_loc(w->f, &t[k])) > 0 ? "1" : "0");
             free(sel);
             k += 3;
@@ -481,7 +481,7 @@ static void on_include(walk *w, size_t i, size_t eod)
         if (h != NULL && w->record) {
             *NBC_PUSH(&c->m->arena, w->f->includes, w->f->n_includes, w->f->cap_includes) = h;
             nbc_incref *r = NBC_PUSH(&c->m->arena, w->f->increfs, w->f->n_increfs, w->f->cap_increfs);
-            *r = (nbc_incref){{name_tok->off, name_tok->end}, h, own_dir};
+            *r = (nbc_incref){{name_tok->off, nbc_tok_end(name_tok)}, h, own_dir};
         }
     }
     free(found);

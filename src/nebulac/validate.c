@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "signature.h"
 #include "types.h"
 
@@ -201,6 +202,7 @@ int nbc_validate(nbc_model *m, const nbc_build *b)
     errors += place(m, b);
     if (errors == 0)
         errors += check_routes(m, b);
+    errors += nbc_check_call_options(m);
     if (type_errors == 0) {
         for (size_t i = 0; i < m->n_apis; i++) {
             m->apis[i]->signature = nbc_signature(m, m->apis[i]);

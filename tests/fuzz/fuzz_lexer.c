@@ -3,9 +3,9 @@
  * input, so what is checked is that its tokens say the truth about the buffer:
  *   - the last token, and only it, is EOF; offsets stay inside the buffer and
  *     never go back;
- *   - line and col are those of `off` in the original buffer (counted here
+ *   - the line and col nbc_lexed_pos gives are those of `off` in the original buffer (counted here
  *     independently);
- *   - a token's text is its original bytes [off, end) with the line
+ *   - a token's text is its original bytes [off, nbc_tok_end) with the line
  *     continuations removed (a directive's text is its name, EOD/EOF are empty),
  *     and len is the length of that text;
  *   - a directive token's end lies after its start and within the buffer;
@@ -112,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t k = 0; k < lx.n; k++) {
         const nbc_token *t = &lx.toks[k];
         FZ_CHECK(k == lx.n - 1 || t->kind != NBC_TOK_EOF);
-        FZ_CHECK(t->off <= t->end && t->end <= size && t->off >= prev_off);
+        const size_t t_end = nbc_tok_end(t);
+        FZ_CHECK(t->off <= t_end && t_end <= size && t->off >= prev_off);
         /* A directive's own text (a header name, #error's message) need not be
          * tokens: only code outside directives must all be tokens. */
         if (t->kind == NBC_TOK_DIRECTIVE)
@@ -124,12 +125,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(only_space_and_comments(expect, m, t->off == size));
         }
         prev_off = t->off;
-        if (t->end > prev_end)
-            prev_end = t->end;
+        if (t_end > prev_end)
+            prev_end = t_end;
         for (; scanned < t->off; scanned++)
             if (buf[scanned] == '\n')
                 line++, line_start = scanned + 1;
-        FZ_CHECK(t->line == (int)line && t->col == (int)(t->off - line_start + 1));
+        int t_line, t_col;
+        nbc_lexed_pos(&lx, t->off, &t_line, &t_col);
+        FZ_CHECK(t_line == (int)line && t_col == (int)(t->off - line_start + 1));
         FZ_CHECK(t->text != NULL && t->text[t->len] == '\0');
 
         switch (t->kind) {
@@ -138,10 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(t->len == 0);
             break;
         case NBC_TOK_DIRECTIVE:
-            FZ_CHECK(t->end > t->off && t->end <= size); /* "#" and the name */
+            FZ_CHECK(t_end > t->off && t_end <= size); /* "#" and the name */
             break;
         default: {
-            size_t n = unsplice(buf, size, t->off, t->end, expect);
+            size_t n = unsplice(buf, size, t->off, t_end, expect);
             n = undigraph(expect, n);
             FZ_CHECK(n == t->len && memcmp(expect, t->text, n) == 0);
             FZ_CHECK(n > 0);

@@ -4,7 +4,8 @@
 # Runs nebulac on a golden case for every node the case lists and compares the
 # output tree (plus a path-normalised depfile) with CASE_DIR/expected/<node>/.
 # Also checks that two runs are byte-identical, that every generated .c
-# compiles warning-free as C11, and compares --explain with expected/explain.txt.
+# compiles warning-free as C11, and compares --explain with expected/explain.txt
+# (and --explain --format=dot with expected/explain.dot where the case has one).
 # UPDATE_GOLDEN=1 rewrites the expected files.
 #
 # CASE_DIR/case.conf (bash) sets:
@@ -41,6 +42,43 @@ if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
 elif ! diff -u "$case/expected/explain.txt" "$tmp/explain.txt"; then
     echo "FAIL: --explain output differs from $case/expected/explain.txt"
     fail=1
+fi
+
+# --format=dot, when the case has an expected graph: the same bytes every run;
+# --format=svg draws it through Graphviz's dot, or says clearly that dot is missing.
+if [ -f "$case/expected/explain.dot" ]; then
+    explain() { # explain FORMAT [ENV...]
+        local format=$1; shift
+        # shellcheck disable=SC2086
+        (cd "$case" && env -u NEBULA_NODE "$@" "$nebulac" --topology nebula.yaml --explain \
+            --format="$format" $FLAGS $SOURCES)
+    }
+    explain dot > "$tmp/explain.dot"
+    explain dot > "$tmp/explain2.dot"
+    if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+        cp "$tmp/explain.dot" "$case/expected/explain.dot"
+    elif ! diff -u "$case/expected/explain.dot" "$tmp/explain.dot"; then
+        echo "FAIL: --explain --format=dot differs from $case/expected/explain.dot"
+        fail=1
+    fi
+    if ! cmp -s "$tmp/explain.dot" "$tmp/explain2.dot"; then
+        echo "FAIL: two runs of --format=dot differ"
+        fail=1
+    fi
+    if command -v dot >/dev/null; then
+        if ! explain svg > "$tmp/explain.svg" || ! grep -q '<svg' "$tmp/explain.svg" ||
+            ! grep -q 'users_find' "$tmp/explain.svg"; then
+            echo "FAIL: --format=svg did not draw the graph"
+            fail=1
+        fi
+    fi
+    mkdir -p "$tmp/nodot"
+    explain svg PATH="$tmp/nodot" > "$tmp/nodot.out" 2> "$tmp/nodot.err"
+    if [ $? -ne 1 ] || ! grep -q "needs Graphviz's dot on PATH" "$tmp/nodot.err" || [ -s "$tmp/nodot.out" ]; then
+        echo "FAIL: --format=svg without dot on PATH: wanted exit 1 and a clear error, got:"
+        cat "$tmp/nodot.err"
+        fail=1
+    fi
 fi
 
 for node in $NODES; do

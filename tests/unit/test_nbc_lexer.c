@@ -30,6 +30,21 @@ static void expect_tok(const nbc_lexed *lx, size_t i, nbc_tok_kind kind, const c
     assert_string_equal(lx->toks[i].text, text);
 }
 
+/* The line and column of token i, from the lexer's line table. */
+static int tok_line(const nbc_lexed *lx, size_t i)
+{
+    int line, col;
+    nbc_lexed_pos(lx, lx->toks[i].off, &line, &col);
+    return line;
+}
+
+static int tok_col(const nbc_lexed *lx, size_t i)
+{
+    int line, col;
+    nbc_lexed_pos(lx, lx->toks[i].off, &line, &col);
+    return col;
+}
+
 static size_t count_kind(const nbc_lexed *lx, nbc_tok_kind kind, const char *text)
 {
     size_t n = 0;
@@ -47,7 +62,7 @@ static void comments_produce_no_tokens(void **state)
     expect_tok(&lx, 1, NBC_TOK_IDENT, "b");
     expect_tok(&lx, 2, NBC_TOK_IDENT, "c");
     expect_tok(&lx, 3, NBC_TOK_IDENT, "d");
-    assert_int_equal(lx.toks[3].line, 3);
+    assert_int_equal(tok_line(&lx, 3), 3);
     expect_tok(&lx, 4, NBC_TOK_EOF, "");
     nbc_lexed_free(&lx);
 }
@@ -117,17 +132,17 @@ static void continuations_join_tokens(void **state)
     nbc_lexed lx = lex(text);
     expect_tok(&lx, 0, NBC_TOK_IDENT, "NB_API");
     assert_int_equal(lx.toks[0].off, 0);
-    assert_int_equal(lx.toks[0].end, 8); /* the original bytes, continuation included */
-    assert_int_equal(lx.toks[0].line, 1);
-    assert_int_equal(lx.toks[0].col, 1);
+    assert_int_equal(nbc_tok_end(&lx.toks[0]), 8); /* the original bytes, continuation included */
+    assert_int_equal(tok_line(&lx, 0), 1);
+    assert_int_equal(tok_col(&lx, 0), 1);
     expect_tok(&lx, 1, NBC_TOK_PUNCT, "(");
-    assert_int_equal(lx.toks[1].line, 2);
-    assert_int_equal(lx.toks[1].col, 4);
+    assert_int_equal(tok_line(&lx, 1), 2);
+    assert_int_equal(tok_col(&lx, 1), 4);
     char *v = nbc_string_value(&lx.toks[2], NULL, NULL);
     assert_string_equal(v, "&db");
     free(v);
     expect_tok(&lx, 4, NBC_TOK_IDENT, "x");
-    assert_int_equal(lx.toks[4].line, 3);
+    assert_int_equal(tok_line(&lx, 4), 3);
     assert_int_equal(lx.toks[4].off, (size_t)(strchr(text, 'x') - text));
     nbc_lexed_free(&lx);
 }
@@ -138,9 +153,9 @@ static void continuations_extend_comments(void **state)
     nbc_lexed lx = lex("// a comment \\\n NB_API(\"still the comment\")\nx /\\\n* also a comment *\\\n/ y");
     assert_int_equal(lx.n, 3);
     expect_tok(&lx, 0, NBC_TOK_IDENT, "x");
-    assert_int_equal(lx.toks[0].line, 3);
+    assert_int_equal(tok_line(&lx, 0), 3);
     expect_tok(&lx, 1, NBC_TOK_IDENT, "y");
-    assert_int_equal(lx.toks[1].line, 5);
+    assert_int_equal(tok_line(&lx, 1), 5);
     nbc_lexed_free(&lx);
 }
 
@@ -156,7 +171,7 @@ static void directives(void **state)
                        "z";
     nbc_lexed lx = lex(text);
     expect_tok(&lx, 0, NBC_TOK_DIRECTIVE, "include");
-    assert_int_equal(lx.toks[0].col, 3);
+    assert_int_equal(tok_col(&lx, 0), 3);
     expect_tok(&lx, 1, NBC_TOK_HEADER, "<sys/a.h>");
     expect_tok(&lx, 2, NBC_TOK_EOD, "");
     assert_int_equal(lx.toks[2].off, strchr(text, '\n') - text); /* the directive's end */
@@ -165,12 +180,12 @@ static void directives(void **state)
     expect_tok(&lx, 8, NBC_TOK_PUNCT, "&&");
     expect_tok(&lx, 9, NBC_TOK_NUMBER, "1");
     expect_tok(&lx, 10, NBC_TOK_EOD, "");
-    assert_int_equal(lx.toks[10].line, 3); /* the comment's newline did not end it */
+    assert_int_equal(tok_line(&lx, 10), 3); /* the comment's newline did not end it */
     expect_tok(&lx, 11, NBC_TOK_DIRECTIVE, "define");
     expect_tok(&lx, 12, NBC_TOK_IDENT, "TWO");
     expect_tok(&lx, 13, NBC_TOK_NUMBER, "2");
     expect_tok(&lx, 14, NBC_TOK_EOD, "");
-    assert_int_equal(lx.toks[14].line, 5);
+    assert_int_equal(tok_line(&lx, 14), 5);
     /* '#' in the middle of a line is no directive. */
     expect_tok(&lx, 15, NBC_TOK_IDENT, "int");
     expect_tok(&lx, 19, NBC_TOK_PUNCT, "#");
@@ -180,7 +195,7 @@ static void directives(void **state)
     expect_tok(&lx, 26, NBC_TOK_CHAR, "'t stop here"); /* unterminated: ends at the line */
     expect_tok(&lx, 27, NBC_TOK_EOD, "");
     expect_tok(&lx, 28, NBC_TOK_IDENT, "z");
-    assert_int_equal(lx.toks[28].line, 9);
+    assert_int_equal(tok_line(&lx, 28), 9);
     nbc_lexed_free(&lx);
 }
 
@@ -202,17 +217,17 @@ static void positions_count_bytes(void **state)
     (void)state;
     const char *text = "\tint\tx;\n  \xc3\xa9t\xc3\xa9 = 1.5e-3f + .5 + 0x1Fu;";
     nbc_lexed lx = lex(text);
-    assert_int_equal(lx.toks[0].col, 2);
-    assert_int_equal(lx.toks[1].col, 6);
+    assert_int_equal(tok_col(&lx, 0), 2);
+    assert_int_equal(tok_col(&lx, 1), 6);
     expect_tok(&lx, 3, NBC_TOK_IDENT, "\xc3\xa9t\xc3\xa9");
-    assert_int_equal(lx.toks[3].line, 2);
-    assert_int_equal(lx.toks[3].col, 3);
+    assert_int_equal(tok_line(&lx, 3), 2);
+    assert_int_equal(tok_col(&lx, 3), 3);
     expect_tok(&lx, 4, NBC_TOK_PUNCT, "=");
-    assert_int_equal(lx.toks[4].col, 9);
+    assert_int_equal(tok_col(&lx, 4), 9);
     expect_tok(&lx, 5, NBC_TOK_NUMBER, "1.5e-3f");
     expect_tok(&lx, 7, NBC_TOK_NUMBER, ".5");
     expect_tok(&lx, 9, NBC_TOK_NUMBER, "0x1Fu");
-    assert_int_equal(lx.toks[9].end - lx.toks[9].off, 5);
+    assert_int_equal(nbc_tok_end(&lx.toks[9]) - lx.toks[9].off, 5);
     nbc_lexed_free(&lx);
 }
 
@@ -232,7 +247,7 @@ static void unterminated_literals_and_comments(void **state)
     nbc_lexed lx = lex("s = \"abc\nNB_API x /* never closed NB_STRUCT");
     expect_tok(&lx, 2, NBC_TOK_STRING, "\"abc");
     expect_tok(&lx, 3, NBC_TOK_IDENT, "NB_API");
-    assert_int_equal(lx.toks[3].line, 2);
+    assert_int_equal(tok_line(&lx, 3), 2);
     expect_tok(&lx, 4, NBC_TOK_IDENT, "x");
     expect_tok(&lx, 5, NBC_TOK_EOF, "");
     nbc_lexed_free(&lx);

@@ -41,6 +41,7 @@ static const char usage[] =
     "  apis [--wait MS] [--offline]       every API: signature, selector, who serves it\n"
     "  call FUNC [ARG]... [OPTION]...     call an API, print its result as JSON\n"
     "  await SELECTOR [--timeout MS]      wait until a node matching SELECTOR is up\n"
+    "  stats [--follow] [--json]          per node and API: calls, errors, p50/p99 latency\n"
     "  help [COMMAND]                     this text, or a command's (also COMMAND --help)\n"
     "\n"
     "Options:\n"
@@ -178,6 +179,8 @@ int nb__cli_start(void)
      * errors, unless $NEBULA_LOG asks for more. */
     const char *log = getenv("NEBULA_LOG");
     nb_options opts = {.node = S.name, .log_level = log && *log ? 0 : 1};
+    /* A command run beside a node must not take that node's metrics port. */
+    unsetenv("NEBULA_METRICS_LISTEN");
     if (nb_start(&opts) != 0)
         return nb__cli_library_error("cannot join the cluster");
     S.started = true;
@@ -248,7 +251,9 @@ static int print_help(const char *command)
         fputs(usage, stdout);
         return 0;
     }
-    const char *text = strcmp(command, "call") == 0 ? nb__cli_call_help() : nb__cli_cluster_help(command);
+    const char *text = strcmp(command, "call") == 0    ? nb__cli_call_help()
+                       : strcmp(command, "stats") == 0 ? nb__cli_stats_help()
+                                                       : nb__cli_cluster_help(command);
     if (text == NULL) {
         nb__cli_error("no command \"%s\" (see nebula --help)", command);
         return NB_CLI_EXIT_USAGE;
@@ -273,6 +278,8 @@ static int dispatch(int argc, char **argv)
         return nb__cli_cmd_call(argc, argv);
     if (strcmp(cmd, "await") == 0)
         return nb__cli_cmd_await(argc, argv);
+    if (strcmp(cmd, "stats") == 0)
+        return nb__cli_cmd_stats(argc, argv);
     nb__cli_error("unknown command \"%s\" (see nebula --help)", cmd);
     return NB_CLI_EXIT_USAGE;
 }

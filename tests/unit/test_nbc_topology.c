@@ -350,10 +350,10 @@ static void test_node_keys(void **state)
     load_fails("bad_node_keys.yaml",
                "bad_node_keys.yaml:2:23: error: unknown key \"prt\" in node \"a@h\" (did you mean "
                "\"port\"?); "
-               "known keys are tags, port and address\n"
+               "known keys are tags, port, address and metrics_listen\n"
                "bad_node_keys.yaml:3:23: error: unknown key \"colour\" in node \"b@h\"; known keys "
                "are tags, "
-               "port and address\n"
+               "port, address and metrics_listen\n"
                "bad_node_keys.yaml:4:29: error: \"port\" of node \"c@h\" must be an integer from 1 "
                "to 65535, "
                "not \"0\"\n"

@@ -7,6 +7,7 @@
  * guards the list of shards and their `owned` flags; a shard's counters are
  * written only by the thread that owns it, without any lock.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -23,6 +24,12 @@ const double nb__metrics_bounds[NB__METRICS_BOUNDS] = {
     0.025,   0.05,     0.1,     0.25,   0.5,     1,      2.5,   5,      10,    30};
 
 #define BUCKETS (NB__METRICS_BOUNDS + 1)
+
+/* The same bounds in nanoseconds, for the hooks. */
+static const int64_t bounds_ns[NB__METRICS_BOUNDS] = {
+    10000,     25000,     50000,     100000,    250000,     500000,     1000000,
+    2500000,   5000000,   10000000,  25000000,  50000000,   100000000,  250000000,
+    500000000, 1000000000, 2500000000, 5000000000, 10000000000, 30000000000};
 
 /* The counters of one method in a shard, as offsets into its cells. */
 enum {
@@ -66,7 +73,8 @@ static struct {
     atomic_bool on;
 } R = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .on = true};
 
-static _Thread_local shard *mine;
+/* Initial-exec, as nb__tls: one instruction to reach from libnebula.so. */
+static _Thread_local shard *mine NB__TLS_IE;
 
 static int cmp_slot(const void *a, const void *b)
 {
@@ -87,6 +95,8 @@ static void release_shard(void *p)
  * registered cluster (or out of memory) nothing is ever counted. */
 static void init_once(void)
 {
+    for (size_t k = 0; k < NB__METRICS_BOUNDS; k++)
+        assert(bounds_ns[k] == (int64_t)(nb__metrics_bounds[k] * 1e9 + 0.5));
     const nb__cluster_def *def = nb__cluster();
     if (!def || pthread_key_create(&R.key, release_shard) != 0)
         return;
@@ -190,7 +200,7 @@ static inline uint64_t get(const _Atomic uint64_t *cell)
 static size_t bucket_of(int64_t ns)
 {
     size_t b = 0;
-    while (b < NB__METRICS_BOUNDS && (double)ns > nb__metrics_bounds[b] * 1e9)
+    while (b < NB__METRICS_BOUNDS && ns > bounds_ns[b])
         b++;
     return b;
 }

@@ -157,6 +157,15 @@ if grep -qw bench_transport_psk_client <<<"$build_targets"; then
   echo
 fi
 
+# ---- 1d. what counting metrics costs a round trip (bench/metrics.sh) ----------
+
+echo "== remote round trip with metrics counted vs NEBULA_METRICS=off, $rounds rounds in turn"
+bench/metrics.sh "$dir" "$rounds" "$parts/metrics.tsv"
+while IFS=$'\t' read -r figure value baseline goal; do
+  add_row "metrics" "$figure" "$value" "$baseline" ns "$goal"
+done <"$parts/metrics.tsv"
+echo
+
 echo "== bench_multicast (8 serving nodes)"
 "$b/bench_multicast_driver" --json "$parts/multicast.json"
 add_routing_rows "multicast" "$parts/multicast.json"

@@ -25,7 +25,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libnebula-dev)
 # Building a node needs nebulac (nebula-tools) and links libnebula.a's own
 # dependencies when linked statically.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libnebula${PROJECT_VERSION_MAJOR} (= ${PROJECT_VERSION}), nebula-tools (= ${PROJECT_VERSION}), libmsgpack-dev, libssl-dev, pkg-config")
+    "libnebula${PROJECT_VERSION_MAJOR} (= ${PROJECT_VERSION}), nebula-tools (= ${PROJECT_VERSION}), libmsgpack-dev, libmicrohttpd-dev, libssl-dev, pkg-config")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
     "NebulaAPI for C development files\nnebula.h, libnebula.a, pkg-config and the CMake package with nebula_add_node_executable().")
 

@@ -272,7 +272,7 @@ size_t nb_available_nodes(const char *api, const char **nodes, size_t cap);
 /* 3. Interface of generated code (internal; may change with NB__ABI_VERSION) */
 /* ------------------------------------------------------------------------- */
 
-#define NB__ABI_VERSION 2
+#define NB__ABI_VERSION 3
 
 #if defined(__GNUC__)
 #define NB__LIKELY(x) __builtin_expect(!!(x), 1)
@@ -403,6 +403,7 @@ typedef struct nb__node_def {
     int port;
     const char *const *tags;
     size_t n_tags;
+    const char *metrics_listen; /* "host:port" of its /metrics endpoint, or NULL */
 } nb__node_def;
 
 /* The compiled topology and this build's identity (generated nebula_node.c). */

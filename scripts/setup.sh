@@ -9,6 +9,8 @@ packages=(
   libyaml-dev                        # topology file (nebulac)
   libmsgpack-dev                     # values on the wire (libnebula)
   libssl-dev                         # cookie HMAC (libnebula)
+  libmicrohttpd-dev                  # the /metrics endpoint (libnebula, docs/metrics.md)
+  prometheus                         # promtool: the metrics test checks /metrics with it
   libcmocka-dev                      # unit tests
   python3-yaml                       # tests/deploy: reads the deployment manifests
   libsqlite3-dev                     # the shop example: its &db nodes store users in SQLite

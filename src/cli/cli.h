@@ -69,11 +69,13 @@ int nb__cli_cmd_apis(int argc, char **argv);
 int nb__cli_cmd_await(int argc, char **argv);
 int nb__cli_cmd_call(int argc, char **argv);
 int nb__cli_cmd_routes(int argc, char **argv);
+int nb__cli_cmd_stats(int argc, char **argv);
 
 /* The --help text of the command named `name`, or NULL for no such command.
  * Static storage. */
 const char *nb__cli_cluster_help(const char *name);
 const char *nb__cli_call_help(void);
 const char *nb__cli_routes_help(void);
+const char *nb__cli_stats_help(void);
 
 #endif /* NB_CLI_CLI_H */

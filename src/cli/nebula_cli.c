@@ -42,6 +42,7 @@ static const char usage[] =
     "  call FUNC [ARG]... [OPTION]...     call an API, print its result as JSON\n"
     "  await SELECTOR [--timeout MS]      wait until a node matching SELECTOR is up\n"
     "  routes [--available] [--follow]    the routing map: every API against every node\n"
+    "  stats [--follow] [--json]          per node and API: calls, errors, p50/p99 latency\n"
     "  help [COMMAND]                     this text, or a command's (also COMMAND --help)\n"
     "\n"
     "Options:\n"
@@ -179,6 +180,8 @@ int nb__cli_start(void)
      * errors, unless $NEBULA_LOG asks for more. */
     const char *log = getenv("NEBULA_LOG");
     nb_options opts = {.node = S.name, .log_level = log && *log ? 0 : 1};
+    /* A command run beside a node must not take that node's metrics port. */
+    unsetenv("NEBULA_METRICS_LISTEN");
     if (nb_start(&opts) != 0)
         return nb__cli_library_error("cannot join the cluster");
     S.started = true;
@@ -251,6 +254,7 @@ static int print_help(const char *command)
     }
     const char *text = strcmp(command, "call") == 0     ? nb__cli_call_help()
                        : strcmp(command, "routes") == 0 ? nb__cli_routes_help()
+                       : strcmp(command, "stats") == 0  ? nb__cli_stats_help()
                                                         : nb__cli_cluster_help(command);
     if (text == NULL) {
         nb__cli_error("no command \"%s\" (see nebula --help)", command);
@@ -278,6 +282,8 @@ static int dispatch(int argc, char **argv)
         return nb__cli_cmd_await(argc, argv);
     if (strcmp(cmd, "routes") == 0)
         return nb__cli_cmd_routes(argc, argv);
+    if (strcmp(cmd, "stats") == 0)
+        return nb__cli_cmd_stats(argc, argv);
     nb__cli_error("unknown command \"%s\" (see nebula --help)", cmd);
     return NB_CLI_EXIT_USAGE;
 }

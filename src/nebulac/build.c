@@ -17,7 +17,7 @@ void nbc_build_init(nbc_build *b, const nbc_topology *topo, int self, const char
     const char *at = strchr(name, '@');
     snprintf(b->self_short, sizeof b->self_short, "%.*s", at ? (int)(at - name) : (int)strlen(name), name);
     snprintf(b->self_host, sizeof b->self_host, "%s", at ? at + 1 : "");
-    b->self_node = (nb__node_def){name, b->self_short, b->self_host, NULL, 0, NULL, 0};
+    b->self_node = (nb__node_def){name, b->self_short, b->self_host, NULL, 0, NULL, 0, NULL};
 }
 
 int nbc_build_on_eval(void *ctx, const char *selector, nbc_loc loc)

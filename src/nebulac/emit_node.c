@@ -63,9 +63,16 @@ static void emit_nodes(nbc_buf *o, const nbc_topology *t)
         }
         nbc_buf_printf(o, "%d, ", n->port ? n->port : t->port);
         if (n->n_tags > 0)
-            nbc_buf_printf(o, "nb__tags_%zu, %zu},\n", i, n->n_tags);
+            nbc_buf_printf(o, "nb__tags_%zu, %zu, ", i, n->n_tags);
         else
-            nbc_buf_puts(o, "NULL, 0},\n");
+            nbc_buf_puts(o, "NULL, 0, ");
+        if (n->metrics_listen != NULL) {
+            nbc_buf_putc(o, '"');
+            nbc_buf_put_cstr(o, n->metrics_listen);
+            nbc_buf_puts(o, "\"},\n");
+        } else {
+            nbc_buf_puts(o, "NULL},\n");
+        }
     }
     nbc_buf_puts(o, "};\n\n");
 }

@@ -291,9 +291,10 @@ static void load_tags(const loader *L, nb__node_def *nd, const yaml_node_t *seq)
     nd->n_tags = kept;
 }
 
-static const char *const node_keys[] = {"tags", "port", "address", NULL};
+static const char *const node_keys[] = {"tags", "port", "address", "metrics_listen", NULL};
 
-/* Reads { tags: [...], port: N, address: "host:port" } into nd; map is borrowed. */
+/* Reads { tags: [...], port: N, address: "host:port", metrics_listen: "host:port" }
+ * into nd; map is borrowed. */
 static void load_node_map(const loader *L, nb__node_def *nd, const yaml_node_t *map)
 {
     bool has_tags = false;
@@ -324,9 +325,19 @@ static void load_node_map(const loader *L, nb__node_def *nd, const yaml_node_t *
                     "\"address\" of node \"%s\" must be host:port with a port from 1 to 65535 "
                     "(e.g. \"10.0.0.7:4370\"), not %s",
                     nd->name, describe(v, buf, sizeof buf));
+        } else if (text_is(key, "metrics_listen")) {
+            char buf[80];
+            if (is_scalar(v) && address_ok(text(v), v->data.scalar.length))
+                nd->metrics_listen = dup_or_die(text(v), v->data.scalar.length);
+            else
+                nbc_error(loc_of(L, v),
+                          "\"metrics_listen\" of node \"%s\" must be host:port with a port from 1 "
+                          "to 65535 (e.g. \"127.0.0.1:9464\"), not %s",
+                          nd->name, describe(v, buf, sizeof buf));
         } else {
             snprintf(what, sizeof what, " in node \"%s\"", nd->name);
-            unknown_key(L, key, what, node_keys, "known keys are tags, port and address");
+            unknown_key(L, key, what, node_keys,
+                        "known keys are tags, port, address and metrics_listen");
         }
     }
     if (!has_tags)
@@ -793,6 +804,7 @@ void nbc_topology_free(nbc_topology *topo)
         free((char *)nd->short_name);
         free((char *)nd->host);
         free((char *)nd->address);
+        free((char *)nd->metrics_listen);
     }
     free(topo->nodes);
     free(topo->node_locs);

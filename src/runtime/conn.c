@@ -24,6 +24,7 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "pending.h"
 #include "stream.h"
 #include "transport.h"
@@ -712,6 +713,7 @@ static int conn_secure(nb__conn *c, nb__reader_ctx *ctx)
                  why[0] ? why : "handshake failed");
         nb__log_limited(c->outbound ? &dial_refusals : &accept_refusals, why, NB__LOG_WARN,
                         "%s (%s)", ctx->why, c->outbound ? "this node dialled" : "the peer dialled");
+        nb__metrics_refusal(c->outbound ? nb__cfg.def->nodes[c->dial_index].name : NULL, why);
         return -1;
     }
     pthread_mutex_lock(&c->mu);

@@ -15,6 +15,7 @@
 #include "membership.h"
 #include "nodeinfo.h"
 #include "pending.h"
+#include "stats.h"
 #include "workers.h"
 
 /* Gives the payload to a new owner: the heap buffer itself when there is one,
@@ -41,6 +42,9 @@ int nb__on_frame(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
     switch (h->type) {
     case NB__F_REQUEST:
         return nb__workers_on_request(c, h, payload, owned, ctx);
+    case NB__F_STATS:
+        return nb__stats_on_request(c, h->call_id);
+    case NB__F_STATS_REPLY: /* answers a STATS as REPLY answers a REQUEST */
     case NB__F_REPLY: {
         /* Checked here, before the caller's thread unpacks it (codec.h). */
         if (nb__wire_check(payload, h->length) < 0) {

@@ -9,7 +9,7 @@
  *   4       1     version  NB__WIRE_VERSION; any other value closes the connection
  *   5       1     type     nb__frame_type
  *   6       2     flags    big-endian; none defined yet, must be 0
- *   8       8     call id  big-endian; REQUEST and REPLY only, 0 elsewhere
+ *   8       8     call id  big-endian; REQUEST/REPLY and STATS/STATS_REPLY, 0 elsewhere
  *
  * Payloads, each one MessagePack value:
  *
@@ -25,6 +25,9 @@
  *   INFO       [memory_used_mb, memory_total_mb, memory_percent, threads, cpus,
  *               version, uptime_seconds, load1]
  *   GOODBYE    (empty)                        the sender is leaving: route elsewhere
+ *   STATS      (empty)                        a tool asks for the node's figures
+ *   STATS_REPLY [node, version, fingerprint, [bound, ...], [[api, ...], ...]]
+ *                                             see nb__metrics_pack (metrics.h)
  *
  * The proof is mutual and the dialer goes first: the acceptor sends nothing
  * computed from the cookie before the dialer has proven it, so whoever connects
@@ -60,6 +63,10 @@ typedef enum nb__frame_type {
     NB__F_PING,
     NB__F_INFO,
     NB__F_GOODBYE,
+    /* A tool's question to one node, and the answer (stats.h): the header's
+     * call id pairs them, as for REQUEST and REPLY. */
+    NB__F_STATS = 15,
+    NB__F_STATS_REPLY = 16,
     NB__F_TYPE_END
 } nb__frame_type;
 

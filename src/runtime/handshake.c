@@ -35,6 +35,7 @@
 #include "handshake.h"
 #include "log.h"
 #include "membership.h"
+#include "metrics.h"
 #include "stream.h"
 
 /* c->hs_step values. */
@@ -96,6 +97,8 @@ static int refuse(nb__conn *c, nb__reader_ctx *ctx, bool benign, const char *why
         nb__log_limited(&refusals, why, NB__LOG_WARN, "refused %s at %s: %s", peer_label(c),
                         c->addr, why);
     snprintf(ctx->why, sizeof ctx->why, "refused: %s", why);
+    if (!benign)
+        nb__metrics_refusal(c->peer_name, why);
     return -1;
 }
 
@@ -344,6 +347,9 @@ static int on_refuse(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
         nb__log_limited(&refused_us, reason, NB__LOG_WARN, "%s at %s refused this node: %s",
                         c->peer_name ? c->peer_name : "the peer", c->addr, reason);
     snprintf(ctx->why, sizeof ctx->why, "refused by the peer: %s", reason);
+    if (!benign)
+        nb__metrics_refusal(c->outbound ? nb__cfg.def->nodes[c->dial_index].name : c->peer_name,
+                            reason);
     return -1;
 }
 

@@ -18,6 +18,8 @@
 #include "handshake.h"
 #include "log.h"
 #include "membership.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "nodeinfo.h"
 #include "router.h"
 #include "status.h"
@@ -94,9 +96,42 @@ static const nb__loop_hooks loop_hooks = {
     .on_watch = nb__workers_watchdog,
 };
 
+/* For /metrics: whether configured node idx is connected. */
+static bool metrics_peer_up(int idx)
+{
+    bool up;
+    int64_t last_seen_ms;
+    nb__members_status(idx, &up, &last_seen_ms);
+    return up;
+}
+
+/* Counting ($NEBULA_METRICS=off turns it off) and the /metrics endpoint: at
+ * $NEBULA_METRICS_LISTEN when set ("off" or "": none), else at the node's
+ * metrics_listen in the topology (docs/metrics.md). Returns 0 or -1 after
+ * nb__fail. */
+static int metrics_start(void)
+{
+    const char *on = getenv("NEBULA_METRICS");
+    nb__metrics_enable(!on || (strcmp(on, "off") != 0 && strcmp(on, "0") != 0));
+    const char *addr = getenv("NEBULA_METRICS_LISTEN");
+    const nb__cluster_def *def = nb__cfg.def;
+    if (!addr && nb__cfg.self_index >= 0)
+        addr = def->nodes[nb__cfg.self_index].metrics_listen;
+    if (!addr || !addr[0] || strcmp(addr, "off") == 0)
+        return 0;
+    char why[300];
+    if (nb__metrics_http_start(addr, metrics_peer_up, why, sizeof why) < 0) {
+        nb__fail(NB_E_CONFIG, "nb_start: metrics_listen: %s", why);
+        return -1;
+    }
+    nb__log(NB__LOG_INFO, "serving /metrics on %s", addr);
+    return 0;
+}
+
 /* Stops the threads and frees what nb_start set up; leaves the state STOPPED. */
 static void tear_down(void)
 {
+    nb__metrics_http_stop();
     nb__loop_stop();
     nb__conn_layer_stop();
     nb__stream_factory_free(streams);
@@ -176,6 +211,11 @@ int nb_start(const nb_options *opts)
     }
     if (nb__workers_start() < 0 || nb__members_start() < 0 || nb__info_start() < 0) {
         nb__fail(NB_E_SYSTEM, "nb_start: out of memory");
+        start_failed();
+        pthread_mutex_unlock(&lifecycle_mu);
+        return -1;
+    }
+    if (metrics_start() < 0) {
         start_failed();
         pthread_mutex_unlock(&lifecycle_mu);
         return -1;

@@ -565,6 +565,18 @@ nb__conn *nb__members_conn_serving(int idx, const nb__method *m)
     return c;
 }
 
+nb__conn *nb__members_conn_up(int idx)
+{
+    nb__conn *c = NULL;
+    pthread_rwlock_rdlock(&M.lock);
+    if (idx >= 0 && (size_t)idx < M.n && routable(&M.peers[idx])) {
+        c = M.peers[idx].conn;
+        nb__conn_ref(c);
+    }
+    pthread_rwlock_unlock(&M.lock);
+    return c;
+}
+
 // Returns an array the caller frees, of connections the caller unrefs.
 nb__conn **nb__members_serving(const nb__method *m, size_t *n)
 {

@@ -68,6 +68,10 @@ int nb__members_route(const nb__method *m, const nb__selector *sel, nb__target *
  * else NULL. */
 nb__conn *nb__members_conn_serving(int idx, const nb__method *m);
 
+/* The connection to configured node idx when it is up, whatever it serves
+ * (a tool's question: STATS), referenced; else NULL. */
+nb__conn *nb__members_conn_up(int idx);
+
 /* Every connected peer serving m (each referenced; free the array). */
 nb__conn **nb__members_serving(const nb__method *m, size_t *n);
 

@@ -25,6 +25,7 @@
 
 #include "codec.h"
 #include "membership.h"
+#include "metrics.h"
 #include "nodeinfo.h"
 #include "pending.h"
 #include "router.h"
@@ -424,6 +425,7 @@ static void run(mc_call *mc, const nb__selector *sel, const nb_node_info *info, 
 void nb__route_multi(const nb__method *m, const nb_call *r, const void *args, void *ret)
 {
     (void)ret; /* stays zero: the values are in the results */
+    int64_t t0 = nb__metrics_start();
     nb_results scratch = {0}, *res = r->results ? r->results : &scratch;
     nb_results_free(res); /* the previous call's, in a block: the last call wins */
     nb__selector sel = {0};
@@ -446,6 +448,7 @@ void nb__route_multi(const nb__method *m, const nb_call *r, const void *args, vo
     free(mc.pfd);
     nb_nodes_info_free(info, n_info);
     nb__sel_free(&sel);
+    nb__metrics_call(m, NB__MT_MULTICAST, res->code, t0);
     if (res == &scratch)
         nb_results_free(&scratch);
 }

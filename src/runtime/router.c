@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "log.h"
 #include "membership.h"
+#include "metrics.h"
 #include "nodeinfo.h"
 #include "pending.h"
 #include "router.h"
@@ -99,13 +100,14 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
 static void call_remote(const nb__method *m, nb__conn *c, const char *node, const void *args,
                         void *ret, int timeout_ms)
 {
-    int64_t deadline = nb__mono_ms() + timeout_ms;
+    int64_t deadline = nb__mono_ms() + timeout_ms, t0 = nb__metrics_start();
     nb__waiter w;
     nb__pcall p;
     nb__waiter_init(&w);
     if (nb__pcall_register(c, &p, &w) < 0) {
         nb__waiter_destroy(&w);
         nb__fail(NB_E_NODE_DOWN, "%s: %s went down before the call was sent", m->name, node);
+        nb__metrics_call_end(m, NB__MT_REMOTE, t0);
         return;
     }
     msgpack_sbuffer sb;
@@ -136,6 +138,7 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
     }
     nb__pcall_release(&p);
     nb__waiter_destroy(&w);
+    nb__metrics_call_end(m, NB__MT_REMOTE, t0);
 }
 
 /* Runs m on target t (local or remote), for a started node. */
@@ -167,6 +170,7 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
         nb__members_explain(m, NULL, states, sizeof states);
         nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")%s%s",
                  m->name, m->selector, states[0] ? ": " : "", states);
+        nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
         run_on(m, &t, args, ret, nb__call_timeout(m, r));
     nb__lease_leave();
@@ -205,6 +209,7 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
         nb__members_explain(m, NULL, states, sizeof states);
         nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it%s%s",
                  m->name, r->node, states[0] ? ": " : "", states);
+        nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
         run_on(m, &t, args, ret, nb__call_timeout(m, r));
     nb__sel_free(&sel);

@@ -12,6 +12,7 @@
 
 #include "codec.h"
 #include "log.h"
+#include "metrics.h"
 #include "transport.h"
 #include "config.h"
 #include "workers.h"
@@ -250,6 +251,7 @@ static void reply(nb__outbox *ob, nb__conn *c, uint64_t id, nb_code code, const 
               "%s: the result exceeds the frame limit of %zu bytes", m->name, nb__cfg.max_frame);
         return;
     }
+    nb__metrics_served(m, code);
     send_reply(ob, c, &sb);
 }
 
@@ -518,6 +520,7 @@ static void run_one(nb__outbox *ob, nb__job *job)
     outbox_before_body(ob, job->sv, t0);
     run_body(job->sv, job->args, ret, t0);
     reply(ob, job->c, job->id, NB_OK, m, ret, NULL);
+    nb__metrics_serve_time(m, t0);
     nb__value_clear(&m->ret, ret);
     if (ret != small)
         free(ret);

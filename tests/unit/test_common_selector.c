@@ -23,11 +23,11 @@ static const char *const w2_tags[] = {"worker"};
 
 /* Two nodes share the short name "worker", two carry &db. */
 static const nb__node_def nodes[] = {
-    {"api@api.example", "api", "api.example", NULL, 4370, api_tags, 2},
-    {"db@db.example", "db", "db.example", NULL, 4371, db_tags, 2},
-    {"backup@db.example", "backup", "db.example", NULL, 4372, backup_tags, 3},
-    {"worker@w1.example", "worker", "w1.example", NULL, 4370, w1_tags, 2},
-    {"worker@w2.example", "worker", "w2.example", "10.0.0.7:4370", 4370, w2_tags, 1},
+    {"api@api.example", "api", "api.example", NULL, 4370, api_tags, 2, NULL},
+    {"db@db.example", "db", "db.example", NULL, 4371, db_tags, 2, NULL},
+    {"backup@db.example", "backup", "db.example", NULL, 4372, backup_tags, 3, NULL},
+    {"worker@w1.example", "worker", "w1.example", NULL, 4370, w1_tags, 2, NULL},
+    {"worker@w2.example", "worker", "w2.example", "10.0.0.7:4370", 4370, w2_tags, 1, NULL},
 };
 #define N_NODES (sizeof nodes / sizeof nodes[0])
 

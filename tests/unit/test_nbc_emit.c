@@ -254,7 +254,7 @@ static void node_file(void **state)
     assert_non_null(strstr(n, "#include \"users.h\"\n"));
     assert_non_null(strstr(n, "const nb__type nb__type_user_t = {\"user_t\", sizeof(user_t), 2, nb__fields_user_t};\n"));
     assert_non_null(strstr(n, "static const char *const nb__tags_1[] = {\"db\", \"cache\"};\n"));
-    assert_non_null(strstr(n, "    {\"db@db.example\", \"db\", \"db.example\", NULL, 4371, nb__tags_1, 2},\n"));
+    assert_non_null(strstr(n, "    {\"db@db.example\", \"db\", \"db.example\", NULL, 4371, nb__tags_1, 2, NULL},\n"));
     assert_non_null(strstr(n, "static const nb__method *const nb__methods[] = {\n"
                               "    &nb__method_users_count,\n    &nb__method_users_find,\n};\n"));
     assert_non_null(strstr(n, "nb__nodes, 2, 1, \"db@db.example\",\n    4370, 5000, 5000, 64, 500,\n    nb__methods, 2,\n    0 /* transport psk */, NULL, NULL, NULL\n};"));

@@ -350,10 +350,10 @@ static void test_node_keys(void **state)
     load_fails("bad_node_keys.yaml",
                "bad_node_keys.yaml:2:23: error: unknown key \"prt\" in node \"a@h\" (did you mean "
                "\"port\"?); "
-               "known keys are tags, port and address\n"
+               "known keys are tags, port, address and metrics_listen\n"
                "bad_node_keys.yaml:3:23: error: unknown key \"colour\" in node \"b@h\"; known keys "
                "are tags, "
-               "port and address\n"
+               "port, address and metrics_listen\n"
                "bad_node_keys.yaml:4:29: error: \"port\" of node \"c@h\" must be an integer from 1 "
                "to 65535, "
                "not \"0\"\n"
@@ -365,7 +365,10 @@ static void test_node_keys(void **state)
                "bad_node_keys.yaml:8:32: error: \"address\" of node \"g@h\"" ADDR "\":4370\"\n"
                "bad_node_keys.yaml:9:32: error: \"address\" of node \"i@h\"" ADDR "a list\n"
                "bad_node_keys.yaml:10:23: error: duplicate key \"tags\"\n"
-               "bad_node_keys.yaml:10:12: note: \"tags\" first given here\n");
+               "bad_node_keys.yaml:10:12: note: \"tags\" first given here\n"
+               "bad_node_keys.yaml:11:39: error: \"metrics_listen\" of node \"k@h\" must be "
+               "host:port with a port from 1 to 65535 (e.g. \"127.0.0.1:9464\"), not "
+               "\"127.0.0.1\"\n");
 #undef ADDR
 }
 

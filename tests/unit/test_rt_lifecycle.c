@@ -22,7 +22,7 @@
 
 static const char *const tags[] = {"solo"};
 static const nb__node_def nodes[] = {
-    {"solo@127.0.0.1", "solo", "127.0.0.1", NULL, 4370, tags, 1},
+    {"solo@127.0.0.1", "solo", "127.0.0.1", NULL, 4370, tags, 1, NULL},
 };
 static const nb__cluster_def cluster = {
     .abi_version = NB__ABI_VERSION,

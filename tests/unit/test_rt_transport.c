@@ -64,8 +64,8 @@ static const nb__method *const methods[] = {&m_inc, &m_sleep};
 
 static const char *const no_tags[] = {"t"};
 static const nb__node_def nodes[] = {
-    {"client@127.0.0.1", "client", "127.0.0.1", NULL, 0, no_tags, 1},
-    {"server@127.0.0.1", "server", "127.0.0.1", NULL, 0, no_tags, 1},
+    {"client@127.0.0.1", "client", "127.0.0.1", NULL, 0, no_tags, 1, NULL},
+    {"server@127.0.0.1", "server", "127.0.0.1", NULL, 0, no_tags, 1, NULL},
 };
 static nb__cluster_def cluster = {
     .abi_version = NB__ABI_VERSION,

@@ -2,15 +2,15 @@
  * Do not edit: rerun nebulac. */
 #include <nebula.h>
 
-#if NB__ABI_VERSION != 2
-#error "nebula_node.c was generated for NebulaAPI ABI 2 but nebula.h is another version: rebuild with the matching nebulac"
+#if NB__ABI_VERSION != 3
+#error "nebula_node.c was generated for NebulaAPI ABI 3 but nebula.h is another version: rebuild with the matching nebulac"
 #endif
 
 static const char *const nb__tags_0[] = {"db"};
 static const char *const nb__tags_1[] = {"web"};
 static const nb__node_def nb__nodes[] = {
-    {"db@db.example", "db", "db.example", NULL, 4370, nb__tags_0, 1},
-    {"web@web.example", "web", "web.example", NULL, 4370, nb__tags_1, 1},
+    {"db@db.example", "db", "db.example", NULL, 4370, nb__tags_0, 1, NULL},
+    {"web@web.example", "web", "web.example", NULL, 4370, nb__tags_1, 1, NULL},
 };
 
 extern const nb__method nb__method_items_find;

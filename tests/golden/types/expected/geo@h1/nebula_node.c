@@ -2,8 +2,8 @@
  * Do not edit: rerun nebulac. */
 #include <nebula.h>
 
-#if NB__ABI_VERSION != 2
-#error "nebula_node.c was generated for NebulaAPI ABI 2 but nebula.h is another version: rebuild with the matching nebulac"
+#if NB__ABI_VERSION != 3
+#error "nebula_node.c was generated for NebulaAPI ABI 3 but nebula.h is another version: rebuild with the matching nebulac"
 #endif
 
 #include "include/shapes.h"
@@ -45,9 +45,9 @@ void nb_clear_shape(struct shape *p)
 static const char *const nb__tags_0[] = {"geo", "east"};
 static const char *const nb__tags_1[] = {"app"};
 static const nb__node_def nb__nodes[] = {
-    {"geo@h1", "geo", "h1", NULL, 4400, nb__tags_0, 2},
-    {"app@h2", "app", "h2", NULL, 5000, nb__tags_1, 1},
-    {"edge@h3", "edge", "h3", NULL, 4400, NULL, 0},
+    {"geo@h1", "geo", "h1", NULL, 4400, nb__tags_0, 2, NULL},
+    {"app@h2", "app", "h2", NULL, 5000, nb__tags_1, 1, NULL},
+    {"edge@h3", "edge", "h3", NULL, 4400, NULL, 0, NULL},
 };
 
 extern const nb__method nb__method_shapes_area;

@@ -2,8 +2,8 @@
  * Do not edit: rerun nebulac. */
 #include <nebula.h>
 
-#if NB__ABI_VERSION != 2
-#error "nebula_node.c was generated for NebulaAPI ABI 2 but nebula.h is another version: rebuild with the matching nebulac"
+#if NB__ABI_VERSION != 3
+#error "nebula_node.c was generated for NebulaAPI ABI 3 but nebula.h is another version: rebuild with the matching nebulac"
 #endif
 
 #include "users.h"
@@ -24,9 +24,9 @@ static const char *const nb__tags_0[] = {"mainframe_cluster", "api", "cache"};
 static const char *const nb__tags_1[] = {"mainframe_cluster", "db", "cache"};
 static const char *const nb__tags_2[] = {"cloud_worker_lambda", "worker"};
 static const nb__node_def nb__nodes[] = {
-    {"api@api.example", "api", "api.example", NULL, 4370, nb__tags_0, 3},
-    {"db@db.example", "db", "db.example", NULL, 4371, nb__tags_1, 3},
-    {"worker@worker.example", "worker", "worker.example", "10.0.0.7:4370", 4370, nb__tags_2, 2},
+    {"api@api.example", "api", "api.example", NULL, 4370, nb__tags_0, 3, NULL},
+    {"db@db.example", "db", "db.example", NULL, 4371, nb__tags_1, 3, "127.0.0.1:9464"},
+    {"worker@worker.example", "worker", "worker.example", "10.0.0.7:4370", 4370, nb__tags_2, 2, NULL},
 };
 
 extern const nb__method nb__method_users_find;

@@ -1,0 +1,167 @@
+/*
+ * stats.c — the STATS frame: a node's figures for the `nebula stats` command
+ * (stats.h answers, tool.h asks; docs/metrics.md). Session layer: the question
+ * rides on an authenticated connection, as a call does, and its answer is
+ * matched to the asker by the header's call id through pending.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "config.h"
+#include "membership.h"
+#include "metrics.h"
+#include "pending.h"
+#include "stats.h"
+#include "status.h"
+#include "tool.h"
+
+_Static_assert(NB__STATS_BUCKETS == NB__METRICS_BOUNDS + 1, "one histogram layout");
+
+int nb__stats_on_request(nb__conn *c, uint64_t id)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    nb__metrics_pack(&pk);
+    nb__frame_end(&sb, NB__F_STATS_REPLY, id);
+    if (!sb.data)
+        return -1;
+    return nb__conn_send(c, &sb);
+}
+
+/* --- Asking -------------------------------------------------------------- */
+
+static char *dup_str(const msgpack_object *o)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    char *s = malloc(o->via.str.size + 1);
+    if (s) {
+        memcpy(s, o->via.str.ptr, o->via.str.size);
+        s[o->via.str.size] = '\0';
+    }
+    return s;
+}
+
+static bool get_u64(const msgpack_object *o, uint64_t *v)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return false;
+    *v = o->via.u64;
+    return true;
+}
+
+static bool get_hist(const msgpack_object *o, uint64_t *hist)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != NB__STATS_BUCKETS)
+        return false;
+    for (size_t k = 0; k < NB__STATS_BUCKETS; k++)
+        if (!get_u64(&o->via.array.ptr[k], &hist[k]))
+            return false;
+    return true;
+}
+
+/* One [api, calls, call_errors, [..], call_sum_ns, served, served_errors, [..],
+ * serve_sum_ns]; false when it is anything else. */
+static bool get_api(const msgpack_object *o, nb__api_stats *a)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 9)
+        return false;
+    const msgpack_object *f = o->via.array.ptr;
+    a->api = dup_str(&f[0]);
+    return a->api && get_u64(&f[1], &a->calls) && get_u64(&f[2], &a->call_errors) &&
+           get_hist(&f[3], a->call_hist) && get_u64(&f[4], &a->call_sum_ns) &&
+           get_u64(&f[5], &a->served) && get_u64(&f[6], &a->served_errors) &&
+           get_hist(&f[7], a->serve_hist) && get_u64(&f[8], &a->serve_sum_ns) &&
+           a->call_errors <= a->calls && a->served_errors <= a->served;
+}
+
+/* Decodes a STATS_REPLY payload (the peer's bytes) into *out. */
+static bool decode(const unsigned char *buf, size_t len, nb__node_stats *out)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    const msgpack_object *o = &up.data;
+    bool ok = nb__unpack_peer(&up, buf, len) == 0 && o->type == MSGPACK_OBJECT_ARRAY &&
+              o->via.array.size == 5;
+    const msgpack_object *f = ok ? o->via.array.ptr : NULL;
+    ok = ok && (out->node = dup_str(&f[0])) && (out->version = dup_str(&f[1])) &&
+         (out->fingerprint = dup_str(&f[2])) && f[3].type == MSGPACK_OBJECT_ARRAY &&
+         f[3].via.array.size == NB__STATS_BUCKETS - 1 && f[4].type == MSGPACK_OBJECT_ARRAY;
+    for (size_t k = 0; ok && k < NB__STATS_BUCKETS - 1; k++) {
+        const msgpack_object *b = &f[3].via.array.ptr[k];
+        ok = b->type == MSGPACK_OBJECT_FLOAT64 || b->type == MSGPACK_OBJECT_FLOAT32;
+        if (ok)
+            out->bounds[k] = b->via.f64;
+    }
+    size_t n = ok ? f[4].via.array.size : 0;
+    if (ok && n > 0)
+        ok = (out->apis = calloc(n, sizeof *out->apis)) != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        out->n_apis = i + 1; /* so that nb__stats_free frees a half-read one */
+        ok = get_api(&f[4].via.array.ptr[i], &out->apis[i]);
+    }
+    msgpack_unpacked_destroy(&up);
+    return ok;
+}
+
+int nb__stats_fetch(int idx, int timeout_ms, nb__node_stats *out)
+{
+    *out = (nb__node_stats){0};
+    if (!nb__lease_enter()) {
+        nb__fail(NB_E_NOT_STARTED, "stats: asked before nb_start()");
+        return -1;
+    }
+    const nb__cluster_def *def = nb__cfg.def;
+    const char *name = idx >= 0 && (size_t)idx < def->n_nodes ? def->nodes[idx].name : "?";
+    int rc = -1;
+    nb__conn *c = nb__members_conn_up(idx);
+    if (!c) {
+        nb__fail(NB_E_NO_WORKER, "stats: %s is not connected", name);
+        nb__lease_leave();
+        return -1;
+    }
+    nb__waiter w;
+    nb__pcall p;
+    nb__waiter_init(&w);
+    if (nb__pcall_register(c, &p, &w) < 0) {
+        nb__fail(NB_E_NODE_DOWN, "stats: %s went down before it was asked", name);
+    } else {
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        nb__frame_begin(&sb, &pk);
+        nb__frame_end(&sb, NB__F_STATS, p.id);
+        nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
+        nb__pcall_wait(&p, nb__mono_ms() + timeout_ms, "stats", name);
+        if (p.code != NB_OK) {
+            nb__fail(p.code, "stats: %s", p.msg ? p.msg : nb_code_name(p.code));
+        } else if (!decode(p.reply, p.reply_len, out)) {
+            nb__stats_free(out);
+            nb__fail(NB_E_PROTOCOL, "stats: the answer of %s does not decode (another "
+                     "version of libnebula?)", name);
+        } else {
+            rc = 0;
+            nb__set_code(NB_OK);
+        }
+        nb__pcall_release(&p);
+    }
+    nb__waiter_destroy(&w);
+    nb__conn_unref(c);
+    nb__lease_leave();
+    return rc;
+}
+
+void nb__stats_free(nb__node_stats *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_apis; i++)
+        free(s->apis[i].api);
+    free(s->apis);
+    free(s->node);
+    free(s->version);
+    free(s->fingerprint);
+    *s = (nb__node_stats){0};
+}

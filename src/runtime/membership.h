@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster.h"
 #include "nebula.h"
 #include "selector.h"
 #include "conn.h"
@@ -113,8 +114,8 @@ size_t nb__members_explain(const nb__method *m, const nb__selector *sel, char *b
 size_t nb__members_other_signature(const nb__method *m, const nb__selector *sel, char *buf,
                                    size_t size);
 
-/* How configured node idx serves m right now. */
-enum { NB__SIG_DOWN, NB__SIG_SAME, NB__SIG_OTHER, NB__SIG_NONE };
+/* How configured node idx (not this one) serves m right now: NB__SIG_*
+ * (cluster.h). */
 int nb__members_signature_state(const nb__method *m, int idx);
 
 /* Connection state of configured node idx for node info. */

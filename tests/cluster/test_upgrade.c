@@ -128,6 +128,18 @@ static void probe_v2(const char *changed, const char *added)
                  h_scratch_dir(), log);
 }
 
+/* Runs the v1 nebula command with args (NULL-terminated); returns its exit
+ * status, its output in <scratch>/<log>.log. */
+static int cli_v1(const char *log, const char *const *args)
+{
+    char *argv[8] = {(char *)CLI_V1_EXE};
+    for (int i = 0; args[i] && i < 6; i++)
+        argv[i + 1] = (char *)args[i];
+    pid_t pid = h_spawn(CLI_V1_EXE, argv, NULL, log);
+    assert_true(pid > 0);
+    return h_wait(pid, WAIT_MS);
+}
+
 /* --- The test ---------------------------------------------------------------- */
 
 static void assert_code(nb_code want)
@@ -182,6 +194,15 @@ static void test_rolling_upgrade(void **state)
                       "another signature (rebuilt from another version of its declaration)";
     if (!strstr(nb_last_message(), why))
         fail_msg("the message does not say why: %s", nb_last_message());
+    /* The v1 nebula command says the same, and marks those nodes. */
+    assert_int_equal(cli_v1("cli-call", (const char *[]){"call", "changed_scale", "4", NULL}), 2);
+    assert_true(h_log_contains("cli-call", why, 0));
+    assert_int_equal(cli_v1("cli-apis", (const char *[]){"apis", NULL}), 0);
+    assert_true(h_log_contains("cli-apis", "u1@127.0.0.1 (connected, another signature), "
+                               "u2@127.0.0.1 (connected, another signature), "
+                               "u3@127.0.0.1 (connected, another signature)", 0));
+    assert_true(h_log_contains("cli-apis", "u1@127.0.0.1 (connected), u2@127.0.0.1 (connected), "
+                               "u3@127.0.0.1 (connected)", 0));
 
     wait_progress(100);
     atomic_store(&load.stop, true);

@@ -632,10 +632,14 @@ static int64_t served_since(const nb__peer *p, uint64_t wire_id)
 
 /* A peer a call may go to. A connection being closed is skipped from the moment
  * it refuses new calls (broken), not only once nb__members_on_close has run:
- * otherwise a caller retrying in between picks the dying connection every time. */
+ * otherwise a caller retrying in between picks the dying connection every time.
+ * Likewise a peer that said GOODBYE, from the moment its connection knows it
+ * (said_goodbye is set before the entry's `leaving`): a call that finds
+ * said_goodbye is not sent (router.c), and its retry must not pick it again. */
 static bool routable(const nb__peer *p)
 {
-    return p->conn && p->up && !p->leaving && !atomic_load(&p->conn->broken);
+    return p->conn && p->up && !p->leaving && !atomic_load(&p->conn->broken) &&
+           !atomic_load(&p->conn->said_goodbye);
 }
 
 /* Whether candidate (t, name) registered before the best so far. */

@@ -14,8 +14,8 @@
  * connection whose peer said GOODBYE: such a call, routed just before, goes
  * elsewhere unwritten.
  */
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -790,7 +790,7 @@ static size_t explain_one(const nb__method *m, size_t i, char *buf, size_t size,
         snprintf(state, sizeof state, "connected, does not serve it (built without it?)");
     else if (routable(p))
         snprintf(state, sizeof state, "connected");
-    else if (p->conn && p->up && p->leaving)
+    else if (p->conn && p->up && (p->leaving || atomic_load(&p->conn->said_goodbye)))
         snprintf(state, sizeof state, "leaving the cluster (it said GOODBYE)");
     else if (p->was_up)
         snprintf(state, sizeof state, "down since %lld s ago: %s",
@@ -812,7 +812,7 @@ size_t nb__members_other_signature(const nb__method *m, const nb__selector *sel,
     if (size)
         buf[0] = '\0';
     pthread_rwlock_rdlock(&M.lock);
-    for (size_t i = 0; i < M.n; i++) {
+    for (size_t i = 0; i < M.n && off < size; i++) {
         const nb__peer *p = &M.peers[i];
         if (!routable(p) || (sel && !nb__sel_match(sel, &def->nodes[i])) ||
             served_since(p, m->wire_id) >= 0 || !serves_other_signature(p, m))

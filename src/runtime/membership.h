@@ -110,7 +110,8 @@ size_t nb__members_explain(const nb__method *m, const nb__selector *sel, char *b
 /* Names the connected peers (matching sel when not NULL) that serve an API
  * called m->name, but not with m's signature (another wire id: built from
  * another version of its declaration), as "a@h, b@h" into buf[0..size) (always
- * NUL-terminated, cut with "..."). Returns how many there are. */
+ * NUL-terminated, cut with "..."). Returns how many it named (all of them
+ * unless the text was cut). */
 size_t nb__members_other_signature(const nb__method *m, const nb__selector *sel, char *buf,
                                    size_t size);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "table.h"
 #include "value_io.h"
 
@@ -217,6 +218,24 @@ int nb__cli_cmd_nodes(int argc, char **argv)
     return 0;
 }
 
+/* How node i serves m, as " (connected)", " (down)", ...; "" offline. */
+static const char *serving_state(const nb__method *m, uint32_t i, const nb_node_info *info,
+                                 size_t count)
+{
+    if (info == NULL)
+        return "";
+    if (i >= count || !info[i].connected)
+        return " (down)";
+    switch (nb__cluster_signature_state(m, i)) {
+    case NB__SIG_OTHER:
+        return " (connected, another signature)"; /* another build: docs/upgrades.md */
+    case NB__SIG_NONE:
+        return " (connected, does not serve it)";
+    default:
+        return " (connected)";
+    }
+}
+
 /* "db@h (connected), db2@h (down)" for the nodes serving m; info may be NULL
  * (offline): names only. */
 static void served_by(char *buf, size_t size, const nb__method *m, const nb_node_info *info,
@@ -227,8 +246,7 @@ static void served_by(char *buf, size_t size, const nb__method *m, const nb_node
     buf[0] = '\0';
     for (size_t k = 0; k < m->n_serving && len < size; k++) {
         uint32_t i = m->serving[k];
-        const char *state = info == NULL ? "" : i < count && info[i].connected ? " (connected)"
-                                                                              : " (down)";
+        const char *state = serving_state(m, i, info, count);
         len += (size_t)snprintf(buf + len, size - len, "%s%s%s", k ? ", " : "",
                                 def->nodes[i].name, state);
     }

@@ -1,8 +1,10 @@
 /*
  * cluster.h — the cluster that generated code registered (nb__register_cluster),
- * read back. The one internal entry point used outside libnebula: the `nebula`
- * command (src/cli) reads the topology it was built with through it, and needs
- * nothing else of the runtime's internals. libnebula.map exports it.
+ * read back, and how each node serves an API right now. The internal entry
+ * points used outside libnebula: the `nebula` command (src/cli) reads the
+ * topology it was built with, and marks the nodes that serve an API with
+ * another signature (docs/upgrades.md), through them, and needs nothing else
+ * of the runtime's internals. libnebula.map exports them.
  */
 #ifndef NB_RUNTIME_CLUSTER_H
 #define NB_RUNTIME_CLUSTER_H
@@ -11,5 +13,17 @@
 
 /* The cluster registered by generated code (NULL before registration). Static. */
 const nb__cluster_def *nb__cluster(void);
+
+/* How a node serves an API, as this running node sees it. */
+enum {
+    NB__SIG_DOWN,   /* not connected (or this node is not started) */
+    NB__SIG_SAME,   /* serves it with this build's signature */
+    NB__SIG_OTHER,  /* connected, serves an API of that name with another signature */
+    NB__SIG_NONE    /* connected, does not serve it */
+};
+
+/* How configured node `node` (an index into nb__cluster()->nodes) serves the
+ * API m of this build. */
+int nb__cluster_signature_state(const nb__method *m, size_t node);
 
 #endif /* NB_RUNTIME_CLUSTER_H */

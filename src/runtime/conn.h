@@ -161,6 +161,10 @@ typedef struct nb__conn {
                                     layer's own field, unlike the session's below) */
     atomic_bool up;
     atomic_bool said_goodbye;    /* the peer announced it is leaving (GOODBYE) */
+    atomic_bool goodbye_sent;    /* this node announced it is leaving, on this connection */
+    atomic_bool goodbye_answered; /* we told the leaving peer: no request of ours is
+                                     left on this connection, none will follow */
+    atomic_bool goodbye_seen;    /* the peer told us that (membership.c) */
 
     /* pmu: outgoing calls waiting for their reply on this connection (pending.c). */
     pthread_mutex_t pmu;

@@ -69,8 +69,18 @@ int nb__on_frame(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
         nb__info_on_frame(c, payload, h->length);
         return 0;
     case NB__F_GOODBYE:
-        nb__members_on_goodbye(c);
-        return 0;
+        /* Empty: the peer is leaving. The one byte of MessagePack 1: the answer
+         * to ours (frame.h). Anything else is not a peer of this protocol. */
+        if (h->length == 0) {
+            nb__members_on_goodbye(c);
+            return 0;
+        }
+        if (h->length == 1 && payload[0] == NB__GOODBYE_ANSWER) {
+            nb__members_on_goodbye_answer(c);
+            return 0;
+        }
+        snprintf(ctx->why, sizeof ctx->why, "malformed GOODBYE from %s", c->peer_name);
+        return -1;
     case NB__F_REFUSE:
         snprintf(ctx->why, sizeof ctx->why, "%s closed the connection", c->peer_name);
         return -1;

@@ -15,16 +15,25 @@
  *
  *   HELLO      [version, name, fingerprint, boot_id]                          dialer
  *   CHALLENGE  [version, name, fingerprint, boot_id, nonce_a(bin 32)]         acceptor
- *   AUTH       [nonce_d(bin 32), mac_d(bin 32), [[wire_id, registered_at_ms], ...]] dialer
- *   WELCOME    [mac_a(bin 32), [[wire_id, registered_at_ms], ...]]            acceptor
+ *   AUTH       [nonce_d(bin 32), mac_d(bin 32), served]                     dialer
+ *   WELCOME    [mac_a(bin 32), served]                                       acceptor
+ *              served: [[wire_id, name, registered_at_ms], ...], the methods the
+ *              sender serves: name is the API's name (a C identifier of at most
+ *              NB__METHOD_NAME_MAX bytes), so a caller whose signature of an API
+ *              no peer serves can say which nodes serve another (docs/upgrades.md)
  *   REFUSE     [reason]                       either side, then the connection closes
  *   REQUEST    [wire_id, timeout_ms, args]    timeout_ms: what is left of the caller's
  *                                             deadline when the request was written
- *   REPLY      [code, value or nil, message or nil]
+ *   REPLY      [code, value or nil, message or nil]   code: an nb_code, or
+ *                                             NB__REPLY_LEAVING (below)
  *   PING       (empty)                        heartbeat: any frame proves liveness
  *   INFO       [memory_used_mb, memory_total_mb, memory_percent, threads, cpus,
  *               version, uptime_seconds, load1]
  *   GOODBYE    (empty)                        the sender is leaving: route elsewhere
+ *              [1]                            the answer: the sender has no request
+ *                                             left on this connection and sends none
+ *                                             again (the leaving node closes once
+ *                                             every peer answered, see lifecycle.c)
  *   STATS      (empty)                        a tool asks for the node's figures
  *   STATS_REPLY [node, version, fingerprint, [bound, ...], [[api, ...], ...]]
  *                                             see nb__metrics_pack (metrics.h)
@@ -51,6 +60,14 @@
 #define NB__FRAME_HANDSHAKE_MAX ((size_t)64 << 10)
 #define NB__NONCE_SIZE 32
 #define NB__MAC_SIZE 32
+/* Longest API name in a served list (a C identifier). */
+#define NB__METHOD_NAME_MAX 128
+/* A REPLY code that is no nb_code: the node is leaving and did not run the
+ * request (it never reached a body), so the caller may send it to another node
+ * serving the method without running it twice. */
+#define NB__REPLY_LEAVING 100
+/* The GOODBYE payload of the answer (see above). */
+#define NB__GOODBYE_ANSWER 1
 
 typedef enum nb__frame_type {
     NB__F_HELLO = 1,

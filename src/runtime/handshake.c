@@ -203,7 +203,7 @@ static int read_identity(nb__conn *c, const msgpack_object *o, size_t n_fields,
     if (strcmp(fp, nb__cfg.def->fingerprint) != 0) {
         snprintf(why, sizeof why,
                  "topology fingerprint mismatch: %s has %s, %s has %s (built from another "
-                 "nebula.yaml or other API signatures)",
+                 "nebula.yaml: its nodes, tags or transport differ)",
                  name, nb__escape(fp, strlen(fp), esc_fp, sizeof esc_fp), nb__cfg.self_name,
                  nb__cfg.def->fingerprint);
         return refuse(c, ctx, false, why);
@@ -279,6 +279,10 @@ static int on_auth(nb__conn *c, const msgpack_object *o, nb__reader_ctx *ctx)
         return refuse(c, ctx, false, why);
     }
     const msgpack_object *methods = &o->via.array.ptr[2];
+    if (!nb__members_served_ok(methods)) {
+        snprintf(why, sizeof why, "malformed list of served methods from %s", c->peer_name);
+        return refuse(c, ctx, false, why);
+    }
     if (c->peer_index < 0 && methods->type == MSGPACK_OBJECT_ARRAY && methods->via.array.size) {
         snprintf(why, sizeof why, "%s is not in the topology, so it may join only as a generic "
                  "node, but it claims to serve %u method(s)", c->peer_name,

@@ -39,6 +39,20 @@ size_t nb_configured_nodes(const char *api, const char **nodes, size_t cap)
     return k;
 }
 
+// m is borrowed.
+int nb__cluster_signature_state(const nb__method *m, size_t node)
+{
+    if (!nb__lease_enter())
+        return NB__SIG_DOWN;
+    int state;
+    if ((int)node == nb__cfg.self_index)
+        state = nb__serves_locally(m) ? NB__SIG_SAME : NB__SIG_NONE;
+    else
+        state = nb__members_signature_state(m, (int)node);
+    nb__lease_leave();
+    return state;
+}
+
 /* api is borrowed; nodes[0..cap) is the caller's, filled with static strings. */
 size_t nb_available_nodes(const char *api, const char **nodes, size_t cap)
 {

@@ -247,12 +247,25 @@ void nb_stop(void)
         return;
     }
     nb__run_state_set(NB__STOPPING);
-    /* Peers stop routing to us first; then what we serve finishes; then the calls
-     * we still wait on fail, and nothing is left to use the connections. */
+    /* Peers stop routing to us first (GOODBYE), and each answers once no call
+     * of its own is left on its connection to us: meanwhile requests they wrote
+     * before they heard it still arrive, and run. Then what we serve finishes;
+     * a request that comes later anyway (a peer that never answered) is turned
+     * away unrun, which its caller retries elsewhere (docs/upgrades.md). Then
+     * the calls we still wait on fail, and nothing is left to use the
+     * connections. The wait for answers is bounded: a call left on a
+     * connection ends by its deadline, and a silent peer is declared down. */
     nb__members_wake_waiters();
     nb__members_say_goodbye();
     nb__loop_stop_listening();
     nb__members_stop_dialing();
+    int64_t bound = 4 * (int64_t)nb__cfg.heartbeat_ms +
+                    (nb__cfg.def->default_timeout_ms > 0 ? nb__cfg.def->default_timeout_ms : 5000);
+    size_t unanswered = nb__members_await_answers(nb__mono_ms() + bound);
+    if (unanswered)
+        nb__log(NB__LOG_INFO, "%zu peer(s) did not answer this node's GOODBYE within %lld ms: "
+                "requests they send from now on are turned away unrun", unanswered,
+                (long long)bound);
     nb__workers_drain();
     nb__conn_close_all("this node is stopping (nb_stop)");
     while (nb__leases_held() > 0) {
@@ -286,11 +299,9 @@ int nb_await(const char *selector, int timeout_ms)
                 break;
             }
             if (deadline >= 0 && nb__mono_ms() >= deadline) {
-                char states[768];
-                nb__members_explain(NULL, &sel, states, sizeof states);
-                nb__fail(NB_E_TIMEOUT,
-                         "nb_await: no node matching \"%s\" connected within %d ms%s%s",
-                         selector ? selector : "", timeout_ms, states[0] ? ": " : "", states);
+                nb__fail_unserved(NB_E_TIMEOUT, NULL, &sel,
+                                  "nb_await: no node matching \"%s\" connected within %d ms",
+                                  selector ? selector : "", timeout_ms);
                 break;
             }
             nb__members_wait_change(seen, deadline);

@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
 #include "membership.h"
 #include "nodeinfo.h"
+#include "pending.h"
 #include "transport.h"
 
 #define BACKOFF_MIN_MS 50
@@ -33,6 +35,7 @@
 typedef struct nb__served_at {
     uint64_t wire_id;
     int64_t registered_at_ms;
+    const char *name;         /* the API's name, in the peer's `names` block */
 } nb__served_at;
 
 typedef struct nb__peer {
@@ -40,6 +43,7 @@ typedef struct nb__peer {
     bool up, leaving;
     nb__served_at *methods;   /* sorted by wire_id */
     size_t n_methods;
+    char *names;              /* the methods' names, one block (owned) */
     int backoff_ms;
     int64_t next_dial_ms;
     int64_t last_seen_ms;     /* Unix ms, kept when it disconnects */
@@ -61,6 +65,8 @@ static struct {
     nb__peer *peers;          /* def->n_nodes entries */
     size_t n;
     bool dialing;
+    bool leaving;             /* this node said GOODBYE (nb_stop): so is every
+                                 connection that comes up from now on */
     int64_t last_ping_ms, last_info_ms;
     pthread_mutex_t change_mu;
     pthread_cond_t change_cv;
@@ -106,6 +112,7 @@ void nb__members_stop(void)
         if (M.peers[i].conn)
             nb__conn_unref(M.peers[i].conn);
         free(M.peers[i].methods);
+        free(M.peers[i].names);
     }
     free(M.peers);
     M.peers = NULL;
@@ -180,31 +187,64 @@ static int compare_served(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int parse_served(const msgpack_object *o, nb__served_at **out, size_t *n)
+/* A served method's name: a C identifier, as nebulac names APIs. */
+static bool plain_identifier(const msgpack_object *o)
+{
+    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
+        o->via.str.size > NB__METHOD_NAME_MAX)
+        return false;
+    for (uint32_t i = 0; i < o->via.str.size; i++) {
+        char ch = o->via.str.ptr[i];
+        bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+        if (!alpha && !(i > 0 && ch >= '0' && ch <= '9'))
+            return false;
+    }
+    return true;
+}
+
+/* Reads [[wire_id, name, registered_at_ms], ...] into *out (sorted by wire id)
+ * and *names (the names' block, which out's entries point into); both owned by
+ * the caller. -1 when malformed: the handshake then refuses the peer. */
+static int parse_served(const msgpack_object *o, nb__served_at **out, size_t *n, char **names)
 {
     *out = NULL;
     *n = 0;
+    *names = NULL;
     if (o->type != MSGPACK_OBJECT_ARRAY)
         return -1;
     if (o->via.array.size == 0)
         return 0;
-    nb__served_at *s = calloc(o->via.array.size, sizeof *s);
-    if (!s)
-        return -1;
+    size_t total = 0;
     for (uint32_t i = 0; i < o->via.array.size; i++) {
         const msgpack_object *e = &o->via.array.ptr[i];
-        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2 ||
+        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
             e->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            e->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-            free(s);
+            !plain_identifier(&e->via.array.ptr[1]) ||
+            e->via.array.ptr[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
             return -1;
-        }
-        s[i].wire_id = e->via.array.ptr[0].via.u64;
-        s[i].registered_at_ms = (int64_t)e->via.array.ptr[1].via.u64;
+        total += e->via.array.ptr[1].via.str.size + 1;
+    }
+    nb__served_at *s = calloc(o->via.array.size, sizeof *s);
+    char *block = malloc(total);
+    if (!s || !block) {
+        free(s);
+        free(block);
+        return -1;
+    }
+    char *at = block;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *f = o->via.array.ptr[i].via.array.ptr;
+        s[i].wire_id = f[0].via.u64;
+        memcpy(at, f[1].via.str.ptr, f[1].via.str.size);
+        at[f[1].via.str.size] = '\0';
+        s[i].name = at;
+        at += f[1].via.str.size + 1;
+        s[i].registered_at_ms = (int64_t)f[2].via.u64;
     }
     qsort(s, o->via.array.size, sizeof *s, compare_served);
     *out = s;
     *n = o->via.array.size;
+    *names = block;
     return 0;
 }
 
@@ -247,11 +287,27 @@ static void order_after_serving(int idx, nb__served_at *served, size_t n)
     }
 }
 
-int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why, size_t n)
+static void say_goodbye_on(nb__conn *c);
+
+bool nb__members_served_ok(const msgpack_object *methods)
 {
     nb__served_at *served;
     size_t n_served;
-    if (parse_served(methods, &served, &n_served) < 0) {
+    char *names;
+    if (parse_served(methods, &served, &n_served, &names) < 0)
+        return false;
+    free(served);
+    free(names);
+    return true;
+}
+
+int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why, size_t n)
+{
+    bool leaving;
+    nb__served_at *served;
+    size_t n_served;
+    char *names;
+    if (parse_served(methods, &served, &n_served, &names) < 0) {
         snprintf(why, n, "malformed list of served methods from %s", c->peer_name);
         return -1;
     }
@@ -259,6 +315,7 @@ int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why,
         snprintf(why, n, "%s is not in the topology, so it may join only as a generic node, "
                  "but it claims to serve %zu method(s)", c->peer_name, n_served);
         free(served);
+        free(names);
         return -1;
     }
     c->max_frame = nb__cfg.max_frame;
@@ -268,26 +325,39 @@ int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why,
         if (p->conn != c) {
             pthread_rwlock_unlock(&M.lock);
             free(served);
+            free(names);
             snprintf(why, n, "superseded by another connection to %s", c->peer_name);
             return -1;
         }
         order_after_serving(c->peer_index, served, n_served);
         free(p->methods);
+        free(p->names);
         p->methods = served;
         p->n_methods = n_served;
+        p->names = names;
         p->up = true;
         p->leaving = false;
         p->backoff_ms = BACKOFF_MIN_MS;
         atomic_store(&c->up, true);
+        leaving = M.leaving;
         pthread_rwlock_unlock(&M.lock);
         nb__info_forget(c->peer_index);
     } else {
         free(served);
+        free(names);
+        /* Under the lock, as above: nb__members_say_goodbye either sees this
+         * connection up or is seen to have started. */
+        pthread_rwlock_rdlock(&M.lock);
         atomic_store(&c->up, true);
+        leaving = M.leaving;
+        pthread_rwlock_unlock(&M.lock);
     }
     nb__log(NB__LOG_INFO, "connected to %s at %s (%zu served method(s))", c->peer_name, c->addr,
             n_served);
     announce_change();
+    /* Came up while this node stops: the peer must not route to it either. */
+    if (leaving)
+        say_goodbye_on(c);
     nb__info_send(c);
     return 0;
 }
@@ -317,7 +387,9 @@ void nb__members_on_close(nb__conn *c, const char *why)
         p->conn = NULL;
         p->up = false;
         free(p->methods);
+        free(p->names);
         p->methods = NULL;
+        p->names = NULL;
         p->n_methods = 0;
         if (p->backoff_ms < BACKOFF_MIN_MS)
             p->backoff_ms = BACKOFF_MIN_MS;
@@ -345,6 +417,27 @@ void nb__members_on_close(nb__conn *c, const char *why)
     }
 }
 
+/* Answers a leaving peer's GOODBYE once no call of ours waits on c: every
+ * request we wrote on it has been answered, and routing (routable) sends it no
+ * other, so the peer may close without cutting a call of ours off. Called when
+ * the GOODBYE comes and on every tick after. A call that routed to c before
+ * the GOODBYE and registers after the answer sees said_goodbye and goes
+ * elsewhere without writing (router.c). */
+static void maybe_answer_goodbye(nb__conn *c)
+{
+    if (!atomic_load(&c->said_goodbye) || atomic_load(&c->goodbye_answered) ||
+        !atomic_load(&c->up) || !nb__pcall_none(c))
+        return;
+    if (atomic_exchange(&c->goodbye_answered, true))
+        return;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    msgpack_pack_uint8(&pk, NB__GOODBYE_ANSWER);
+    nb__frame_end(&sb, NB__F_GOODBYE, 0);
+    nb__conn_send(c, &sb);
+}
+
 void nb__members_on_goodbye(nb__conn *c)
 {
     atomic_store(&c->said_goodbye, true); /* generic peers have no peer entry */
@@ -355,18 +448,54 @@ void nb__members_on_goodbye(nb__conn *c)
     pthread_rwlock_unlock(&M.lock);
     nb__log(NB__LOG_INFO, "%s is leaving the cluster", c->peer_name);
     announce_change();
+    maybe_answer_goodbye(c);
+}
+
+void nb__members_on_goodbye_answer(nb__conn *c)
+{
+    atomic_store(&c->goodbye_seen, true);
+    announce_change();
+}
+
+/* Sends GOODBYE on c once. */
+static void say_goodbye_on(nb__conn *c)
+{
+    if (!atomic_exchange(&c->goodbye_sent, true))
+        nb__conn_send_empty(c, NB__F_GOODBYE);
 }
 
 static void goodbye_one(nb__conn *c, void *arg)
 {
     (void)arg;
     if (atomic_load(&c->up))
-        nb__conn_send_empty(c, NB__F_GOODBYE);
+        say_goodbye_on(c);
 }
 
 void nb__members_say_goodbye(void)
 {
+    pthread_rwlock_wrlock(&M.lock);
+    M.leaving = true;
+    pthread_rwlock_unlock(&M.lock);
     nb__conn_foreach(goodbye_one, NULL);
+}
+
+/* Counts the connections up whose peer has not answered our GOODBYE. */
+static void count_unanswered(nb__conn *c, void *arg)
+{
+    if (atomic_load(&c->up) && !atomic_load(&c->broken) && !atomic_load(&c->goodbye_seen))
+        (*(size_t *)arg)++;
+}
+
+size_t nb__members_await_answers(int64_t deadline_ms)
+{
+    for (;;) {
+        uint64_t seen = nb__members_generation();
+        size_t left = 0;
+        nb__conn_foreach(count_unanswered, &left);
+        if (left == 0 || nb__mono_ms() >= deadline_ms)
+            return left;
+        nb__members_wait_change(seen, deadline_ms);
+    }
 }
 
 void nb__members_pack_served(msgpack_packer *pk)
@@ -379,8 +508,10 @@ void nb__members_pack_served(msgpack_packer *pk)
     for (size_t i = 0; i < def->n_methods; i++) {
         if (!nb__serves_locally(def->methods[i]))
             continue;
-        msgpack_pack_array(pk, 2);
+        const char *name = def->methods[i]->name;
+        msgpack_pack_array(pk, 3);
         msgpack_pack_uint64(pk, def->methods[i]->wire_id);
+        msgpack_pack_str_with_body(pk, name, strlen(name));
         msgpack_pack_uint64(pk, (uint64_t)nb__cfg.registered_at_ms);
     }
 }
@@ -462,6 +593,7 @@ static void tick_one(nb__conn *c, void *arg)
                        nb__cfg.heartbeat_ms);
         return;
     }
+    maybe_answer_goodbye(c);
     if (t->ping)
         nb__conn_send_empty(c, NB__F_PING);
     if (t->info)
@@ -507,10 +639,14 @@ static int64_t served_since(const nb__peer *p, uint64_t wire_id)
 
 /* A peer a call may go to. A connection being closed is skipped from the moment
  * it refuses new calls (broken), not only once nb__members_on_close has run:
- * otherwise a caller retrying in between picks the dying connection every time. */
+ * otherwise a caller retrying in between picks the dying connection every time.
+ * Likewise a peer that said GOODBYE, from the moment its connection knows it
+ * (said_goodbye is set before the entry's `leaving`): a call that finds
+ * said_goodbye is not sent (router.c), and its retry must not pick it again. */
 static bool routable(const nb__peer *p)
 {
-    return p->conn && p->up && !p->leaving && !atomic_load(&p->conn->broken);
+    return p->conn && p->up && !p->leaving && !atomic_load(&p->conn->broken) &&
+           !atomic_load(&p->conn->said_goodbye);
 }
 
 /* Whether candidate (t, name) registered before the best so far. */
@@ -651,17 +787,30 @@ void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms)
     pthread_rwlock_unlock(&M.lock);
 }
 
+/* True when p serves an API called `name` under another wire id than m's: it
+ * was built from another version of the API's declaration. */
+static bool serves_other_signature(const nb__peer *p, const nb__method *m)
+{
+    for (size_t k = 0; k < p->n_methods; k++)
+        if (p->methods[k].wire_id != m->wire_id && strcmp(p->methods[k].name, m->name) == 0)
+            return true;
+    return false;
+}
+
 /* Appends one node's state to buf. Called with M.lock held for reading. */
 static size_t explain_one(const nb__method *m, size_t i, char *buf, size_t size, size_t off)
 {
     const nb__peer *p = &M.peers[i];
     const char *name = nb__cfg.def->nodes[i].name;
     char state[320];
-    if (m && routable(p) && served_since(p, m->wire_id) < 0)
-        snprintf(state, sizeof state, "connected, but it does not serve this signature of %s "
-                 "(built from other sources?)", m->name);
+    if (m && routable(p) && served_since(p, m->wire_id) < 0 && serves_other_signature(p, m))
+        snprintf(state, sizeof state, "connected, serves another signature of it");
+    else if (m && routable(p) && served_since(p, m->wire_id) < 0)
+        snprintf(state, sizeof state, "connected, does not serve it (built without it?)");
     else if (routable(p))
         snprintf(state, sizeof state, "connected");
+    else if (p->conn && p->up && (p->leaving || atomic_load(&p->conn->said_goodbye)))
+        snprintf(state, sizeof state, "leaving the cluster (it said GOODBYE)");
     else if (p->was_up)
         snprintf(state, sizeof state, "down since %lld s ago: %s",
                  (long long)((nb__mono_ms() - p->down_since_ms) / 1000), p->why);
@@ -671,6 +820,45 @@ static size_t explain_one(const nb__method *m, size_t i, char *buf, size_t size,
     int k = snprintf(buf + off, off < size ? size - off : 0, "%s%s: %s", off ? "; " : "", name,
                      state);
     return off + (k > 0 ? (size_t)k : 0);
+}
+
+// buf[0..size) is the caller's; m is borrowed.
+size_t nb__members_other_signature(const nb__method *m, const nb__selector *sel, char *buf,
+                                   size_t size)
+{
+    const nb__cluster_def *def = nb__cfg.def;
+    size_t off = 0, n = 0;
+    if (size)
+        buf[0] = '\0';
+    pthread_rwlock_rdlock(&M.lock);
+    for (size_t i = 0; i < M.n && off < size; i++) {
+        const nb__peer *p = &M.peers[i];
+        if (!routable(p) || (sel && !nb__sel_match(sel, &def->nodes[i])) ||
+            served_since(p, m->wire_id) >= 0 || !serves_other_signature(p, m))
+            continue;
+        int k = snprintf(buf + off, off < size ? size - off : 0, "%s%s", n ? ", " : "",
+                         def->nodes[i].name);
+        off += k > 0 ? (size_t)k : 0;
+        n++;
+    }
+    pthread_rwlock_unlock(&M.lock);
+    if (off >= size && size > 4)
+        memcpy(buf + size - 4, "...", 4);
+    return n;
+}
+
+int nb__members_signature_state(const nb__method *m, int idx)
+{
+    int state = NB__SIG_DOWN;
+    pthread_rwlock_rdlock(&M.lock);
+    if (idx >= 0 && (size_t)idx < M.n && routable(&M.peers[idx])) {
+        const nb__peer *p = &M.peers[idx];
+        state = served_since(p, m->wire_id) >= 0 ? NB__SIG_SAME
+                : serves_other_signature(p, m)   ? NB__SIG_OTHER
+                                                 : NB__SIG_NONE;
+    }
+    pthread_rwlock_unlock(&M.lock);
+    return state;
 }
 
 /* The nodes to explain: those serving m (when m is given), or those sel

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster.h"
 #include "nebula.h"
 #include "selector.h"
 #include "conn.h"
@@ -33,20 +34,37 @@ void nb__members_stop(void);
 int nb__members_claim(nb__conn *c, char *why, size_t n, bool *benign);
 
 /* Both sides, at the end of the handshake: c is up and serves `methods` (the
- * MessagePack array [[wire_id, registered_at_ms], ...]). Returns -1 with why set
- * when c can no longer stand for its peer or the peer may not serve. */
+ * MessagePack array [[wire_id, name, registered_at_ms], ...], see frame.h).
+ * Returns -1 with why set when c can no longer stand for its peer, the peer may
+ * not serve, or the list is malformed. When this node is leaving already, c is
+ * told at once (GOODBYE). */
 int nb__members_establish(nb__conn *c, const msgpack_object *methods, char *why, size_t n);
+
+/* True when methods is a well-formed list of served methods (see
+ * nb__members_establish): checked before a peer is welcomed. */
+bool nb__members_served_ok(const msgpack_object *methods);
 
 /* A connection closed (called once, from nb__conn_close). */
 void nb__members_on_close(nb__conn *c, const char *why);
 
-/* The peer behind c said GOODBYE: route elsewhere from now on. */
+/* The peer behind c said GOODBYE: route elsewhere from now on. Once no call of
+ * ours waits on c any more, the peer is answered (GOODBYE [1], frame.h), now or
+ * on a later tick. */
 void nb__members_on_goodbye(nb__conn *c);
 
-/* Sends GOODBYE on every connection that is up. */
+/* The peer behind c answered our GOODBYE: it sends us no request again. */
+void nb__members_on_goodbye_answer(nb__conn *c);
+
+/* Sends GOODBYE on every connection that is up, and on every one that comes up
+ * from now on (nb_stop). */
 void nb__members_say_goodbye(void);
 
-/* Packs this node's served methods as [[wire_id, registered_at_ms], ...]. */
+/* After nb__members_say_goodbye: waits until every connection that is up has
+ * answered, or closed, or the monotonic deadline passes. Returns how many have
+ * not answered. */
+size_t nb__members_await_answers(int64_t deadline_ms);
+
+/* Packs this node's served methods as [[wire_id, name, registered_at_ms], ...]. */
 void nb__members_pack_served(msgpack_packer *pk);
 
 /* Periodic work: dial, heartbeats, silent peers, node info pushes. */
@@ -89,9 +107,21 @@ void nb__members_wake_waiters(void);
 /* Says, for failures that say why, the state of every configured node serving
  * m (or, with m NULL, matching sel) other than this one: "db@h: down since 12 s ago: silent for 2000 ms; ...",
  * "never connected: connect to 127.0.0.1:4371 failed: Connection refused",
- * "connected, but it does not serve this signature". Writes into buf[0..size)
+ * "connected, serves another signature of it". Writes into buf[0..size)
  * (always NUL-terminated, cut with "..."); returns the length it wanted. */
 size_t nb__members_explain(const nb__method *m, const nb__selector *sel, char *buf, size_t size);
+
+/* Names the connected peers (matching sel when not NULL) that serve an API
+ * called m->name, but not with m's signature (another wire id: built from
+ * another version of its declaration), as "a@h, b@h" into buf[0..size) (always
+ * NUL-terminated, cut with "..."). Returns how many it named (all of them
+ * unless the text was cut). */
+size_t nb__members_other_signature(const nb__method *m, const nb__selector *sel, char *buf,
+                                   size_t size);
+
+/* How configured node idx (not this one) serves m right now: NB__SIG_*
+ * (cluster.h). */
+int nb__members_signature_state(const nb__method *m, int idx);
 
 /* Connection state of configured node idx for node info. */
 void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms);

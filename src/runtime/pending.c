@@ -156,6 +156,14 @@ bool nb__pcall_cancel(nb__pcall *p, nb_code code, const char *msg)
     return mine;
 }
 
+bool nb__pcall_none(nb__conn *c)
+{
+    pthread_mutex_lock(&c->pmu);
+    bool none = c->pending == NULL;
+    pthread_mutex_unlock(&c->pmu);
+    return none;
+}
+
 bool nb__pcall_promote(nb__conn *c, const nb__pcall *except)
 {
     pthread_mutex_lock(&c->pmu);

@@ -87,6 +87,10 @@ void nb__pcall_wait(nb__pcall *p, int64_t deadline_ms, const char *method, const
  * nobody waits to read. */
 bool nb__pcall_promote(nb__conn *c, const nb__pcall *except);
 
+/* True when no call waits on c: every request registered on it has its outcome
+ * (a reply, a failure, or the caller gave up). */
+bool nb__pcall_none(nb__conn *c);
+
 /* Frees what p's outcome owns and drops its connection reference. */
 void nb__pcall_release(nb__pcall *p);
 

@@ -6,9 +6,16 @@
  * connected node that registered it first (the same for every caller).
  *
  * Contract: every call ends with exactly one outcome in nb_last_code(); on any
- * failure *ret stays zero. A request is written at most once, never resent.
+ * failure *ret stays zero. A request is written at most once, never resent,
+ * with one exception that keeps "at most once run": a node that is leaving
+ * (nb_stop) turns a request away before any body saw it (NB__REPLY_LEAVING),
+ * and a default or selector call then goes to the next node serving it, within
+ * its original deadline (docs/upgrades.md). A request is never sent on a
+ * connection whose peer said GOODBYE: such a call, routed just before, goes
+ * elsewhere unwritten.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,9 +83,18 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
     if (nb__unpack_peer(&up, buf, len) != 0 ||
         o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
         o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        o->via.array.ptr[0].via.u64 >= NB__CODE_COUNT) {
+        (o->via.array.ptr[0].via.u64 >= NB__CODE_COUNT &&
+         o->via.array.ptr[0].via.u64 != NB__REPLY_LEAVING)) {
         snprintf(msg, msg_size, "%s: malformed reply", m->name);
         *code = NB_E_PROTOCOL;
+    } else if (o->via.array.ptr[0].via.u64 == NB__REPLY_LEAVING) {
+        const msgpack_object *t = &o->via.array.ptr[2];
+        char text[256] = "the node is leaving the cluster";
+        if (t->type == MSGPACK_OBJECT_STR)
+            nb__escape(t->via.str.ptr, t->via.str.size, text, sizeof text);
+        snprintf(msg, msg_size, "%s: %s", m->name, text);
+        *code = NB_E_NODE_DOWN;
+        rc = 1;
     } else if ((*code = (nb_code)o->via.array.ptr[0].via.u64) != NB_OK) {
         const msgpack_object *t = &o->via.array.ptr[2];
         if (t->type == MSGPACK_OBJECT_STR) /* the peer's text: escaped for the caller's log */
@@ -96,20 +112,42 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
     return rc;
 }
 
-/* Sends one request on c and waits for its outcome; sets the thread's code. */
-static void call_remote(const nb__method *m, nb__conn *c, const char *node, const void *args,
-                        void *ret, int timeout_ms)
+/* What became of one attempt at a remote call. */
+typedef enum attempt {
+    ATTEMPT_DONE,   /* the outcome is the call's */
+    ATTEMPT_UNRUN   /* failed, but no body ran it: another node may take it */
+} attempt;
+
+/* Sends one request on c and waits for its outcome until the monotonic
+ * deadline; sets the thread's code. */
+static attempt call_remote(const nb__method *m, nb__conn *c, const char *node, const void *args,
+                           void *ret, int64_t deadline)
 {
-    int64_t deadline = nb__mono_ms() + timeout_ms, t0 = nb__metrics_start();
+    int timeout_ms = (int)(deadline - nb__mono_ms());
+    if (timeout_ms <= 0) {
+        nb__fail(NB_E_TIMEOUT, "%s: no time left to send it to %s", m->name, node);
+        return ATTEMPT_DONE;
+    }
     nb__waiter w;
     nb__pcall p;
     nb__waiter_init(&w);
     if (nb__pcall_register(c, &p, &w) < 0) {
         nb__waiter_destroy(&w);
         nb__fail(NB_E_NODE_DOWN, "%s: %s went down before the call was sent", m->name, node);
-        nb__metrics_call_end(m, NB__MT_REMOTE, t0);
-        return;
+        return ATTEMPT_UNRUN;
     }
+    /* Checked after registering: a peer answers our GOODBYE only while no call
+     * is registered on c (membership.c), so either it sees this one and waits
+     * for its reply, or this sees said_goodbye and writes nothing. */
+    if (atomic_load(&c->said_goodbye)) {
+        nb__pcall_cancel(&p, NB_E_NODE_DOWN, NULL);
+        nb__pcall_release(&p);
+        nb__waiter_destroy(&w);
+        nb__fail(NB_E_NODE_DOWN, "%s: %s is leaving the cluster: the call was not sent", m->name,
+                 node);
+        return ATTEMPT_UNRUN;
+    }
+    attempt a = ATTEMPT_DONE;
     msgpack_sbuffer sb;
     if (nb__encode_request(m, args, timeout_ms, p.id, &sb) < 0) {
         nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
@@ -125,10 +163,10 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
         nb__pcall_wait(&p, deadline, m->name, node);
         char msg[512];
         nb_code code = p.code;
-        if (code == NB_OK)
-            nb__decode_reply(m, p.reply, p.reply_len, ret, &code, msg, sizeof msg);
-        else
+        if (code != NB_OK)
             snprintf(msg, sizeof msg, "%s", p.msg ? p.msg : "");
+        else if (nb__decode_reply(m, p.reply, p.reply_len, ret, &code, msg, sizeof msg) == 1)
+            a = ATTEMPT_UNRUN;
         if (code == NB_OK)
             nb__set_code(NB_OK);
         else if (code == NB_E_NODE_DOWN && p.code == NB_E_NODE_DOWN)
@@ -138,18 +176,64 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
     }
     nb__pcall_release(&p);
     nb__waiter_destroy(&w);
-    nb__metrics_call_end(m, NB__MT_REMOTE, t0);
+    return a;
 }
 
-/* Runs m on target t (local or remote), for a started node. */
-static void run_on(const nb__method *m, nb__target *t, const void *args, void *ret, int timeout)
+// Borrows m and sel (NULL: no selector).
+void nb__fail_unserved(nb_code code, const nb__method *m, const nb__selector *sel,
+                       const char *fmt, ...)
+{
+    char msg[NB__MESSAGE_MAX], states[NB__MESSAGE_MAX], others[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t off = k > 0 ? (size_t)k : 0;
+    /* The cause a rolling upgrade meets first: say it before the node list. */
+    size_t n = m ? nb__members_other_signature(m, sel, others, sizeof others) : 0;
+    if (n && off < sizeof msg) {
+        k = snprintf(msg + off, sizeof msg - off, "; %s serve%s %s only with another signature "
+                     "(rebuilt from another version of its declaration)", others,
+                     n == 1 ? "s" : "", m->name);
+        off += k > 0 ? (size_t)k : 0;
+    }
+    nb__members_explain(m, m ? NULL : sel, states, sizeof states);
+    if (states[0] && off < sizeof msg &&
+        snprintf(msg + off, sizeof msg - off, ": %s", states) >= (int)(sizeof msg - off))
+        memcpy(msg + sizeof msg - 4, "...", 4); /* cut: say so */
+    nb__fail(code, "%s", msg);
+}
+
+/* Runs m on target t (local or remote), for a started node. A remote node
+ * that turns the call away unrun because it is leaving hands it to the next
+ * node routing picks (sel: the call's selector, or NULL), until the deadline;
+ * each node can do that once, so the tries are bounded. */
+static void run_on(const nb__method *m, const nb__selector *sel, nb__target *t, const void *args,
+                   void *ret, int timeout)
 {
     if (t->local) {
         nb__run_local(m, args, ret);
         return;
     }
-    call_remote(m, t->conn, t->node, args, ret, timeout);
-    nb__conn_unref(t->conn);
+    /* One remote call in the metrics, however many nodes turned it away unrun. */
+    int64_t deadline = nb__mono_ms() + timeout, t0 = nb__metrics_start();
+    for (size_t tries = 0;; tries++) {
+        attempt a = call_remote(m, t->conn, t->node, args, ret, deadline);
+        nb__conn_unref(t->conn);
+        if (a == ATTEMPT_DONE || tries >= nb__cfg.def->n_nodes || nb__mono_ms() >= deadline)
+            break; /* the attempt's failure stands */
+        if (nb__members_route(m, sel, t) < 0) {
+            nb__fail_unserved(NB_E_NO_WORKER, m, sel,
+                              "%s: the node it was sent to is leaving, and no other connected "
+                              "node serves it", m->name);
+            break;
+        }
+        if (t->local) { /* the next in line is this node: run it here, uncounted */
+            nb__run_local(m, args, ret);
+            return;
+        }
+    }
+    nb__metrics_call_end(m, NB__MT_REMOTE, t0);
 }
 
 static void route_default(const nb__method *m, const nb_call *r, const void *args, void *ret)
@@ -166,13 +250,12 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
     }
     nb__target t;
     if (nb__members_route(m, NULL, &t) < 0) {
-        char states[768];
-        nb__members_explain(m, NULL, states, sizeof states);
-        nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")%s%s",
-                 m->name, m->selector, states[0] ? ": " : "", states);
+        nb__fail_unserved(NB_E_NO_WORKER, m, NULL,
+                          "%s: no connected node serves it (selector \"%s\")",
+                          m->name, m->selector);
         nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, NULL, &t, args, ret, nb__call_timeout(m, r));
     nb__lease_leave();
 }
 
@@ -205,13 +288,12 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
         return;
     nb__target t;
     if (nb__members_route(m, &sel, &t) < 0) {
-        char states[768];
-        nb__members_explain(m, NULL, states, sizeof states);
-        nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it%s%s",
-                 m->name, r->node, states[0] ? ": " : "", states);
+        nb__fail_unserved(NB_E_NO_WORKER, m, &sel,
+                          "%s: no connected node matching \"%s\" serves it",
+                          m->name, r->node);
         nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, &sel, &t, args, ret, nb__call_timeout(m, r));
     nb__sel_free(&sel);
 }
 
@@ -230,8 +312,11 @@ static void route_pick(const nb__method *m, const nb_call *r, const void *args, 
         if (!t.conn)
             nb__fail(NB_E_NO_WORKER, "%s: %s (chosen by the pick function) is not connected "
                      "or does not serve it", m->name, def->nodes[i].name);
-        else
-            run_on(m, &t, args, ret, nb__call_timeout(m, r));
+        else {
+            /* The node was chosen: if it is leaving, its failure stands. */
+            call_remote(m, t.conn, t.node, args, ret, nb__mono_ms() + nb__call_timeout(m, r));
+            nb__conn_unref(t.conn);
+        }
     }
     nb_nodes_info_free(info, n);
 }

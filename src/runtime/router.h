@@ -24,9 +24,18 @@ int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, ui
 
 /* Decodes a REPLY payload: *code is the remote outcome (or NB_E_PROTOCOL when the
  * reply is malformed), msg its text; on NB_OK the value is decoded into ret
- * (zeroed storage; left zero on failure). Returns 0, or -1 when malformed. */
+ * (zeroed storage; left zero on failure). Returns 0, -1 when malformed, or 1
+ * when the node was leaving and did not run the request (NB__REPLY_LEAVING:
+ * *code is then NB_E_NODE_DOWN; another node may take the call). */
 int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, void *ret,
                      nb_code *code, char *msg, size_t msg_size);
+
+/* Fails the thread's call with code and the message fmt..., followed by why
+ * no node takes it: the connected nodes that serve m only with another
+ * signature (when m is not NULL), then the state of each node serving m (or,
+ * with m NULL, matching sel). One message for every "no node" failure. */
+void nb__fail_unserved(nb_code code, const nb__method *m, const nb__selector *sel,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Parses a run-time selector and checks it names only known tags and nodes.
  * Returns 0 (free sel with nb__sel_free) or -1 after nb__fail(NB_E_BAD_SELECTOR). */

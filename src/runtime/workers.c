@@ -431,9 +431,9 @@ int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char
         W.inflight++;
     pthread_mutex_unlock(&W.mu);
     if (stopping || !job->sv || !job->args) {
-        if (stopping)
-            reply(NULL, c, job->id, NB_E_NODE_DOWN, NULL, NULL, "%s is leaving the cluster",
-                  nb__cfg.self_name);
+        if (stopping) /* not run: the caller may send it elsewhere (frame.h) */
+            reply(NULL, c, job->id, (nb_code)NB__REPLY_LEAVING, NULL, NULL,
+                  "%s is leaving the cluster: the call was not run", nb__cfg.self_name);
         else if (!job->sv)
             reply(NULL, c, job->id, NB_E_PROTOCOL, NULL, NULL,
                   "signature mismatch or not served: method %016" PRIx64 " is not served by %s",

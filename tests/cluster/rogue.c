@@ -11,9 +11,10 @@
  *       sends an AUTH with a made-up MAC and expects REFUSE.
  *   rogue badname PORT FINGERPRINT
  *       HELLO with a name full of control characters: expects REFUSE.
- *   rogue claim PORT FINGERPRINT NAME COOKIE [WIRE_ID REGISTERED_AT_MS]...
+ *   rogue claim PORT FINGERPRINT NAME COOKIE [API WIRE_ID REGISTERED_AT_MS]...
  *       The whole handshake as NAME with the right cookie, claiming to serve
- *       each WIRE_ID since REGISTERED_AT_MS. Prints "welcome" or "refused: ...";
+ *       each API (its name, sent as given) as WIRE_ID since REGISTERED_AT_MS.
+ *       Prints "welcome" or "refused: ...";
  *       once welcomed, answers every REQUEST with NB_E_OVERLOADED and the
  *       message in $ROGUE_MESSAGE (printing "request"), until SIGTERM.
  *
@@ -432,11 +433,12 @@ static int scenario_claim(const char *fp, const char *name, const char *cookie, 
     msgpack_pack_array(&pk, 3);
     msgpack_pack_bin_with_body(&pk, nd, 32);
     msgpack_pack_bin_with_body(&pk, md, 32);
-    msgpack_pack_array(&pk, (uint32_t)(argc / 2));
-    for (int i = 0; i + 1 < argc; i += 2) {
-        msgpack_pack_array(&pk, 2);
-        msgpack_pack_uint64(&pk, strtoull(argv[i], NULL, 0));
+    msgpack_pack_array(&pk, (uint32_t)(argc / 3));
+    for (int i = 0; i + 2 < argc; i += 3) {
+        msgpack_pack_array(&pk, 3);
         msgpack_pack_uint64(&pk, strtoull(argv[i + 1], NULL, 0));
+        msgpack_pack_str_with_body(&pk, argv[i], strlen(argv[i]));
+        msgpack_pack_uint64(&pk, strtoull(argv[i + 2], NULL, 0));
     }
     send_frame(F_AUTH, 0, &sb);
     msgpack_sbuffer_destroy(&sb);

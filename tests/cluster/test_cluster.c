@@ -824,7 +824,7 @@ static void test_claimed_registration_time_cannot_jump_ahead(void **state)
     snprintf(whoami_id, sizeof whoami_id, "%llu", (unsigned long long)wire_id_of("whoami"));
     snprintf(ping_id, sizeof ping_id, "%llu", (unsigned long long)wire_id_of("cold_ping"));
     const char *args[] = {"claim", port, nb__cluster()->fingerprint, names[COLD], cookie,
-                          whoami_id, "1", ping_id, "1", NULL};
+                          "whoami", whoami_id, "1", "cold_ping", ping_id, "1", NULL};
     char *env[] = {"ROGUE_MESSAGE=bad\x1b[2J\nnews", NULL};
     pid_t pid = spawn_rogue(args, env, "rogue_early");
     assert_true(h_log_contains("rogue_early", "welcome", 20000));
@@ -844,6 +844,24 @@ static void test_claimed_registration_time_cannot_jump_ahead(void **state)
     for (const char *p = nb_last_message(); *p; p++)
         assert_true(*p >= 0x20 && *p < 0x7f);
     h_stop(pid, STOP_TIMEOUT_MS);
+}
+
+/* The names in a peer's list of served methods reach messages: one that is
+ * not a C identifier (here with control characters) refuses the peer before
+ * it is welcomed. */
+static void test_served_names_are_identifiers(void **state)
+{
+    (void)state;
+    char port[16], ping_id[32];
+    snprintf(port, sizeof port, "%d", ports[API]);
+    snprintf(ping_id, sizeof ping_id, "%llu", (unsigned long long)wire_id_of("cold_ping"));
+    const char *args[] = {"claim", port, nb__cluster()->fingerprint, names[COLD], cookie,
+                          "cold_ping\x1b[2J", ping_id, "1", NULL};
+    assert_int_equal(h_wait(spawn_rogue(args, NULL, "rogue_names"), 30000), 1);
+    assert_true(h_log_contains("rogue_names", "malformed list of served methods", 0));
+    assert_false(h_log_contains("rogue_names", "welcome", 0));
+    assert_int_equal(cold_ping(), 0);
+    assert_int_equal(nb_last_code(), NB_E_NO_WORKER);
 }
 
 static void test_runtime_node_mismatch_refused(void **state)
@@ -1064,6 +1082,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_peer_names_are_escaped),
         cmocka_unit_test(test_alive_name_is_never_evicted),
         cmocka_unit_test(test_claimed_registration_time_cannot_jump_ahead),
+        cmocka_unit_test(test_served_names_are_identifiers),
     };
     int rc = -1;
     if (strcmp(which, "values") == 0) {

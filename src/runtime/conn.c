@@ -37,6 +37,9 @@
  * that never read its replies had left). Rare enough that the trim's cost (it
  * walks the arenas) does not show. */
 #define TRIM_AFTER_BYTES ((size_t)4 << 20)
+/* Bytes per millisecond a frame is given on top of nb__cfg.frame_timeout_ms
+ * (1 MiB/s): see nb__conn_frame_overdue. */
+#define FRAME_MIN_RATE 1024u
 
 /* Set by nb__conn_layer_start before any connection exists, cleared by
  * nb__conn_layer_stop after the last one is gone: read without locks. */
@@ -602,6 +605,16 @@ static int conn_parse(nb__conn *c, nb__reader_ctx *ctx)
         atomic_store_explicit(&c->frame_since_ms, 0, memory_order_relaxed);
     else if (off > 0 || atomic_load_explicit(&c->frame_since_ms, memory_order_relaxed) == 0)
         atomic_store_explicit(&c->frame_since_ms, nb__mono_ms(), memory_order_relaxed);
+    /* A large frame gets time for its size too, at FRAME_MIN_RATE: an honest
+     * 64 MiB frame on a slow link is not a trickled one. */
+    uint32_t len = 0;
+    if (c->big)
+        len = c->big_hdr.length;
+    else if (c->rlen >= NB__FRAME_HEADER_SIZE)
+        len = (uint32_t)c->rbuf[0] << 24 | (uint32_t)c->rbuf[1] << 16 |
+              (uint32_t)c->rbuf[2] << 8 | c->rbuf[3];
+    atomic_store_explicit(&c->frame_allow_ms, (int64_t)(len / FRAME_MIN_RATE),
+                          memory_order_relaxed);
     return rc;
 }
 
@@ -897,7 +910,9 @@ void nb__conn_authenticated(nb__conn *c)
 bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms)
 {
     int64_t since = atomic_load_explicit(&c->frame_since_ms, memory_order_relaxed);
-    return since != 0 && nb__cfg.frame_timeout_ms > 0 && now_ms - since > nb__cfg.frame_timeout_ms;
+    int64_t allow = atomic_load_explicit(&c->frame_allow_ms, memory_order_relaxed);
+    return since != 0 && nb__cfg.frame_timeout_ms > 0 &&
+           now_ms - since > nb__cfg.frame_timeout_ms + allow;
 }
 
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg)

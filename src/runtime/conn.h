@@ -142,6 +142,7 @@ typedef struct nb__conn {
     _Atomic int64_t frame_since_ms; /* monotonic time the frame being received began
                                        to arrive, 0 between frames (written by the
                                        reader, read by the timer) */
+    _Atomic int64_t frame_allow_ms; /* extra time that frame is given for its size */
     bool had_big;                /* a large frame had a buffer of its own */
     msgpack_zone *zone;          /* scratch for the session's unpacking, or NULL */
 
@@ -270,8 +271,9 @@ nb__conn *nb__conn_dial(const struct sockaddr_storage *ss, socklen_t len, const 
 void nb__conn_authenticated(nb__conn *c);
 
 /* For the periodic timer: true when a frame has been arriving on c for longer
- * than nb__cfg.frame_timeout_ms (a partial frame trickled to hold the
- * connection and its buffer); the caller then closes c. */
+ * than nb__cfg.frame_timeout_ms plus a millisecond per KiB of its announced
+ * length (a partial frame trickled to hold the connection and its buffer, not
+ * a large one on a slow link); the caller then closes c. */
 bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms);
 
 /* Calls fn on every open connection (each referenced for the call). */

@@ -51,10 +51,13 @@ enum {
 /* Copies a MessagePack string into buf; false when o is not a fitting string. */
 static bool get_str(const msgpack_object *o, char *buf, size_t size)
 {
+    /* An empty str has a NULL ptr in msgpack-c, which memchr and memcpy may
+     * not be given even for 0 bytes (found by fuzz_handshake). */
     if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size ||
-        memchr(o->via.str.ptr, '\0', o->via.str.size))
+        (o->via.str.size && memchr(o->via.str.ptr, '\0', o->via.str.size)))
         return false;
-    memcpy(buf, o->via.str.ptr, o->via.str.size);
+    if (o->via.str.size)
+        memcpy(buf, o->via.str.ptr, o->via.str.size);
     buf[o->via.str.size] = '\0';
     return true;
 }

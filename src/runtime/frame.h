@@ -9,7 +9,7 @@
  *   4       1     version  NB__WIRE_VERSION; any other value closes the connection
  *   5       1     type     nb__frame_type
  *   6       2     flags    big-endian; none defined yet, must be 0
- *   8       8     call id  big-endian; REQUEST and REPLY only, 0 elsewhere
+ *   8       8     call id  big-endian; REQUEST, REPLY, CANCEL and EXTEND only, 0 elsewhere
  *
  * Payloads, each one MessagePack value:
  *
@@ -18,13 +18,20 @@
  *   AUTH       [nonce_d(bin 32), mac_d(bin 32), [[wire_id, registered_at_ms], ...]] dialer
  *   WELCOME    [mac_a(bin 32), [[wire_id, registered_at_ms], ...]]            acceptor
  *   REFUSE     [reason]                       either side, then the connection closes
- *   REQUEST    [wire_id, timeout_ms, args]    timeout_ms: what is left of the caller's
- *                                             deadline when the request was written
+ *   REQUEST    [wire_id, timeout_ms, args, max_extensions]
+ *                                             timeout_ms: what is left of the caller's
+ *                                             deadline when the request was written;
+ *                                             max_extensions: how many EXTENDs the caller
+ *                                             accepts for it (may be left out: 0)
  *   REPLY      [code, value or nil, message or nil]
  *   PING       (empty)                        heartbeat: any frame proves liveness
  *   INFO       [memory_used_mb, memory_total_mb, memory_percent, threads, cpus,
  *               version, uptime_seconds, load1]
  *   GOODBYE    (empty)                        the sender is leaving: route elsewhere
+ *   CANCEL     (empty)                        caller -> server: the caller has stopped
+ *                                             waiting for call id (docs/cancellation.md)
+ *   EXTEND     (empty)                        server -> caller: the body of call id asks
+ *                                             for another timeout window
  *
  * The proof is mutual and the dialer goes first: the acceptor sends nothing
  * computed from the cookie before the dialer has proven it, so whoever connects
@@ -60,6 +67,8 @@ typedef enum nb__frame_type {
     NB__F_PING,
     NB__F_INFO,
     NB__F_GOODBYE,
+    NB__F_CANCEL = 11,
+    NB__F_EXTEND = 12,
     NB__F_TYPE_END
 } nb__frame_type;
 

@@ -25,6 +25,7 @@
 #include "status.h"
 
 #define FALLBACK_TIMEOUT_MS 5000
+#define DEFAULT_MAX_EXTENSIONS 10
 
 int nb__call_timeout(const nb__method *m, const nb_call *r)
 {
@@ -38,6 +39,18 @@ int nb__call_timeout(const nb__method *m, const nb_call *r)
     return FALLBACK_TIMEOUT_MS;
 }
 
+int nb__call_max_extensions(const nb__method *m, const nb_call *r)
+{
+    if (r && r->max_time_extensions != 0)
+        return r->max_time_extensions > 0 ? r->max_time_extensions : 0;
+    if (m->module && m->module->max_time_extensions != 0)
+        return m->module->max_time_extensions > 0 ? m->module->max_time_extensions : 0;
+    const nb__cluster_def *def = nb__cluster();
+    if (def)
+        return def->max_time_extensions > 0 ? def->max_time_extensions : 0;
+    return DEFAULT_MAX_EXTENSIONS;
+}
+
 void nb__run_local(const nb__method *m, const void *args, void *ret)
 {
     const nb_call *saved = nb__tls.route;
@@ -48,18 +61,19 @@ void nb__run_local(const nb__method *m, const void *args, void *ret)
 }
 
 // Returns a frame buffer in *sb owned by the caller (sent with nb__conn_send).
-int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, uint64_t id,
-                       msgpack_sbuffer *sb)
+int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, int max_extensions,
+                       uint64_t id, msgpack_sbuffer *sb)
 {
     msgpack_packer pk;
     nb__frame_begin(sb, &pk);
-    msgpack_pack_array(&pk, 3);
+    msgpack_pack_array(&pk, 4);
     msgpack_pack_uint64(&pk, m->wire_id);
     msgpack_pack_uint32(&pk, (uint32_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (nb__encode_struct(&pk, m->args, args) < 0 || !sb->data) {
         msgpack_sbuffer_destroy(sb);
         return -1;
     }
+    msgpack_pack_uint32(&pk, (uint32_t)(max_extensions > 0 ? max_extensions : 0));
     nb__frame_end(sb, NB__F_REQUEST, id);
     return 0;
 }
@@ -97,7 +111,7 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
 
 /* Sends one request on c and waits for its outcome; sets the thread's code. */
 static void call_remote(const nb__method *m, nb__conn *c, const char *node, const void *args,
-                        void *ret, int timeout_ms)
+                        void *ret, int timeout_ms, int max_ext)
 {
     int64_t deadline = nb__mono_ms() + timeout_ms;
     nb__waiter w;
@@ -109,7 +123,7 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
         return;
     }
     msgpack_sbuffer sb;
-    if (nb__encode_request(m, args, timeout_ms, p.id, &sb) < 0) {
+    if (nb__encode_request(m, args, timeout_ms, max_ext, p.id, &sb) < 0) {
         nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
         nb__fail(NB_E_PROTOCOL, "%s: out of memory encoding the arguments", m->name);
     } else if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
@@ -119,6 +133,7 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
         nb__fail(NB_E_PROTOCOL, "%s: the request (%zu bytes) exceeds the frame limit of %zu bytes",
                  m->name, size, nb__cfg.max_frame);
     } else {
+        nb__pcall_arm(&p, deadline, timeout_ms, max_ext);
         nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
         nb__pcall_wait(&p, deadline, m->name, node);
         char msg[512];
@@ -139,13 +154,15 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
 }
 
 /* Runs m on target t (local or remote), for a started node. */
-static void run_on(const nb__method *m, nb__target *t, const void *args, void *ret, int timeout)
+static void run_on(const nb__method *m, nb__target *t, const void *args, void *ret,
+                   const nb_call *r)
 {
     if (t->local) {
         nb__run_local(m, args, ret);
         return;
     }
-    call_remote(m, t->conn, t->node, args, ret, timeout);
+    call_remote(m, t->conn, t->node, args, ret, nb__call_timeout(m, r),
+                nb__call_max_extensions(m, r));
     nb__conn_unref(t->conn);
 }
 
@@ -168,7 +185,7 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
         nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")%s%s",
                  m->name, m->selector, states[0] ? ": " : "", states);
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, &t, args, ret, r);
     nb__lease_leave();
 }
 
@@ -206,7 +223,7 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
         nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it%s%s",
                  m->name, r->node, states[0] ? ": " : "", states);
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, &t, args, ret, r);
     nb__sel_free(&sel);
 }
 
@@ -226,7 +243,7 @@ static void route_pick(const nb__method *m, const nb_call *r, const void *args, 
             nb__fail(NB_E_NO_WORKER, "%s: %s (chosen by the pick function) is not connected "
                      "or does not serve it", m->name, def->nodes[i].name);
         else
-            run_on(m, &t, args, ret, nb__call_timeout(m, r));
+            run_on(m, &t, args, ret, r);
     }
     nb_nodes_info_free(info, n);
 }
@@ -253,6 +270,8 @@ static const nb_call *effective_route(const nb_call *call, nb_call *merged)
     *merged = *block;
     if (call->timeout_ms > 0)
         merged->timeout_ms = call->timeout_ms;
+    if (call->max_time_extensions != 0)
+        merged->max_time_extensions = call->max_time_extensions;
     if (call->results)
         merged->results = call->results;
     if (call->strategy != NB_ALL)

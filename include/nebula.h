@@ -258,8 +258,9 @@ struct nb_call {
  * timeout passed, it abandoned this node as an NB_FIRST or quorum straggler, or
  * the caller's node was lost). The body is never stopped for it: C cannot kill a
  * thread safely, so cancellation is cooperative, and a body that checks this may
- * return early (its value is discarded). False everywhere else, and always in a
- * local call.
+ * return early (its value is discarded). False everywhere else: a local call is
+ * never cancelled (one made from inside such a body runs on its thread, on that
+ * remote call's behalf, and sees its state).
  */
 bool nb_cancelled(void);
 

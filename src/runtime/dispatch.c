@@ -1,8 +1,9 @@
 /*
  * dispatch.c — where each frame read from a connection goes: the handshake until
  * the connection is up, then requests and their cancels to the workers, replies
- * and extensions to the calls waiting for them, and membership's own frames. The connection layer's on_frame
- * hook (set by lifecycle.c): conn.c never calls it by name.
+ * and extensions to the calls waiting for them, and membership's own frames.
+ * The connection layer's on_frame hook (set by lifecycle.c): conn.c never calls
+ * it by name.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -365,9 +365,9 @@ static void *decode_args(const nb__served *sv, const msgpack_object *o)
     return args;
 }
 
-/* Parses [wire_id, timeout_ms, args, max_extensions] into a job, arguments decoded (unpacked in
- * the connection's scratch zone, which only the reader uses); NULL with
- * ctx->why when malformed (the connection then closes). */
+/* Parses [wire_id, timeout_ms, args, max_extensions] into a job, arguments
+ * decoded (unpacked in the connection's scratch zone, which only the reader
+ * uses); NULL with ctx->why when malformed (the connection then closes). */
 static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned char *payload,
                           nb__reader_ctx *ctx)
 {

@@ -67,6 +67,7 @@ typedef struct nb__job {
                                     the arguments did not decode */
     int64_t deadline_ms;
     int64_t queued_ms;           /* when it joined the jobs queue */
+    struct nb__job *batch_tail;  /* the first job of a reader's batch: its last */
 } nb__job;
 
 /* Replies a thread has queued on their connections but not yet written: it
@@ -412,25 +413,36 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     return job;
 }
 
-/* Queues an admitted job for whichever thread drains the queue: the reader
- * that kept a job of the same batch, else a loop thread woken for it. The
- * watchdog looks after jobs that wait because every drainer is in a long body. */
-static void push_job(nb__job *job)
+/* Queues admitted jobs (a chain linked by next) for whichever thread drains the
+ * queue: the reader that kept a job of the same batch, else a loop thread woken
+ * for them. The watchdog looks after jobs that wait because every drainer is in
+ * a long body. */
+static void push_jobs(nb__job *first)
 {
-    job->queued_ms = nb__mono_ms();
+    int64_t now = nb__mono_ms();
+    nb__job *last = first;
+    for (nb__job *j = first; j; j = j->next) {
+        j->queued_ms = now;
+        last = j;
+    }
     pthread_mutex_lock(&W.mu);
-    job->next = NULL;
     if (W.tail)
-        W.tail->next = job;
+        W.tail->next = first;
     else
-        W.head = job;
-    W.tail = job;
+        W.head = first;
+    W.tail = last;
     if (W.drainers == 0) {
         W.drainers++; /* the thread the kick wakes */
         nb__loop_kick_jobs(1);
     }
     nb__loop_watch_jobs();
     pthread_mutex_unlock(&W.mu);
+}
+
+static void push_job(nb__job *job)
+{
+    job->next = NULL;
+    push_jobs(job);
 }
 
 /* The next queued job for a drainer, or NULL; a drainer that finds none stops
@@ -658,7 +670,16 @@ int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char
         pthread_mutex_lock(&W.mu);
         W.drainers++;
         pthread_mutex_unlock(&W.mu);
+        job->next = NULL;
+        job->batch_tail = job;
         ctx->run_here = job;
+    } else if (ctx->can_run) {
+        /* The batch's later jobs wait behind its first, where no other thread
+         * takes them, until the reader has read its socket empty (nb__conn_pump):
+         * a CANCEL that came behind them is seen before any of them starts. */
+        job->next = NULL;
+        ctx->run_here->batch_tail->next = job;
+        ctx->run_here->batch_tail = job;
     } else {
         push_job(job);
     }
@@ -833,6 +854,12 @@ static void run_module(nb__outbox *ob, nb__job *job)
 
 bool nb__workers_run_holding(nb__job *job, nb__conn *held)
 {
+    /* The rest of the batch goes to the jobs queue now that it has been read
+     * in full: woken helpers may take some of it. */
+    if (job->next) {
+        push_jobs(job->next);
+        job->next = NULL;
+    }
     /* The reader runs its whole batch (queued behind its first job) unless
      * woken helpers take some of it; the replies leave together. */
     nb__outbox ob = {.n = 0, .held = held};

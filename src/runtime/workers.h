@@ -54,8 +54,9 @@ void nb__workers_on_cancel(nb__conn *c, uint64_t id);
 /* Requests dropped without running because their caller had stopped waiting. */
 uint64_t nb__workers_dropped(void);
 
-/* Runs an admitted job that a reader kept for itself (ctx->run_here), and then
- * queued jobs until none is left; replies, frees. */
+/* Runs an admitted job that a reader kept for itself (ctx->run_here; the rest
+ * of its batch, chained behind it, is queued first), and then queued jobs until
+ * none is left; replies, frees. */
 void nb__workers_run(struct nb__job *job);
 
 /* nb__workers_run for a reader that still holds c's reader role: before a body

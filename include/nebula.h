@@ -52,9 +52,10 @@ extern "C" {
 #define NB_ON(selector) 1
 
 /*
- * NB_MODULE(.default_timeout = MS, .max_concurrent_calls = N); at file scope sets
- * the options of the APIs defined in that source file (its "module"). Both are
- * optional; 0 means "inherit from the topology".
+ * NB_MODULE(.default_timeout = MS, .max_concurrent_calls = N, .max_time_extensions = N);
+ * at file scope sets the options of the APIs defined in that source file (its
+ * "module"). Each is optional; 0 means "inherit from the topology";
+ * .max_time_extensions = NB_NO_EXTENSIONS forbids nb_request_more_time().
  */
 #define NB_MODULE(...) extern int nb__module_options_unused
 
@@ -220,7 +221,13 @@ struct nb_call {
     nb_result_fn failure;    /* ... or when this does not say it failed */
     int timeout_ms;          /* 0 = inherit */
     bool default_route;      /* ignore any enclosing block */
+    int max_time_extensions; /* how often the body may call nb_request_more_time():
+                                0 = inherit (module, then topology, default 10),
+                                NB_NO_EXTENSIONS = never */
 };
+
+/* nb_call.max_time_extensions and NB_MODULE(.max_time_extensions): none allowed. */
+#define NB_NO_EXTENSIONS (-1)
 
 /*
  * Routing blocks. Each runs its statement once with a thread-local routing
@@ -243,6 +250,29 @@ struct nb_call {
 #define NB_ON_NODES(sel, ...)  NB__BLOCK(.nodes = (sel), .results = __VA_ARGS__)
 #define NB_ON_NODES_FN(fn, ...) NB__BLOCK(.filter = (fn), .arg = __VA_ARGS__)
 #define NB_ON_ALL_NODES(...)   NB__BLOCK(.all = true, .results = __VA_ARGS__)
+
+/* --- Cancellation and time extensions (docs/cancellation.md) -------------- */
+
+/*
+ * In a body serving a remote call: true once its caller has stopped waiting (its
+ * timeout passed, it abandoned this node as an NB_FIRST or quorum straggler, or
+ * the caller's node was lost). The body is never stopped for it: C cannot kill a
+ * thread safely, so cancellation is cooperative, and a body that checks this may
+ * return early (its value is discarded). False everywhere else: a local call is
+ * never cancelled (one made from inside such a body runs on its thread, on that
+ * remote call's behalf, and sees its state).
+ */
+bool nb_cancelled(void);
+
+/*
+ * In a body serving a remote call: asks the caller for another timeout window (its
+ * deadline becomes now + the call's timeout), a heartbeat from a body that is slow
+ * but alive. Returns true when the request was sent; false once the call's
+ * max_time_extensions are used up (the deadline then stands), when the caller has
+ * already stopped waiting, and outside a body serving a remote call (then it does
+ * nothing).
+ */
+bool nb_request_more_time(void);
 
 /* --- Node info ------------------------------------------------------------ */
 
@@ -376,6 +406,7 @@ typedef struct nb__module {
     const char *name;       /* the source's path as given to nebulac */
     int default_timeout_ms;
     int max_concurrent_calls;
+    int max_time_extensions; /* NB_NO_EXTENSIONS: none */
 } nb__module;
 
 /* One API, as generated in the rewritten source that defines it. */
@@ -427,6 +458,8 @@ typedef struct nb__cluster_def {
     /* mtls: PEM paths, absolute, with {node} {short} {host} still to expand for
      * the node that runs; NULL for the other transports. */
     const char *tls_ca, *tls_cert, *tls_key;
+    /* Topology `max_time_extensions` (default 10; 0 forbids). */
+    int max_time_extensions;
 } nb__cluster_def;
 
 /* Called by nebula_node.c's constructor before main(). */

@@ -57,6 +57,9 @@ int nb__call_check(const nb_call *c, char *why, size_t size)
     if (c->timeout_ms < 0)
         return bad(why, size, ".timeout_ms is %d: a timeout is 0 (inherit) or positive",
                    c->timeout_ms);
+    if (c->max_time_extensions < NB_NO_EXTENSIONS)
+        return bad(why, size, ".max_time_extensions is %d: it is 0 (inherit), positive, or "
+                   "NB_NO_EXTENSIONS", c->max_time_extensions);
     if (c->success && c->failure)
         return bad(why, size, ".success and .failure are both set: give one predicate");
     if (c->strategy != NB_ALL && !multi)

@@ -102,7 +102,7 @@ static void emit_transport(nbc_buf *o, const nbc_topology *t)
             nbc_buf_put_cstr(o, paths[i]);
             nbc_buf_putc(o, '"');
         }
-        nbc_buf_puts(o, i < 2 ? ", " : "\n");
+        nbc_buf_puts(o, i < 2 ? ", " : ",\n");
     }
 }
 
@@ -123,6 +123,7 @@ void nbc_emit_node(const nbc_model *m, const nbc_build *b, const char *topology_
                    t->nodes_info_refresh_interval_ms, t->max_concurrent_calls, t->heartbeat_interval_ms,
                    m->n_apis ? "nb__methods" : "NULL", m->n_apis);
     emit_transport(&o, t);
+    nbc_buf_printf(&o, "    %d /* max_time_extensions */\n", t->max_time_extensions);
     nbc_buf_puts(&o, "};\n\n");
     nbc_buf_puts(&o, "static void nb__register(void) __attribute__((constructor));\n"
                      "static void nb__register(void)\n{\n    nb__register_cluster(&nb__cluster);\n}\n");

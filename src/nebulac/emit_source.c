@@ -483,7 +483,8 @@ static void emit_tail(nbc_buf *o, const nbc_model *m, const nbc_build *b, const 
         if (!module_done) {
             nbc_buf_puts(o, "static const nb__module nb__this_module = {\"");
             nbc_buf_put_cstr(o, f->path);
-            nbc_buf_printf(o, "\", %d, %d};\n", f->module.default_timeout_ms, f->module.max_concurrent_calls);
+            nbc_buf_printf(o, "\", %d, %d, %d};\n", f->module.default_timeout_ms, f->module.max_concurrent_calls,
+                           f->module.max_time_extensions);
             module_done = true;
         }
         emit_api(o, b, a);

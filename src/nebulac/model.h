@@ -154,6 +154,7 @@ typedef struct nbc_module_opts {
     nbc_range at;             /* NB_MODULE through its ';' */
     int default_timeout_ms;   /* 0 = inherit */
     int max_concurrent_calls; /* 0 = inherit */
+    int max_time_extensions;  /* 0 = inherit, -1 (NB_NO_EXTENSIONS) = none */
 } nbc_module_opts;
 
 struct nbc_file {

@@ -324,7 +324,8 @@ static size_t parse_struct(nbc_pctx *c, nbc_file *f, size_t k)
     return j + 1;
 }
 
-/* NB_MODULE(.default_timeout = N, .max_concurrent_calls = N); at t[k]. */
+/* NB_MODULE(.default_timeout = N, .max_concurrent_calls = N, .max_time_extensions = N);
+ * at t[k]. .max_time_extensions also takes NB_NO_EXTENSIONS. */
 static size_t parse_module(nbc_file *f, size_t k)
 {
     const nbc_token *t = f->code;
@@ -335,21 +336,35 @@ static size_t parse_module(nbc_file *f, size_t k)
         goto syntax;
     while (!nbc_tok_is(&t[j], ")")) {
         if (!nbc_tok_is(&t[j], ".") || t[j + 1].kind != NBC_TOK_IDENT || !nbc_tok_is(&t[j + 2], "=") ||
-            t[j + 3].kind != NBC_TOK_NUMBER)
+            (t[j + 3].kind != NBC_TOK_NUMBER && t[j + 3].kind != NBC_TOK_IDENT))
             goto syntax;
-        char *end;
-        long v = strtol(t[j + 3].text, &end, 10);
-        if (*end != '\0' || v < 0 || v > 1000000000) {
-            nbc_error(nbc_tok_loc(f, &t[j + 3]), "NB_MODULE: '%s' is not a non-negative integer", t[j + 3].text);
-            return j + 4;
+        bool is_ext = strcmp(t[j + 1].text, "max_time_extensions") == 0;
+        long v = 0;
+        if (t[j + 3].kind == NBC_TOK_IDENT) {
+            if (!is_ext || strcmp(t[j + 3].text, "NB_NO_EXTENSIONS") != 0) {
+                nbc_error(nbc_tok_loc(f, &t[j + 3]), "NB_MODULE: '%s' is not a non-negative integer%s",
+                          t[j + 3].text, is_ext ? " or NB_NO_EXTENSIONS" : "");
+                return j + 4;
+            }
+            v = -1; /* NB_NO_EXTENSIONS */
+        } else {
+            char *end;
+            v = strtol(t[j + 3].text, &end, 10);
+            if (*end != '\0' || v < 0 || v > 1000000000) {
+                nbc_error(nbc_tok_loc(f, &t[j + 3]), "NB_MODULE: '%s' is not a non-negative integer", t[j + 3].text);
+                return j + 4;
+            }
         }
         if (strcmp(t[j + 1].text, "default_timeout") == 0) {
             mo.default_timeout_ms = (int)v;
         } else if (strcmp(t[j + 1].text, "max_concurrent_calls") == 0) {
             mo.max_concurrent_calls = (int)v;
+        } else if (is_ext) {
+            mo.max_time_extensions = (int)v;
         } else {
             nbc_error(nbc_tok_loc(f, &t[j + 1]),
-                      "NB_MODULE has no option '%s' (it takes .default_timeout and .max_concurrent_calls)",
+                      "NB_MODULE has no option '%s' (it takes .default_timeout, .max_concurrent_calls and "
+                      ".max_time_extensions)",
                       t[j + 1].text);
             return j + 4;
         }
@@ -370,7 +385,8 @@ static size_t parse_module(nbc_file *f, size_t k)
     }
     return j + 2;
 syntax:
-    nbc_error(mo.loc, "expected NB_MODULE(.default_timeout = MS, .max_concurrent_calls = N);");
+    nbc_error(mo.loc, "expected NB_MODULE(.default_timeout = MS, .max_concurrent_calls = N, "
+                      ".max_time_extensions = N);");
     return k + 1;
 }
 

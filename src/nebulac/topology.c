@@ -179,6 +179,19 @@ static void get_int(const loader *L, const yaml_node_t *v, const char *what, lon
               describe(v, buf, sizeof buf));
 }
 
+/* Reads a count that may be 0; `what` names it in the message (borrowed). */
+static void get_count(const loader *L, const yaml_node_t *v, const char *what, long max, int *out)
+{
+    long value;
+    if (is_scalar(v) && parse_decimal(text(v), v->data.scalar.length, 0, max, &value)) {
+        *out = (int)value;
+        return;
+    }
+    char buf[80];
+    nbc_error(loc_of(L, v), "%s must be an integer from 0 to %ld, not %s", what, max,
+              describe(v, buf, sizeof buf));
+}
+
 /* Reads a boolean setting; `what` names it in the message (borrowed). */
 static void get_bool(const loader *L, const yaml_node_t *v, const char *what, bool *out)
 {
@@ -570,6 +583,7 @@ static const char *const top_keys[] = {
     "nodes_info_refresh_interval",
     "max_concurrent_calls",
     "heartbeat_interval",
+    "max_time_extensions",
     "allow_nonode_nohost",
     "allow_unknown_self_node",
     "default_opts",
@@ -580,8 +594,8 @@ static const char *const top_keys[] = {
 
 #define TOP_KEYS_TEXT                                                                              \
     "known keys are nodes, port, default_timeout, nodes_info_refresh_interval, "                   \
-    "max_concurrent_calls, heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node, "     \
-    "default_opts, transport and tls"
+    "max_concurrent_calls, heartbeat_interval, max_time_extensions, allow_nonode_nohost, "         \
+    "allow_unknown_self_node, default_opts, transport and tls"
 
 /* Dispatches one top-level key; key and v are borrowed. */
 static void load_top_key(loader *L, const yaml_node_t *key, const yaml_node_t *v)
@@ -601,6 +615,8 @@ static void load_top_key(loader *L, const yaml_node_t *key, const yaml_node_t *v
     else if (text_is(key, "heartbeat_interval"))
         get_int(L, v, "\"heartbeat_interval\"", MS_MAX, " (milliseconds)",
                 &t->heartbeat_interval_ms);
+    else if (text_is(key, "max_time_extensions"))
+        get_count(L, v, "\"max_time_extensions\"", 1000000, &t->max_time_extensions);
     else if (text_is(key, "allow_nonode_nohost"))
         get_bool(L, v, "\"allow_nonode_nohost\"", &t->allow_nonode_nohost);
     else if (text_is(key, "allow_unknown_self_node"))
@@ -764,6 +780,7 @@ int nbc_topology_load(const char *path, nbc_topology *topo)
         .nodes_info_refresh_interval_ms = 5000,
         .max_concurrent_calls = 64,
         .heartbeat_interval_ms = 500,
+        .max_time_extensions = 10,
     };
     topo->path = dup_or_die(path, strlen(path));
     int errors_before = nbc_error_count();

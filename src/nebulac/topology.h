@@ -25,6 +25,7 @@ typedef struct nbc_topology {
     int nodes_info_refresh_interval_ms; /* default 5000 */
     int max_concurrent_calls;        /* default 64 */
     int heartbeat_interval_ms;       /* default 500 */
+    int max_time_extensions;         /* default 10; 0 forbids nb_request_more_time() */
     bool allow_nonode_nohost;        /* default false */
     bool allow_unknown_self_node;    /* default false */
     char *default_self_node;         /* default_opts.self_node, or NULL */

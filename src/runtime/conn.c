@@ -239,6 +239,7 @@ static nb__conn *conn_new(int fd, bool outbound, int dial_index, const char *add
     snprintf(c->addr, sizeof c->addr, "%s", addr);
     c->created_ms = nb__mono_ms();
     atomic_init(&c->last_rx_ms, c->created_ms);
+    atomic_init(&c->silent_rx_ms, 0);
     c->rcap = RBUF_SIZE;
     c->max_frame = NB__FRAME_HANDSHAKE_MAX;
     c->phase = outbound ? NB__CONN_CONNECTING : NB__CONN_SECURING;
@@ -674,6 +675,9 @@ static int conn_pump_once(nb__conn *c, nb__reader_ctx *ctx)
     return rc < 0 ? -1 : 1;
 }
 
+/* Bytes a loop thread reads on after a batch of requests, before running it. */
+#define DRAIN_BUDGET ((size_t)1 << 20)
+
 int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
 {
     int rc = conn_pump_once(c, ctx);
@@ -681,6 +685,20 @@ int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
      * anyone: the socket has no more to say about them. */
     while (rc > 0 && nb__stream_pending(c->stream))
         rc = conn_pump_once(c, ctx) < 0 ? -1 : 1;
+    /* A loop thread about to run a batch of requests first reads what else has
+     * arrived (until the socket is empty, within a budget): a CANCEL queued
+     * behind its request, as after this process was paused, is then seen before
+     * the body would start (docs/cancellation.md). */
+    for (size_t budget = DRAIN_BUDGET; rc > 0 && ctx->can_run && ctx->run_here && budget > 0;
+         budget = budget > c->rcap ? budget - c->rcap : 0) {
+        int more = conn_pump_once(c, ctx);
+        while (more > 0 && nb__stream_pending(c->stream))
+            more = conn_pump_once(c, ctx) < 0 ? -1 : 1;
+        if (more <= 0) {
+            rc = more < 0 ? -1 : rc;
+            break;
+        }
+    }
     return rc;
 }
 

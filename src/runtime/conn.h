@@ -102,6 +102,7 @@ typedef struct nb__conn {
     char addr[64];           /* the peer's address, for log lines */
     int64_t created_ms;
     _Atomic int64_t last_rx_ms;   /* monotonic time of the last byte received */
+    _Atomic int64_t silent_rx_ms; /* last_rx_ms when a call on c timed out; 0: none */
 
     /* mu: the reader role, the epoll registration, the phase, closing. */
     pthread_mutex_t mu;
@@ -275,6 +276,22 @@ void nb__conn_authenticated(nb__conn *c);
  * length (a partial frame trickled to hold the connection and its buffer, not
  * a large one on a slow link); the caller then closes c. */
 bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms);
+/* A call on c timed out: c counts as silent (nb__conn_silent) until its peer
+ * sends anything more. */
+static inline void nb__conn_mark_silent(nb__conn *c)
+{
+    atomic_store_explicit(&c->silent_rx_ms,
+                          atomic_load_explicit(&c->last_rx_ms, memory_order_relaxed),
+                          memory_order_relaxed);
+}
+
+/* True while nothing has come from c's peer since a call on c timed out: the
+ * default route sends new calls elsewhere when it can (docs/cancellation.md). */
+static inline bool nb__conn_silent(nb__conn *c)
+{
+    int64_t s = atomic_load_explicit(&c->silent_rx_ms, memory_order_relaxed);
+    return s != 0 && atomic_load_explicit(&c->last_rx_ms, memory_order_relaxed) <= s;
+}
 
 /* Calls fn on every open connection (each referenced for the call). */
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg);

@@ -1,8 +1,9 @@
 /*
  * dispatch.c — where each frame read from a connection goes: the handshake until
- * the connection is up, then requests to the workers, replies to the calls
- * waiting for them, and membership's own frames. The connection layer's on_frame
- * hook (set by lifecycle.c): conn.c never calls it by name.
+ * the connection is up, then requests and their cancels to the workers, replies
+ * and extensions to the calls waiting for them, and membership's own frames.
+ * The connection layer's on_frame hook (set by lifecycle.c): conn.c never calls
+ * it by name.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,18 @@ int nb__on_frame(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
         nb__pcall_on_reply(c, h->call_id, p, h->length);
         return 0;
     }
+    case NB__F_CANCEL: /* the caller of a request we serve stopped waiting */
+    case NB__F_EXTEND: /* the body of a call we wait on asks for more time */
+        if (h->length != 0 || h->call_id == 0) {
+            snprintf(ctx->why, sizeof ctx->why, "malformed %s frame from %s",
+                     h->type == NB__F_CANCEL ? "cancel" : "extend", c->peer_name);
+            return -1;
+        }
+        if (h->type == NB__F_CANCEL)
+            nb__workers_on_cancel(c, h->call_id);
+        else
+            nb__pcall_on_extend(c, h->call_id);
+        return 0;
     case NB__F_PING:
         return 0;
     case NB__F_INFO:

@@ -9,7 +9,8 @@
  *   4       1     version  NB__WIRE_VERSION; any other value closes the connection
  *   5       1     type     nb__frame_type
  *   6       2     flags    big-endian; none defined yet, must be 0
- *   8       8     call id  big-endian; REQUEST/REPLY and STATS/STATS_REPLY, 0 elsewhere
+ *   8       8     call id  big-endian; REQUEST, REPLY, CANCEL, EXTEND, STATS and
+ *                          STATS_REPLY only, 0 elsewhere
  *
  * Payloads, each one MessagePack value:
  *
@@ -22,8 +23,11 @@
  *              NB__METHOD_NAME_MAX bytes), so a caller whose signature of an API
  *              no peer serves can say which nodes serve another (docs/upgrades.md)
  *   REFUSE     [reason]                       either side, then the connection closes
- *   REQUEST    [wire_id, timeout_ms, args]    timeout_ms: what is left of the caller's
- *                                             deadline when the request was written
+ *   REQUEST    [wire_id, timeout_ms, args, max_extensions]
+ *                                             timeout_ms: what is left of the caller's
+ *                                             deadline when the request was written;
+ *                                             max_extensions: how many EXTENDs the caller
+ *                                             accepts for it (may be left out: 0)
  *   REPLY      [code, value or nil, message or nil]   code: an nb_code, or
  *                                             NB__REPLY_LEAVING (below)
  *   PING       (empty)                        heartbeat: any frame proves liveness
@@ -37,6 +41,10 @@
  *   STATS      (empty)                        a tool asks for the node's figures
  *   STATS_REPLY [node, version, fingerprint, [bound, ...], [[api, ...], ...]]
  *                                             see nb__metrics_pack (metrics.h)
+ *   CANCEL     (empty)                        caller -> server: the caller has stopped
+ *                                             waiting for call id (docs/cancellation.md)
+ *   EXTEND     (empty)                        server -> caller: the body of call id asks
+ *                                             for another timeout window
  *
  * The proof is mutual and the dialer goes first: the acceptor sends nothing
  * computed from the cookie before the dialer has proven it, so whoever connects
@@ -80,6 +88,8 @@ typedef enum nb__frame_type {
     NB__F_PING,
     NB__F_INFO,
     NB__F_GOODBYE,
+    NB__F_CANCEL = 11,
+    NB__F_EXTEND = 12,
     /* A tool's question to one node, and the answer (stats.h): the header's
      * call id pairs them, as for REQUEST and REPLY. */
     NB__F_STATS = 15,

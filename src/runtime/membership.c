@@ -667,15 +667,20 @@ int nb__members_route(const nb__method *m, const nb__selector *sel, nb__target *
         best_t = nb__cfg.registered_at_ms;
     }
     pthread_rwlock_rdlock(&M.lock);
-    for (size_t i = 0; i < M.n; i++) {
-        const nb__peer *p = &M.peers[i];
-        if (!routable(p) || (sel && !nb__sel_match(sel, &def->nodes[i])))
-            continue;
-        int64_t since = served_since(p, m->wire_id);
-        if (since >= 0 && earlier(since, def->nodes[i].name, best_t, best_name)) {
-            best = (int)i;
-            best_t = since;
-            best_name = def->nodes[i].name;
+    /* A peer that let a call time out and has been silent since may be frozen:
+     * it is taken only when no other node serves m (docs/cancellation.md). */
+    for (int pass = 0; pass == 0 || (pass == 1 && !best_name); pass++) {
+        for (size_t i = 0; i < M.n; i++) {
+            const nb__peer *p = &M.peers[i];
+            if (!routable(p) || (sel && !nb__sel_match(sel, &def->nodes[i])) ||
+                nb__conn_silent(p->conn) != (pass == 1))
+                continue;
+            int64_t since = served_since(p, m->wire_id);
+            if (since >= 0 && earlier(since, def->nodes[i].name, best_t, best_name)) {
+                best = (int)i;
+                best_t = since;
+                best_name = def->nodes[i].name;
+            }
         }
     }
     *t = (nb__target){.local = best_name && best < 0, .node = best_name};

@@ -19,6 +19,7 @@
  * caller (the nb_call, its results, the arguments).
  */
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,8 +140,9 @@ static void settle_remote(mc_call *mc, size_t k)
 }
 
 /* Writes every remote request; a target that cannot be reached settles at once. */
-static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout)
+static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout, int64_t deadline)
 {
+    int max_ext = nb__call_max_extensions(mc->m, mc->r);
     for (size_t k = 0; k < mc->n; k++) {
         mc_target *t = &mc->t[k];
         if (!t->conn)
@@ -152,12 +154,14 @@ static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout)
         }
         t->sent = true;
         /* A failed encode has released sb already; an oversized one has not. */
-        if (nb__encode_request(mc->m, args, timeout, t->p.id, &sb) < 0) {
+        if (nb__encode_request(mc->m, args, timeout, max_ext, t->p.id, &sb) < 0) {
             nb__pcall_cancel(&t->p, NB_E_PROTOCOL, NULL);
         } else if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
             msgpack_sbuffer_destroy(&sb);
             nb__pcall_cancel(&t->p, NB_E_PROTOCOL, NULL);
         } else {
+            /* Each member has its own deadline: its body may extend it. */
+            nb__pcall_arm(&t->p, deadline, timeout, max_ext);
             nb__conn_send(t->conn, &sb);
         }
     }
@@ -269,6 +273,40 @@ static void sleep_for_outcome(mc_call *mc, nb__waiter *w, int64_t until)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* Gives up on target k (sent, not settled): either the cancel resolves it (and
+ * tells its node), or a reply or failure got there first and is about to be
+ * written: waits for whichever it was, then settles it. */
+static void give_up(mc_call *mc, nb__waiter *w, size_t k)
+{
+    mc_target *t = &mc->t[k];
+    if (mc->r->success || mc->r->failure)
+        leave_roles(mc, true); /* a reply that got there first meets a predicate */
+    nb__pcall_cancel(&t->p, NB_E_TIMEOUT, NULL);
+    pthread_mutex_lock(&w->mu);
+    while (!t->p.done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    settle_remote(mc, k);
+}
+
+/* Gives up on every outstanding target whose own deadline has passed; returns
+ * the earliest deadline still outstanding (INT64_MAX when none). */
+static int64_t expire_due(mc_call *mc, nb__waiter *w)
+{
+    int64_t now = nb__mono_ms(), next = INT64_MAX;
+    for (size_t k = 0; k < mc->n; k++) {
+        mc_target *t = &mc->t[k];
+        if (!t->sent || t->settled)
+            continue;
+        int64_t due = t->p.armed ? nb__pcall_deadline(&t->p) : now;
+        if (due <= now)
+            give_up(mc, w, k);
+        else if (due < next)
+            next = due;
+    }
+    return next;
+}
+
 /* Cancels the calls still outstanding: their late replies will be discarded. */
 static void cancel_rest(mc_call *mc, nb__waiter *w)
 {
@@ -280,29 +318,27 @@ static void cancel_rest(mc_call *mc, nb__waiter *w)
             settle(mc, k, NB_E_TIMEOUT);
             continue;
         }
-        /* Either the cancel resolves it, or a reply or failure got there first and
-         * is about to be written: wait for whichever it was. */
-        nb__pcall_cancel(&t->p, NB_E_TIMEOUT, NULL);
-        pthread_mutex_lock(&w->mu);
-        while (!t->p.done)
-            pthread_cond_wait(&w->cv, &w->mu);
-        pthread_mutex_unlock(&w->mu);
-        settle_remote(mc, k);
+        give_up(mc, w, k);
     }
 }
 
 /*
- * Waits for replies until the strategy is finished or the deadline passes. Like
+ * Waits for replies until the strategy is finished or every outstanding call's
+ * deadline has passed (each its own: EXTENDs move them one by one). Like
  * a unicast caller, this thread reads its targets' connections itself when
  * nobody else reads them: no loop thread has to wake up and hand each reply
  * over. When another thread reads one of them, it gives its roles back (loop
  * threads then read every connection) and sleeps until an outcome is written.
  */
-static void wait_all(mc_call *mc, nb__waiter *w, int64_t deadline, size_t required)
+static void wait_all(mc_call *mc, nb__waiter *w, size_t required)
 {
     for (;;) {
         settle_done(mc, w);
         leave_roles(mc, false);
+        if (finished(mc, required))
+            break;
+        int64_t deadline = expire_due(mc, w);
+        leave_roles(mc, false); /* the roles of those that expired */
         int64_t left = deadline - nb__mono_ms();
         if (finished(mc, required) || left <= 0)
             break;
@@ -353,7 +389,7 @@ static void execute(mc_call *mc, const void *args, size_t required)
         local = local || !mc->t[k].conn;
     if (!local)
         take_roles(mc);
-    send_all(mc, &w, args, timeout);
+    send_all(mc, &w, args, timeout, deadline);
     for (size_t k = 0; k < mc->n; k++) {
         if (mc->t[k].conn || (mc->r->strategy != NB_ALL && finished(mc, required)))
             continue;
@@ -361,7 +397,7 @@ static void execute(mc_call *mc, const void *args, size_t required)
         nb__run_local(mc->m, args, mc->res->items[k].value ? mc->res->items[k].value : none);
         settle(mc, k, NB_OK);
     }
-    wait_all(mc, &w, deadline, required);
+    wait_all(mc, &w, required);
     for (size_t k = 0; k < mc->n; k++) {
         if (mc->t[k].sent)
             nb__pcall_release(&mc->t[k].p);

@@ -37,6 +37,7 @@ int nb__pcall_register(nb__conn *c, nb__pcall *p, nb__waiter *w)
 {
     memset(p, 0, sizeof *p);
     atomic_init(&p->wake, 0);
+    atomic_init(&p->deadline_ms, 0);
     p->w = w;
     pthread_mutex_lock(&c->pmu);
     if (atomic_load(&c->broken)) {
@@ -113,6 +114,34 @@ static void resolve(nb__pcall *p, nb_code code, char *msg, unsigned char *reply,
         futex_wake(word);
 }
 
+void nb__pcall_arm(nb__pcall *p, int64_t deadline_ms, int window_ms, int max_extensions)
+{
+    nb__conn *c = p->conn;
+    pthread_mutex_lock(&c->pmu);
+    p->window_ms = window_ms;
+    p->ext_left = max_extensions > 0 ? max_extensions : 0;
+    p->armed = true;
+    atomic_store_explicit(&p->deadline_ms, deadline_ms, memory_order_relaxed);
+    pthread_mutex_unlock(&c->pmu);
+}
+
+void nb__pcall_on_extend(nb__conn *c, uint64_t id)
+{
+    nb__pcall *p;
+    pthread_mutex_lock(&c->pmu);
+    for (p = c->pending_tail; p && p->id != id; p = p->prev)
+        ;
+    /* The count is the caller's own: a server that sends more EXTENDs than the
+     * REQUEST allowed (or any for a call that allowed none) moves nothing. */
+    if (p && p->armed && p->ext_left > 0) {
+        p->ext_left--;
+        int64_t until = nb__mono_ms() + p->window_ms;
+        if (until > atomic_load_explicit(&p->deadline_ms, memory_order_relaxed))
+            atomic_store_explicit(&p->deadline_ms, until, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&c->pmu);
+}
+
 void nb__pcall_on_reply(nb__conn *c, uint64_t id, unsigned char *payload, size_t len)
 {
     nb__pcall *p;
@@ -143,6 +172,21 @@ void nb__pcall_fail_all(nb__conn *c, nb_code code, const char *msg)
     }
 }
 
+/* Tells c's peer that call `id` is no longer waited for. Best effort: the frame
+ * is queued or written without waiting for the socket, and a connection that is
+ * closing takes nothing (the peer sees it close, which cancels everything). */
+static void send_cancel(nb__conn *c, uint64_t id)
+{
+    if (atomic_load(&c->broken))
+        return;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    nb__frame_end(&sb, NB__F_CANCEL, id);
+    if (sb.data)
+        nb__conn_send(c, &sb);
+}
+
 bool nb__pcall_cancel(nb__pcall *p, nb_code code, const char *msg)
 {
     nb__conn *c = p->conn;
@@ -150,10 +194,16 @@ bool nb__pcall_cancel(nb__pcall *p, nb_code code, const char *msg)
     bool mine = p->linked;
     if (mine)
         unlink_locked(c, p);
+    bool armed = p->armed;
     pthread_mutex_unlock(&c->pmu);
-    if (mine)
-        resolve(p, code, msg ? strdup(msg) : NULL, NULL, 0);
-    return mine;
+    if (!mine)
+        return false;
+    /* Unlinked first: a reply crossing the CANCEL finds nothing and is dropped,
+     * so the caller's one outcome is this one. */
+    if (armed)
+        send_cancel(c, p->id);
+    resolve(p, code, msg ? strdup(msg) : NULL, NULL, 0);
+    return true;
 }
 
 bool nb__pcall_none(nb__conn *c)
@@ -205,6 +255,8 @@ static void read_for_reply(nb__conn *c, nb__pcall *p, int64_t deadline_ms, bool 
             return;
         /* Bytes the stream already holds would not make the socket readable. */
         if (!read_first && !nb__conn_buffered(c)) {
+            if (p->armed) /* an EXTEND read meanwhile may have moved it */
+                deadline_ms = nb__pcall_deadline(p);
             int64_t left = deadline_ms - nb__mono_ms();
             if (left <= 0)
                 return;
@@ -245,7 +297,12 @@ static bool time_out(nb__pcall *p, const char *method, const char *node)
 {
     char msg[256];
     snprintf(msg, sizeof msg, "%s: no reply from %s within the timeout", method, node);
-    return nb__pcall_cancel(p, NB_E_TIMEOUT, msg);
+    nb__conn *c = p->conn;
+    if (!nb__pcall_cancel(p, NB_E_TIMEOUT, msg))
+        return false;
+    /* The peer may be frozen: new calls avoid it until it sends anything. */
+    nb__conn_mark_silent(c);
+    return true;
 }
 
 void nb__pcall_wait(nb__pcall *p, int64_t deadline_ms, const char *method, const char *node)
@@ -257,6 +314,8 @@ void nb__pcall_wait(nb__pcall *p, int64_t deadline_ms, const char *method, const
     pthread_mutex_unlock(&c->pmu);
     for (;;) {
         unsigned v = atomic_load(&p->wake);
+        if (p->armed)
+            deadline_ms = nb__pcall_deadline(p);
         if (!(v & NB__PC_DONE) && nb__mono_ms() >= deadline_ms) {
             if (!time_out(p, method, node))
                 sleep_for_reply(p, 1); /* another thread is writing the outcome */

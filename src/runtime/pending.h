@@ -10,6 +10,18 @@
  * outcome; a reply that finds nothing to unlink is late and is discarded. Several
  * calls may share one waiter (a multicast waits on all of them at once).
  *
+ * Giving up is told to the serving node: nb__pcall_cancel is the one place a
+ * caller stops waiting on a call whose request went out (its timeout, an
+ * abandoned multicast straggler, a future cancelled), and it sends CANCEL so the
+ * server drops the request if still queued and its body sees nb_cancelled()
+ * (docs/cancellation.md). A closed connection needs no CANCEL: the server sees
+ * it close.
+ *
+ * The deadline moves: the serving body may ask for more time (EXTEND), which
+ * resets it to now + the call's timeout window, at most max_extensions times per
+ * call, counted here so a peer cannot extend a call forever. Waiters re-read it
+ * (nb__pcall_deadline) before giving up.
+ *
  * Ownership: nb__pcall and nb__waiter live in the caller's frame; everything a
  * resolved call owns (message, reply payload) is freed by nb__pcall_release.
  *
@@ -45,6 +57,10 @@ typedef struct nb__pcall {
     struct nb__pcall *next, *prev;  /* conn->pending, under conn->pmu */
     bool linked;                    /* under conn->pmu */
     bool can_read;                  /* under conn->pmu: waits in nb__pcall_wait */
+    bool armed;                     /* nb__pcall_arm: its request goes out */
+    int window_ms;                  /* the call's timeout, what an EXTEND grants */
+    int ext_left;                   /* under conn->pmu: EXTENDs still accepted */
+    _Atomic int64_t deadline_ms;    /* monotonic; moved by EXTEND (never earlier) */
     uint64_t id;
     nb__conn *conn;                 /* referenced while registered */
     nb__waiter *w;
@@ -64,6 +80,21 @@ void nb__waiter_destroy(nb__waiter *w);
  * already closing (p untouched). */
 int nb__pcall_register(nb__conn *c, nb__pcall *p, nb__waiter *w);
 
+/* Before the request of p is sent: its deadline (monotonic ms), the timeout window
+ * an EXTEND grants and how many EXTENDs the caller accepts (0: none). A call
+ * that is armed is told to the server when it is cancelled. */
+void nb__pcall_arm(nb__pcall *p, int64_t deadline_ms, int window_ms, int max_extensions);
+
+/* p's current deadline (monotonic ms): what nb__pcall_arm set, or later. */
+static inline int64_t nb__pcall_deadline(nb__pcall *p)
+{
+    return atomic_load_explicit(&p->deadline_ms, memory_order_relaxed);
+}
+
+/* An EXTEND for call `id` on c: moves that call's deadline to now + its window
+ * while it has extensions left; ignored otherwise (late, unknown, used up). */
+void nb__pcall_on_extend(nb__conn *c, uint64_t id);
+
 /* Resolves the call `id` on c with a reply payload (ownership taken). A late or
  * unknown id frees the payload. */
 void nb__pcall_on_reply(nb__conn *c, uint64_t id, unsigned char *payload, size_t len);
@@ -71,14 +102,16 @@ void nb__pcall_on_reply(nb__conn *c, uint64_t id, unsigned char *payload, size_t
 /* Resolves every call still on c with code/msg. */
 void nb__pcall_fail_all(nb__conn *c, nb_code code, const char *msg);
 
-/* The caller gives up on p with code: true when it did (p resolved with code),
- * false when a reply or a failure got there first (p is then resolved or about
- * to be: wait for p->done). */
+/* The caller gives up on p with code: true when it did (p resolved with code, and
+ * CANCEL sent to the server when p is armed: best effort, never blocking on the
+ * network), false when a reply or a failure got there first (p is then resolved
+ * or about to be: wait for p->done). */
 bool nb__pcall_cancel(nb__pcall *p, nb_code code, const char *msg);
 
-/* Waits until p is done or the monotonic deadline (ms) passes; reads c itself when
- * nobody else does, or when handed the reader role. Returns with p->done set (a
- * timeout resolves it with NB_E_TIMEOUT). */
+/* Waits until p is done or its deadline passes: the armed one, which EXTENDs
+ * move (deadline_ms is used when p is not armed); reads c itself when nobody
+ * else does, or when handed the reader role. Returns with p->done set (a timeout
+ * resolves it with NB_E_TIMEOUT, and marks c silent: see nb__conn_silent). */
 void nb__pcall_wait(nb__pcall *p, int64_t deadline_ms, const char *method, const char *node);
 
 /* For the holder of c's reader role that is about to leave it: hands the role

@@ -33,6 +33,7 @@
 #include "status.h"
 
 #define FALLBACK_TIMEOUT_MS 5000
+#define DEFAULT_MAX_EXTENSIONS 10
 
 int nb__call_timeout(const nb__method *m, const nb_call *r)
 {
@@ -46,6 +47,18 @@ int nb__call_timeout(const nb__method *m, const nb_call *r)
     return FALLBACK_TIMEOUT_MS;
 }
 
+int nb__call_max_extensions(const nb__method *m, const nb_call *r)
+{
+    if (r && r->max_time_extensions != 0)
+        return r->max_time_extensions > 0 ? r->max_time_extensions : 0;
+    if (m->module && m->module->max_time_extensions != 0)
+        return m->module->max_time_extensions > 0 ? m->module->max_time_extensions : 0;
+    const nb__cluster_def *def = nb__cluster();
+    if (def)
+        return def->max_time_extensions > 0 ? def->max_time_extensions : 0;
+    return DEFAULT_MAX_EXTENSIONS;
+}
+
 void nb__run_local(const nb__method *m, const void *args, void *ret)
 {
     const nb_call *saved = nb__tls.route;
@@ -56,18 +69,19 @@ void nb__run_local(const nb__method *m, const void *args, void *ret)
 }
 
 // Returns a frame buffer in *sb owned by the caller (sent with nb__conn_send).
-int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, uint64_t id,
-                       msgpack_sbuffer *sb)
+int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, int max_extensions,
+                       uint64_t id, msgpack_sbuffer *sb)
 {
     msgpack_packer pk;
     nb__frame_begin(sb, &pk);
-    msgpack_pack_array(&pk, 3);
+    msgpack_pack_array(&pk, 4);
     msgpack_pack_uint64(&pk, m->wire_id);
     msgpack_pack_uint32(&pk, (uint32_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (nb__encode_struct(&pk, m->args, args) < 0 || !sb->data) {
         msgpack_sbuffer_destroy(sb);
         return -1;
     }
+    msgpack_pack_uint32(&pk, (uint32_t)(max_extensions > 0 ? max_extensions : 0));
     nb__frame_end(sb, NB__F_REQUEST, id);
     return 0;
 }
@@ -119,9 +133,10 @@ typedef enum attempt {
 } attempt;
 
 /* Sends one request on c and waits for its outcome until the monotonic
- * deadline; sets the thread's code. */
+ * deadline (which the body's nb_request_more_time may move, at most max_ext
+ * times); sets the thread's code. */
 static attempt call_remote(const nb__method *m, nb__conn *c, const char *node, const void *args,
-                           void *ret, int64_t deadline)
+                           void *ret, int64_t deadline, int max_ext)
 {
     int timeout_ms = (int)(deadline - nb__mono_ms());
     if (timeout_ms <= 0) {
@@ -149,7 +164,7 @@ static attempt call_remote(const nb__method *m, nb__conn *c, const char *node, c
     }
     attempt a = ATTEMPT_DONE;
     msgpack_sbuffer sb;
-    if (nb__encode_request(m, args, timeout_ms, p.id, &sb) < 0) {
+    if (nb__encode_request(m, args, timeout_ms, max_ext, p.id, &sb) < 0) {
         nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
         nb__fail(NB_E_PROTOCOL, "%s: out of memory encoding the arguments", m->name);
     } else if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
@@ -159,6 +174,7 @@ static attempt call_remote(const nb__method *m, nb__conn *c, const char *node, c
         nb__fail(NB_E_PROTOCOL, "%s: the request (%zu bytes) exceeds the frame limit of %zu bytes",
                  m->name, size, nb__cfg.max_frame);
     } else {
+        nb__pcall_arm(&p, deadline, timeout_ms, max_ext);
         nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
         nb__pcall_wait(&p, deadline, m->name, node);
         char msg[512];
@@ -204,23 +220,27 @@ void nb__fail_unserved(nb_code code, const nb__method *m, const nb__selector *se
     nb__fail(code, "%s", msg);
 }
 
-/* Runs m on target t (local or remote), for a started node. A remote node
- * that turns the call away unrun because it is leaving hands it to the next
- * node routing picks (sel: the call's selector, or NULL), until the deadline;
- * each node can do that once, so the tries are bounded. */
-static void run_on(const nb__method *m, const nb__selector *sel, nb__target *t, const void *args,
-                   void *ret, int timeout)
+/* Runs m on target t (local or remote), for a started node, with the timeout
+ * and extensions r gives. With retry, a remote node that turns the call away
+ * unrun because it is leaving hands it to the next node routing picks (sel:
+ * the call's selector, or NULL), until the deadline; each node can do that
+ * once, so the tries are bounded. Without (a node the caller chose), the
+ * failure stands. */
+static void run_on(const nb__method *m, const nb__selector *sel, bool retry, nb__target *t,
+                   const void *args, void *ret, const nb_call *r)
 {
     if (t->local) {
         nb__run_local(m, args, ret);
         return;
     }
     /* One remote call in the metrics, however many nodes turned it away unrun. */
-    int64_t deadline = nb__mono_ms() + timeout, t0 = nb__metrics_start();
+    int64_t deadline = nb__mono_ms() + nb__call_timeout(m, r), t0 = nb__metrics_start();
+    int max_ext = nb__call_max_extensions(m, r);
     for (size_t tries = 0;; tries++) {
-        attempt a = call_remote(m, t->conn, t->node, args, ret, deadline);
+        attempt a = call_remote(m, t->conn, t->node, args, ret, deadline, max_ext);
         nb__conn_unref(t->conn);
-        if (a == ATTEMPT_DONE || tries >= nb__cfg.def->n_nodes || nb__mono_ms() >= deadline)
+        if (a == ATTEMPT_DONE || !retry || tries >= nb__cfg.def->n_nodes ||
+            nb__mono_ms() >= deadline)
             break; /* the attempt's failure stands */
         if (nb__members_route(m, sel, t) < 0) {
             nb__fail_unserved(NB_E_NO_WORKER, m, sel,
@@ -255,7 +275,7 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
                           m->name, m->selector);
         nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
-        run_on(m, NULL, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, NULL, true, &t, args, ret, r);
     nb__lease_leave();
 }
 
@@ -293,7 +313,7 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
                           m->name, r->node);
         nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
-        run_on(m, &sel, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, &sel, true, &t, args, ret, r);
     nb__sel_free(&sel);
 }
 
@@ -312,11 +332,8 @@ static void route_pick(const nb__method *m, const nb_call *r, const void *args, 
         if (!t.conn)
             nb__fail(NB_E_NO_WORKER, "%s: %s (chosen by the pick function) is not connected "
                      "or does not serve it", m->name, def->nodes[i].name);
-        else {
-            /* The node was chosen: if it is leaving, its failure stands. */
-            call_remote(m, t.conn, t.node, args, ret, nb__mono_ms() + nb__call_timeout(m, r));
-            nb__conn_unref(t.conn);
-        }
+        else
+            run_on(m, NULL, false, &t, args, ret, r); /* chosen: no retry elsewhere */
     }
     nb_nodes_info_free(info, n);
 }
@@ -343,6 +360,8 @@ static const nb_call *effective_route(const nb_call *call, nb_call *merged)
     *merged = *block;
     if (call->timeout_ms > 0)
         merged->timeout_ms = call->timeout_ms;
+    if (call->max_time_extensions != 0)
+        merged->max_time_extensions = call->max_time_extensions;
     if (call->results)
         merged->results = call->results;
     if (call->strategy != NB_ALL)

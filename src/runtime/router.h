@@ -15,12 +15,18 @@
 /* The call's timeout: per call > per module > default_timeout > 5000 ms. */
 int nb__call_timeout(const nb__method *m, const nb_call *r);
 
+/* How many EXTENDs a call accepts: per call > per module > topology (default 10);
+ * NB_NO_EXTENSIONS (any negative value) at a level means none. */
+int nb__call_max_extensions(const nb__method *m, const nb_call *r);
+
 /* Runs m's body here without the caller's routing block; sets NB_OK. */
 void nb__run_local(const nb__method *m, const void *args, void *ret);
 
-/* Builds a REQUEST frame in *sb (caller sends or destroys it). Returns 0 or -1. */
-int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, uint64_t id,
-                       msgpack_sbuffer *sb);
+/* Builds a REQUEST frame in *sb (caller sends or destroys it). Returns 0 or -1.
+ * Arm the call (nb__pcall_arm) with the same timeout and max_extensions before
+ * sending it. */
+int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, int max_extensions,
+                       uint64_t id, msgpack_sbuffer *sb);
 
 /* Decodes a REPLY payload: *code is the remote outcome (or NB_E_PROTOCOL when the
  * reply is malformed), msg its text; on NB_OK the value is decoded into ret

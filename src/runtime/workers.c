@@ -1,7 +1,11 @@
 /*
  * workers.c — admission, queueing and execution of served requests; see
  * workers.h for the contract.
+ *
+ * Lock order: a registry bucket's mu, then a module's mu, then W.mu. Nothing
+ * takes a bucket's lock while holding a module's.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,14 +23,27 @@
 
 #define DEFAULT_MAX_CONCURRENT 64
 
-/* One module (source file) on the serving side. */
+/* One peer's share of a module: the jobs it has waiting for a slot, in order,
+ * and how many of its bodies run. An entry exists while either is non-zero; its
+ * connection is not referenced here (its jobs hold references), so the pointer
+ * names one live connection while the entry exists. */
+typedef struct nb__peerq {
+    nb__conn *c;
+    struct nb__job *head, *tail;
+    int queued;
+    int running;
+} nb__peerq;
+
+/* One module (source file) on the serving side. mu guards everything below it. */
 typedef struct nb__modstate {
     const nb__module *module;
     pthread_mutex_t mu;
     int max;
     int running;
     int queued;
-    struct nb__job *qhead, *qtail;
+    nb__peerq *peers;            /* the peers with jobs here, in no order */
+    size_t n_peers, cap_peers;
+    size_t turn;                 /* round-robin cursor over peers */
 } nb__modstate;
 
 typedef struct nb__served {
@@ -37,15 +54,21 @@ typedef struct nb__served {
 } nb__served;
 
 typedef struct nb__job {
-    struct nb__job *next;
+    struct nb__job *next;        /* the jobs queue, or its peer's module queue */
+    struct nb__job *hnext;       /* its registry bucket, while registered */
     nb__conn *c;                 /* referenced */
     uint64_t id;
+    bool registered;             /* in the registry (CANCEL finds it) */
+    bool waiting;                /* in its peer's module queue (under the module's mu) */
+    atomic_bool cancelled;       /* its caller stopped waiting (CANCEL) */
+    int ext_left;                /* EXTENDs its caller still accepts (body thread) */
     nb__served *sv;              /* NULL: not served here */
     uint64_t wire_id;
     void *args;                  /* the decoded argument struct (owned); NULL when
                                     the arguments did not decode */
     int64_t deadline_ms;
     int64_t queued_ms;           /* when it joined the jobs queue */
+    struct nb__job *batch_tail;  /* the first job of a reader's batch: its last */
 } nb__job;
 
 /* Replies a thread has queued on their connections but not yet written: it
@@ -67,6 +90,15 @@ typedef struct nb__outbox {
 #define CORK_BODY_NS 20000
 #define CORK_MAX_NS 100000
 
+/* Admitted jobs by (connection, call id), so a CANCEL finds its request. */
+#define REG_BUCKETS 256
+typedef struct nb__bucket {
+    pthread_mutex_t mu;
+    nb__job *head;
+} nb__bucket;
+static nb__bucket reg[REG_BUCKETS];
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+
 static struct {
     nb__served *served;
     size_t n_served;
@@ -79,6 +111,7 @@ static struct {
     uint64_t taken, taken_seen;  /* jobs taken, and as the watchdog last saw it */
     size_t inflight;             /* admitted or queued, not yet answered */
     bool stopping;
+    _Atomic uint64_t dropped;    /* requests dropped unrun: their caller had gone */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER};
 
 static int compare_served(const void *a, const void *b)
@@ -102,8 +135,53 @@ static nb__modstate *modstate_for(const nb__method *m)
     return ms;
 }
 
+static void reg_init(void)
+{
+    for (size_t i = 0; i < REG_BUCKETS; i++)
+        pthread_mutex_init(&reg[i].mu, NULL);
+}
+
+static nb__bucket *bucket_of(const nb__conn *c, uint64_t id)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)c >> 4 ^ id) * 0x9E3779B97F4A7C15ull;
+    return &reg[h >> 56];
+}
+
+static void reg_add(nb__job *job)
+{
+    nb__bucket *b = bucket_of(job->c, job->id);
+    pthread_mutex_lock(&b->mu);
+    job->hnext = b->head;
+    b->head = job;
+    job->registered = true;
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Unlinks job from bucket b, whose lock is held. */
+static void reg_unlink_locked(nb__bucket *b, nb__job *job)
+{
+    for (nb__job **pp = &b->head; *pp; pp = &(*pp)->hnext) {
+        if (*pp == job) {
+            *pp = job->hnext;
+            break;
+        }
+    }
+    job->registered = false;
+}
+
+static void reg_remove(nb__job *job)
+{
+    if (!job->registered)
+        return;
+    nb__bucket *b = bucket_of(job->c, job->id);
+    pthread_mutex_lock(&b->mu);
+    reg_unlink_locked(b, job);
+    pthread_mutex_unlock(&b->mu);
+}
+
 int nb__workers_start(void)
 {
+    pthread_once(&reg_once, reg_init);
     const nb__cluster_def *def = nb__cfg.def;
     W.stopping = false;
     W.inflight = 0;
@@ -129,8 +207,10 @@ int nb__workers_start(void)
 
 void nb__workers_stop(void)
 {
-    for (size_t i = 0; i < W.n_mods; i++)
+    for (size_t i = 0; i < W.n_mods; i++) {
         pthread_mutex_destroy(&W.mods[i].mu);
+        free(W.mods[i].peers);
+    }
     free(W.served);
     free(W.mods);
     W.served = NULL;
@@ -257,6 +337,7 @@ static void reply(nb__outbox *ob, nb__conn *c, uint64_t id, nb_code code, const 
 
 static void job_free(nb__job *job)
 {
+    reg_remove(job);
     if (job->args) {
         nb__struct_clear(job->sv->m->args, job->args);
         free(job->args);
@@ -287,9 +368,9 @@ static void *decode_args(const nb__served *sv, const msgpack_object *o)
     return args;
 }
 
-/* Parses [wire_id, timeout_ms, args] into a job, arguments decoded (unpacked in
- * the connection's scratch zone, which only the reader uses); NULL with
- * ctx->why when malformed (the connection then closes). */
+/* Parses [wire_id, timeout_ms, args, max_extensions] into a job, arguments
+ * decoded (unpacked in the connection's scratch zone, which only the reader
+ * uses); NULL with ctx->why when malformed (the connection then closes). */
 static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned char *payload,
                           nb__reader_ctx *ctx)
 {
@@ -302,8 +383,10 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     if (nb__wire_check(payload, h->length) < 0 ||
         msgpack_unpack((const char *)payload, h->length, &off, c->zone, &o) !=
             MSGPACK_UNPACK_SUCCESS || off != h->length || o.type != MSGPACK_OBJECT_ARRAY ||
-        o.via.array.size != 3 || o.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        o.via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        o.via.array.size < 3 || o.via.array.size > 4 ||
+        o.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        o.via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        (o.via.array.size == 4 && o.via.array.ptr[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER)) {
         msgpack_zone_clear(c->zone);
         snprintf(ctx->why, sizeof ctx->why, "malformed request from %s", c->peer_name);
         return NULL;
@@ -320,6 +403,11 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     uint64_t timeout = o.via.array.ptr[1].via.u64;
     job->deadline_ms = nb__mono_ms() + (timeout > INT32_MAX ? INT32_MAX : (int64_t)timeout);
     job->wire_id = o.via.array.ptr[0].via.u64;
+    atomic_init(&job->cancelled, false);
+    if (o.via.array.size == 4) { /* a REQUEST without it (an older caller) allows none */
+        uint64_t ext = o.via.array.ptr[3].via.u64;
+        job->ext_left = ext > INT32_MAX ? INT32_MAX : (int)ext;
+    }
     job->sv = find_served(job->wire_id);
     if (job->sv)
         job->args = decode_args(job->sv, &o.via.array.ptr[2]);
@@ -327,25 +415,36 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     return job;
 }
 
-/* Queues an admitted job for whichever thread drains the queue: the reader
- * that kept a job of the same batch, else a loop thread woken for it. The
- * watchdog looks after jobs that wait because every drainer is in a long body. */
-static void push_job(nb__job *job)
+/* Queues admitted jobs (a chain linked by next) for whichever thread drains the
+ * queue: the reader that kept a job of the same batch, else a loop thread woken
+ * for them. The watchdog looks after jobs that wait because every drainer is in
+ * a long body. */
+static void push_jobs(nb__job *first)
 {
-    job->queued_ms = nb__mono_ms();
+    int64_t now = nb__mono_ms();
+    nb__job *last = first;
+    for (nb__job *j = first; j; j = j->next) {
+        j->queued_ms = now;
+        last = j;
+    }
     pthread_mutex_lock(&W.mu);
-    job->next = NULL;
     if (W.tail)
-        W.tail->next = job;
+        W.tail->next = first;
     else
-        W.head = job;
-    W.tail = job;
+        W.head = first;
+    W.tail = last;
     if (W.drainers == 0) {
         W.drainers++; /* the thread the kick wakes */
         nb__loop_kick_jobs(1);
     }
     nb__loop_watch_jobs();
     pthread_mutex_unlock(&W.mu);
+}
+
+static void push_job(nb__job *job)
+{
+    job->next = NULL;
+    push_jobs(job);
 }
 
 /* The next queued job for a drainer, or NULL; a drainer that finds none stops
@@ -387,34 +486,149 @@ bool nb__workers_watchdog(void)
     return waiting;
 }
 
-/* Admission: true when the job may run now; otherwise it was queued or answered. */
-static bool admit(nb__job *job)
+/* The entry of peer c in ms, created when absent (NULL when out of memory).
+ * Called with ms->mu held. */
+static nb__peerq *peerq_for(nb__modstate *ms, nb__conn *c)
 {
-    nb__modstate *ms = job->sv->ms;
-    pthread_mutex_lock(&ms->mu);
-    if (ms->running < ms->max) {
-        ms->running++;
-        pthread_mutex_unlock(&ms->mu);
-        return true;
+    for (size_t i = 0; i < ms->n_peers; i++)
+        if (ms->peers[i].c == c)
+            return &ms->peers[i];
+    if (ms->n_peers == ms->cap_peers) {
+        size_t cap = ms->cap_peers ? 2 * ms->cap_peers : 4;
+        nb__peerq *p = realloc(ms->peers, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        ms->peers = p;
+        ms->cap_peers = cap;
     }
-    if (ms->queued < ms->max) {
-        ms->queued++;
-        job->next = NULL;
-        if (ms->qtail)
-            ms->qtail->next = job;
-        else
-            ms->qhead = job;
-        ms->qtail = job;
-        pthread_mutex_unlock(&ms->mu);
-        return false;
+    nb__peerq *q = &ms->peers[ms->n_peers++];
+    *q = (nb__peerq){.c = c};
+    return q;
+}
+
+/* Forgets q when it holds nothing more (pointers into ms->peers then move).
+ * Called with ms->mu held. */
+static void peerq_tidy(nb__modstate *ms, nb__peerq *q)
+{
+    if (q->queued || q->running)
+        return;
+    *q = ms->peers[--ms->n_peers];
+}
+
+/* Appends job to q's queue. Called with ms->mu held. */
+static void peerq_push(nb__modstate *ms, nb__peerq *q, nb__job *job)
+{
+    job->next = NULL;
+    job->waiting = true;
+    if (q->tail)
+        q->tail->next = job;
+    else
+        q->head = job;
+    q->tail = job;
+    q->queued++;
+    ms->queued++;
+}
+
+/* Takes job out of q's queue (wherever it is). Called with ms->mu held. */
+static void peerq_unlink(nb__modstate *ms, nb__peerq *q, nb__job *job)
+{
+    nb__job *prev = NULL;
+    for (nb__job *j = q->head; j && j != job; j = j->next)
+        prev = j;
+    if (prev)
+        prev->next = job->next;
+    else
+        q->head = job->next;
+    if (q->tail == job)
+        q->tail = prev;
+    job->next = NULL;
+    job->waiting = false;
+    q->queued--;
+    ms->queued--;
+}
+
+/* The queue is full and q (the arriving job's peer) holds less than its share
+ * of it: the newest job of the peer holding most is given up to make room.
+ * Returns that job (answer it NB_E_OVERLOADED), or NULL when no peer holds more
+ * than q would after taking the place. Called with ms->mu held. */
+static nb__job *evict_for(nb__modstate *ms, const nb__peerq *q)
+{
+    nb__peerq *most = NULL;
+    for (size_t i = 0; i < ms->n_peers; i++)
+        if (&ms->peers[i] != q && (!most || ms->peers[i].queued > most->queued))
+            most = &ms->peers[i];
+    if (!most || most->queued <= q->queued + 1)
+        return NULL;
+    nb__job *victim = most->tail;
+    peerq_unlink(ms, most, victim);
+    return victim; /* most->queued > 0 still: no tidy needed */
+}
+
+/* The next job to get a free slot of ms: the peer with the fewest bodies running
+ * goes first, ties taken in turn, so a peer with a long queue cannot starve one
+ * that sends a call now and then. NULL when nothing waits. Called with ms->mu
+ * held; the job is out of its queue and counted as running for its peer. */
+static nb__job *next_waiting(nb__modstate *ms)
+{
+    if (ms->queued == 0)
+        return NULL;
+    nb__peerq *best = NULL;
+    size_t n = ms->n_peers;
+    for (size_t k = 0; k < n; k++) {
+        nb__peerq *q = &ms->peers[(ms->turn + k) % n];
+        if (q->queued && (!best || q->running < best->running))
+            best = q;
     }
-    pthread_mutex_unlock(&ms->mu);
+    ms->turn = (size_t)(best - ms->peers) + 1;
+    nb__job *job = best->head;
+    peerq_unlink(ms, best, job);
+    best->running++;
+    return job;
+}
+
+/* Answers a job that found no place, and forgets it. */
+static void overloaded(nb__job *job, const nb__modstate *ms)
+{
     const nb__method *m = job->sv->m;
     reply(NULL, job->c, job->id, NB_E_OVERLOADED, m, NULL,
           "%s: %s is at max_concurrent_calls (%d running, %d queued)", m->name,
           nb__cfg.self_name, ms->max, ms->max);
     job_free(job);
     inflight_done();
+}
+
+/*
+ * Admission: true when the job may run now; otherwise it was queued or answered.
+ * Per module, max bodies run and max jobs wait; the waiting places are shared
+ * among the peers that use them (a peer below an even share takes the place of
+ * the newest job of the peer holding most), and freed slots go to the peer with
+ * fewest bodies running (next_waiting). One peer cannot take every place while
+ * another waits (docs/calling.md, "Fair serving").
+ */
+static bool admit(nb__job *job)
+{
+    nb__modstate *ms = job->sv->ms;
+    nb__job *evicted = NULL;
+    pthread_mutex_lock(&ms->mu);
+    nb__peerq *q = peerq_for(ms, job->c);
+    if (q && ms->running < ms->max) {
+        ms->running++;
+        q->running++;
+        pthread_mutex_unlock(&ms->mu);
+        return true;
+    }
+    bool queued = false;
+    if (q && (ms->queued < ms->max || (evicted = evict_for(ms, q)) != NULL)) {
+        peerq_push(ms, q, job);
+        queued = true;
+    } else if (q) {
+        peerq_tidy(ms, q);
+    }
+    pthread_mutex_unlock(&ms->mu);
+    if (evicted)
+        overloaded(evicted, ms);
+    if (!queued)
+        overloaded(job, ms);
     return false;
 }
 
@@ -449,6 +663,7 @@ int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char
     }
     if (may_run_long(job->sv))
         ctx->quick = false;
+    reg_add(job);
     if (!admit(job))
         return 0;
     if (ctx->can_run && !ctx->run_here) {
@@ -457,7 +672,16 @@ int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char
         pthread_mutex_lock(&W.mu);
         W.drainers++;
         pthread_mutex_unlock(&W.mu);
+        job->next = NULL;
+        job->batch_tail = job;
         ctx->run_here = job;
+    } else if (ctx->can_run) {
+        /* The batch's later jobs wait behind its first, where no other thread
+         * takes them, until the reader has read its socket empty (nb__conn_pump):
+         * a CANCEL that came behind them is seen before any of them starts. */
+        job->next = NULL;
+        ctx->run_here->batch_tail->next = job;
+        ctx->run_here->batch_tail = job;
     } else {
         push_job(job);
     }
@@ -482,15 +706,89 @@ static void outbox_before_body(nb__outbox *ob, const nb__served *sv, int64_t now
 
 _Thread_local bool nb__in_served_body;
 
-/* Runs the body, keeping the method's average body time. */
-static void run_body(nb__served *sv, void *args, void *ret, int64_t t0)
+/* The job whose body this thread runs (nb_cancelled, nb_request_more_time). */
+static _Thread_local nb__job *current_job;
+
+/* Whether job's caller has stopped waiting: it said so (CANCEL), or its
+ * connection is gone (the caller's node was lost, or it closed the link). */
+static bool job_abandoned(nb__job *job)
 {
+    return atomic_load_explicit(&job->cancelled, memory_order_relaxed) ||
+           atomic_load_explicit(&job->c->broken, memory_order_relaxed);
+}
+
+bool nb_cancelled(void)
+{
+    nb__job *job = current_job;
+    return job != NULL && job_abandoned(job);
+}
+
+bool nb_request_more_time(void)
+{
+    nb__job *job = current_job;
+    if (!job || job->ext_left <= 0 || job_abandoned(job))
+        return false;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    nb__frame_end(&sb, NB__F_EXTEND, job->id);
+    if (!sb.data || nb__conn_send(job->c, &sb) < 0)
+        return false;
+    job->ext_left--;
+    return true;
+}
+
+uint64_t nb__workers_dropped(void)
+{
+    return atomic_load_explicit(&W.dropped, memory_order_relaxed);
+}
+
+void nb__workers_on_cancel(nb__conn *c, uint64_t id)
+{
+    nb__bucket *b = bucket_of(c, id);
+    nb__job *gone = NULL;
+    pthread_mutex_lock(&b->mu);
+    nb__job *job = b->head;
+    while (job && (job->c != c || job->id != id))
+        job = job->hnext;
+    if (job) {
+        atomic_store_explicit(&job->cancelled, true, memory_order_relaxed);
+        /* Waiting for a slot: it leaves its queue now, so its place goes to a
+         * caller that still waits. (Elsewhere it is dropped when its turn
+         * comes, or its running body sees nb_cancelled().) */
+        nb__modstate *ms = job->sv->ms;
+        pthread_mutex_lock(&ms->mu);
+        if (job->waiting) {
+            nb__peerq *q = peerq_for(ms, c); /* exists: it holds job */
+            peerq_unlink(ms, q, job);
+            peerq_tidy(ms, q);
+            reg_unlink_locked(b, job);
+            gone = job;
+        }
+        pthread_mutex_unlock(&ms->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    if (gone) {
+        atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed);
+        nb__log(NB__LOG_DEBUG, "%s: dropped a queued request of %s: its caller stopped waiting",
+                gone->sv->m->name, c->peer_name);
+        job_free(gone);
+        inflight_done();
+    }
+}
+
+/* Runs the body, keeping the method's average body time. */
+static void run_body(nb__job *job, void *ret, int64_t t0)
+{
+    nb__served *sv = job->sv;
     nb__loop_before_body();
     /* A body does not inherit anyone's routing block. */
     const nb_call *saved = nb__tls.route;
     nb__tls.route = NULL;
     nb__in_served_body = true;
-    sv->m->local(args, ret);
+    current_job = job;
+    sv->m->local(job->args, ret);
+    current_job = NULL;
     nb__in_served_body = false;
     nb__tls.route = saved;
     int64_t took = now_ns() - t0;
@@ -503,6 +801,13 @@ static void run_body(nb__served *sv, void *args, void *ret, int64_t t0)
 static void run_one(nb__outbox *ob, nb__job *job)
 {
     const nb__method *m = job->sv->m;
+    if (job_abandoned(job)) {
+        /* Its caller has an outcome already and wants no reply. */
+        atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed);
+        nb__log(NB__LOG_DEBUG, "%s: dropped a request of %s before it ran: its caller stopped "
+                "waiting", m->name, job->c->peer_name);
+        return;
+    }
     if (nb__mono_ms() > job->deadline_ms) {
         reply(ob, job->c, job->id, NB_E_TIMEOUT, m, NULL,
               "%s: the request expired on %s before it could run", m->name, nb__cfg.self_name);
@@ -518,8 +823,9 @@ static void run_one(nb__outbox *ob, nb__job *job)
     }
     int64_t t0 = now_ns();
     outbox_before_body(ob, job->sv, t0);
-    run_body(job->sv, job->args, ret, t0);
-    reply(ob, job->c, job->id, NB_OK, m, ret, NULL);
+    run_body(job, ret, t0);
+    if (!job_abandoned(job)) /* else the reply would be discarded on arrival */
+        reply(ob, job->c, job->id, NB_OK, m, ret, NULL);
     nb__metrics_serve_time(m, t0);
     nb__value_clear(&m->ret, ret);
     if (ret != small)
@@ -532,24 +838,31 @@ static void run_module(nb__outbox *ob, nb__job *job)
     nb__modstate *ms = job->sv->ms;
     while (job) {
         run_one(ob, job);
+        /* The slot is passed on while job still holds its connection: the
+         * peer's entry is found by that address. */
+        pthread_mutex_lock(&ms->mu);
+        nb__peerq *q = peerq_for(ms, job->c);
+        assert(q && q->running > 0); /* it counts this body */
+        q->running--;
+        peerq_tidy(ms, q);
+        nb__job *next = next_waiting(ms);
+        if (!next)
+            ms->running--;
+        pthread_mutex_unlock(&ms->mu);
         job_free(job);
         ob->answered++;
-        pthread_mutex_lock(&ms->mu);
-        job = ms->qhead;
-        if (job) {
-            ms->qhead = job->next;
-            if (!ms->qhead)
-                ms->qtail = NULL;
-            ms->queued--;
-        } else {
-            ms->running--;
-        }
-        pthread_mutex_unlock(&ms->mu);
+        job = next;
     }
 }
 
 bool nb__workers_run_holding(nb__job *job, nb__conn *held)
 {
+    /* The rest of the batch goes to the jobs queue now that it has been read
+     * in full: woken helpers may take some of it. */
+    if (job->next) {
+        push_jobs(job->next);
+        job->next = NULL;
+    }
     /* The reader runs its whole batch (queued behind its first job) unless
      * woken helpers take some of it; the replies leave together. */
     nb__outbox ob = {.n = 0, .held = held};

@@ -2,11 +2,14 @@
  * workers.h — running the method bodies this node serves for its peers.
  *
  * Contract: every admitted request gets exactly one REPLY (its value or a failure
- * code) unless its connection closes first. Per module, at most
- * max_concurrent_calls bodies run at once and as many again wait in a queue;
- * beyond that the request is answered NB_E_OVERLOADED at once. A request whose
+ * code) unless its connection closes first or its caller cancels it (CANCEL):
+ * a caller that stopped waiting gets no reply, as it would discard one. Per
+ * module, at most max_concurrent_calls bodies run at once and as many again
+ * wait in a queue, shared fairly among the peers (admit in workers.c); beyond
+ * that the request is answered NB_E_OVERLOADED at once. A request whose
  * deadline has passed when its turn comes is answered NB_E_TIMEOUT without
- * running. Bodies run on the thread that read the request whenever it can (a loop
+ * running; one whose caller has stopped waiting is dropped without running
+ * (docs/cancellation.md). Bodies run on the thread that read the request whenever it can (a loop
  * thread), and on a woken loop thread otherwise.
  *
  * Threads. The loop thread that reads a batch of requests keeps them and runs
@@ -22,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conn.h"
 
@@ -43,8 +47,16 @@ size_t nb__workers_thread_budget(void);
 int nb__workers_on_request(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
                            unsigned char **owned, nb__reader_ctx *ctx);
 
-/* Runs an admitted job that a reader kept for itself (ctx->run_here), and then
- * queued jobs until none is left; replies, frees. */
+/* A CANCEL frame from c for call `id`: a queued request is dropped, a running
+ * body sees nb_cancelled(); an unknown or finished id is ignored. */
+void nb__workers_on_cancel(nb__conn *c, uint64_t id);
+
+/* Requests dropped without running because their caller had stopped waiting. */
+uint64_t nb__workers_dropped(void);
+
+/* Runs an admitted job that a reader kept for itself (ctx->run_here; the rest
+ * of its batch, chained behind it, is queued first), and then queued jobs until
+ * none is left; replies, frees. */
 void nb__workers_run(struct nb__job *job);
 
 /* nb__workers_run for a reader that still holds c's reader role: before a body

@@ -16,7 +16,10 @@
  *       each API (its name, sent as given) as WIRE_ID since REGISTERED_AT_MS.
  *       Prints "welcome" or "refused: ...";
  *       once welcomed, answers every REQUEST with NB_E_OVERLOADED and the
- *       message in $ROGUE_MESSAGE (printing "request"), until SIGTERM.
+ *       message in $ROGUE_MESSAGE (printing "request"), until SIGTERM. With
+ *       $ROGUE_EXTEND set it answers none: it sends EXTEND for the request every
+ *       50 ms instead, for 20 s or until the caller's CANCEL comes (printing
+ *       "cancel after N extends"), as a server that never lets a caller go.
  *
  * With $ROGUE_TRANSPORT=psk the rogue first secures its connection with TLS
  * keyed from $NEBULA_COOKIE (libnebula's own stream, stream.h), as a cookie
@@ -45,7 +48,8 @@
 
 #include "stream.h"
 
-enum { F_HELLO = 1, F_CHALLENGE, F_AUTH, F_WELCOME, F_REFUSE, F_REQUEST, F_REPLY, F_PING };
+enum { F_HELLO = 1, F_CHALLENGE, F_AUTH, F_WELCOME, F_REFUSE, F_REQUEST, F_REPLY, F_PING,
+       F_CANCEL = 11, F_EXTEND = 12 };
 #define WIRE_VERSION 2
 #define NB_E_OVERLOADED_CODE 4
 
@@ -371,6 +375,29 @@ static int scenario_badname(const char *fp)
     return 0;
 }
 
+/* $ROGUE_EXTEND: keeps call id alive with an EXTEND every 50 ms, never replying,
+ * until its CANCEL comes (or 20 s pass). */
+static void extend_forever(uint64_t id)
+{
+    int sent = 0;
+    for (int i = 0; i < 400; i++) {
+        send_frame(F_EXTEND, id, NULL);
+        sent++;
+        unsigned char *p = NULL;
+        size_t len;
+        uint64_t got;
+        int type = recv_frame(&p, &len, &got, 50);
+        free(p);
+        if (type == F_PING)
+            send_frame(F_PING, 0, NULL);
+        if (type == F_CANCEL && got == id) {
+            say("cancel after %d extends", sent);
+            return;
+        }
+    }
+    say("no cancel after %d extends", sent);
+}
+
 static void serve(void)
 {
     const char *text = getenv("ROGUE_MESSAGE");
@@ -391,6 +418,10 @@ static void serve(void)
         if (type != F_REQUEST)
             continue;
         say("request");
+        if (getenv("ROGUE_EXTEND")) {
+            extend_forever(id);
+            continue;
+        }
         msgpack_sbuffer sb;
         msgpack_packer pk;
         msgpack_sbuffer_init(&sb);

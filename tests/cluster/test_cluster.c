@@ -864,6 +864,27 @@ static void test_served_names_are_identifiers(void **state)
     assert_int_equal(nb_last_code(), NB_E_NO_WORKER);
 }
 
+static void test_extensions_are_bounded_by_the_caller(void **state)
+{
+    (void)state;
+    /* A server that answers nothing and asks for more time every 50 ms, forever:
+     * the caller grants the call's 2 extensions and then gives up, and tells it. */
+    char port[16], ping_id[32];
+    snprintf(port, sizeof port, "%d", ports[API]);
+    snprintf(ping_id, sizeof ping_id, "%llu", (unsigned long long)wire_id_of("cold_ping"));
+    const char *args[] = {"claim", port, nb__cluster()->fingerprint, names[COLD], cookie,
+                          "cold_ping", ping_id, "1", NULL};
+    char *env[] = {"ROGUE_EXTEND=1", NULL};
+    pid_t pid = spawn_rogue(args, env, "rogue_extend");
+    assert_true(h_log_contains("rogue_extend", "welcome", 20000));
+    assert_int_equal(nb_await("@cold", 10000), 0);
+    assert_int_equal(cold_ping__with(&(nb_call){.node = "@cold", .timeout_ms = 300,
+                                                .max_time_extensions = 2}), 0);
+    assert_int_equal(nb_last_code(), NB_E_TIMEOUT);
+    assert_true(h_log_contains("rogue_extend", "cancel after", 10000));
+    h_stop(pid, STOP_TIMEOUT_MS);
+}
+
 static void test_runtime_node_mismatch_refused(void **state)
 {
     (void)state;
@@ -1083,6 +1104,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_alive_name_is_never_evicted),
         cmocka_unit_test(test_claimed_registration_time_cannot_jump_ahead),
         cmocka_unit_test(test_served_names_are_identifiers),
+        cmocka_unit_test(test_extensions_are_bounded_by_the_caller),
     };
     int rc = -1;
     if (strcmp(which, "values") == 0) {

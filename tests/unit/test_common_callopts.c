@@ -108,6 +108,15 @@ static void test_timeout(void **state)
     accepted((nb_call){.node = "@a", .timeout_ms = 1});
 }
 
+static void test_max_time_extensions(void **state)
+{
+    (void)state;
+    refused((nb_call){.node = "@a", .max_time_extensions = -2}, ".max_time_extensions is -2");
+    accepted((nb_call){.node = "@a", .max_time_extensions = NB_NO_EXTENSIONS});
+    accepted((nb_call){.nodes = "@a", .max_time_extensions = 0});
+    accepted((nb_call){.max_time_extensions = 3});
+}
+
 static void test_message_fits_any_buffer(void **state)
 {
     (void)state;
@@ -126,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_predicates),
         cmocka_unit_test(test_strategy_and_quorum),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_max_time_extensions),
         cmocka_unit_test(test_message_fits_any_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,7 +181,7 @@ static void local_node_keeps_the_body_renamed(void **state)
     assert_non_null(strstr(c, "#line "));
     assert_null(strstr(c, "#line 3 \"users.c\"\nstruct nb__args_users_find"));
     assert_non_null(strstr(c, "struct nb__args_users_find {\n    int64_t id;\n};\n"));
-    assert_non_null(strstr(c, "static const nb__module nb__this_module = {\"users.c\", 0, 0};\n"));
+    assert_non_null(strstr(c, "static const nb__module nb__this_module = {\"users.c\", 0, 0, 0};\n"));
     assert_non_null(strstr(c, "user_t *users_find__with(const nb_call *nb__call, int64_t nb__p0)\n{\n"));
     assert_non_null(strstr(c, "    if (NB__LIKELY(nb__tls.route == NULL)) {\n"
                               "        user_t *nb__ret = nb__body_users_find(nb__p0);\n"));
@@ -257,7 +257,7 @@ static void node_file(void **state)
     assert_non_null(strstr(n, "    {\"db@db.example\", \"db\", \"db.example\", NULL, 4371, nb__tags_1, 2, NULL},\n"));
     assert_non_null(strstr(n, "static const nb__method *const nb__methods[] = {\n"
                               "    &nb__method_users_count,\n    &nb__method_users_find,\n};\n"));
-    assert_non_null(strstr(n, "nb__nodes, 2, 1, \"db@db.example\",\n    4370, 5000, 5000, 64, 500,\n    nb__methods, 2,\n    0 /* transport psk */, NULL, NULL, NULL\n};"));
+    assert_non_null(strstr(n, "nb__nodes, 2, 1, \"db@db.example\",\n    4370, 5000, 5000, 64, 500,\n    nb__methods, 2,\n    0 /* transport psk */, NULL, NULL, NULL,\n    10 /* max_time_extensions */\n};"));
     assert_non_null(strstr(n, "__attribute__((constructor))"));
     run_free(&r);
     nbc_t_leave();
@@ -290,7 +290,7 @@ static void node_file_mtls(void **state)
     char want[2048];
     snprintf(want, sizeof want,
              "    1 /* transport mtls */, \"%s/certs/ca.pem\", \"/etc/nb/{node}.pem\", "
-             "\"%s/k\\\"ey.pem\"\n};",
+             "\"%s/k\\\"ey.pem\",\n    10 /* max_time_extensions */\n};",
              cwd, cwd);
     const char *n = output(&r, "nebula_node.c")->data;
     if (strstr(n, want) == NULL)

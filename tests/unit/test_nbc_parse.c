@@ -150,10 +150,14 @@ static void nb_module_options(void **state)
     nbc_t_enter();
     nbc_t_write("m.c", "NB_MODULE(.default_timeout = 2500, .max_concurrent_calls = 3);\n"
                        "NB_API() void f(void) {}\n");
-    nbc_t_write("o.c", "NB_MODULE(.max_concurrent_calls = 9);\n");
+    nbc_t_write("o.c", "NB_MODULE(.max_concurrent_calls = 9, .max_time_extensions = 4);\n");
+    nbc_t_write("p.c", "NB_MODULE(.max_time_extensions = NB_NO_EXTENSIONS);\n");
     nbc_model m;
-    const char *srcs[] = {"m.c", "o.c"};
-    assert_int_equal(parse(&m, srcs, 2), 0);
+    const char *srcs[] = {"m.c", "o.c", "p.c"};
+    assert_int_equal(parse(&m, srcs, 3), 0);
+    assert_int_equal(m.files[0]->module.max_time_extensions, 0);
+    assert_int_equal(m.files[1]->module.max_time_extensions, 4);
+    assert_int_equal(m.files[2]->module.max_time_extensions, -1); /* NB_NO_EXTENSIONS */
     assert_true(m.files[0]->module.present);
     assert_int_equal(m.files[0]->module.default_timeout_ms, 2500);
     assert_int_equal(m.files[0]->module.max_concurrent_calls, 3);
@@ -318,7 +322,7 @@ static void syntax_errors(void **state)
         "e.c:1:1: error: NB_API must be followed by a function definition or prototype\n"
         "e.c:2:1: error: NB_API takes an optional selector string: NB_API(\"&tag\") or NB_API()\n"
         "e.c:3:38: error: NB_STRUCT must precede 'typedef struct tag { fields } name;' or 'struct tag { fields };'\n"
-        "e.c:4:12: error: NB_MODULE has no option 'timeout' (it takes .default_timeout and .max_concurrent_calls)\n"
+        "e.c:4:12: error: NB_MODULE has no option 'timeout' (it takes .default_timeout, .max_concurrent_calls and .max_time_extensions)\n"
         "e.c:5:16: error: NB_STRUCT must be used at file scope\n"
         "e.c:6:16: error: 'h' returns a function pointer: code addresses mean nothing on another "
         "node; return a value that names the function instead (an enum or an integer)\n");

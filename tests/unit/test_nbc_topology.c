@@ -150,6 +150,21 @@ static void test_defaults(void **state)
 
 /* transport: and tls: (docs/security.md); relative paths are made absolute
  * against the topology's directory, placeholders are left for the runtime. */
+/* max_time_extensions: 10 when absent, 0 allowed (it forbids), never negative. */
+static void test_max_time_extensions(void **state)
+{
+    (void)state;
+    nbc_topology t;
+    load_ok("transport_plain.yaml", &t);
+    assert_int_equal(t.max_time_extensions, 10);
+    nbc_topology_free(&t);
+    load_ok("extensions_zero.yaml", &t);
+    assert_int_equal(t.max_time_extensions, 0);
+    nbc_topology_free(&t);
+    load_fails("bad_extensions.yaml", "bad_extensions.yaml:3:22: error: \"max_time_extensions\" "
+                                      "must be an integer from 0 to 1000000, not \"-1\"\n");
+}
+
 static void test_transport(void **state)
 {
     (void)state;
@@ -265,8 +280,8 @@ static void test_unknown_top_level_keys(void **state)
 #define KNOWN                                                                                      \
     "known keys are nodes, port, default_timeout, nodes_info_refresh_interval, "                   \
     "max_concurrent_calls, "                                                                       \
-    "heartbeat_interval, allow_nonode_nohost, allow_unknown_self_node, default_opts, transport "   \
-    "and tls\n"
+    "heartbeat_interval, max_time_extensions, allow_nonode_nohost, allow_unknown_self_node, "      \
+    "default_opts, transport and tls\n"
     load_fails(
         "bad_unknown_keys.yaml",
         "bad_unknown_keys.yaml:2:1: error: unknown key \"prot\" (did you mean \"port\"?); " KNOWN
@@ -543,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_selector_syntax_and_empty_match),
         cmocka_unit_test(test_selector_accepted),
         cmocka_unit_test(test_transport),
+        cmocka_unit_test(test_max_time_extensions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #if NB_ON("&replica")
 static atomic_llong slept_bodies;
+static atomic_llong started_bodies; /* slow bodies that began to sleep */
 
 /* Memory held on purpose (replica_hog); reachable, so no leak report. The
  * pointers are volatile: the compiler may not drop the allocations as dead
@@ -68,6 +69,7 @@ char *replica_wait(int64_t slow_from, int64_t slow_to, int64_t ms)
 {
     int64_t n = my_number();
     if (n >= slow_from && n <= slow_to && ms > 0) {
+        atomic_fetch_add(&started_bodies, 1);
         sleep_ms(ms);
         atomic_fetch_add(&slept_bodies, 1);
     }
@@ -78,6 +80,12 @@ NB_API("&replica")
 int64_t replica_slept(void)
 {
     return atomic_load(&slept_bodies);
+}
+
+NB_API("&replica")
+int64_t replica_started(void)
+{
+    return atomic_load(&started_bodies);
 }
 
 NB_API("&replica")

@@ -26,6 +26,7 @@ void replica_touch(void);
 char *replica_wait(int64_t slow_from, int64_t slow_to, int64_t ms);
 /* &replica: how many replica_wait bodies that slept have finished on this node. */
 int64_t replica_slept(void);
+int64_t replica_started(void);
 /* &replica: the replica numbered `number` dies on the spot; the others return
  * their number. */
 int64_t replica_crash_if(int64_t number);

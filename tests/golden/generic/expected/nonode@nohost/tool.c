@@ -15,7 +15,7 @@ NB__DECLS_BEGIN void web_only(void); void web_only__with(const nb_call *call); N
 int generic_and_tagless = 1 + 0;
 #line 17 "<out>/tool.c"
 #include <nebula.h>
-static const nb__module nb__this_module = {"tool.c", 0, 0};
+static const nb__module nb__this_module = {"tool.c", 0, 0, 0};
 /* ---- nebulac 0.1.0: everywhere, selector "", remote on nonode@nohost (generic build) ---- */
 struct nb__args_everywhere {
     char nb__unused;

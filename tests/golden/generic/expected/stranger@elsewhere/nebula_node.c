@@ -26,7 +26,8 @@ static const nb__cluster_def nb__cluster = {
     NB__ABI_VERSION, "ef011fc73ac881f0", nb__nodes, 2, -1, "stranger@elsewhere",
     4370, 5000, 5000, 64, 500,
     nb__methods, 3,
-    0 /* transport psk */, NULL, NULL, NULL
+    0 /* transport psk */, NULL, NULL, NULL,
+    10 /* max_time_extensions */
 };
 
 static void nb__register(void) __attribute__((constructor));

@@ -33,7 +33,7 @@ void nb_clear_item_t(item_t *p)
     if (p)
         nb__value_clear(&t, p);
 }
-static const nb__module nb__this_module = {"tool.c", 0, 0};
+static const nb__module nb__this_module = {"tool.c", 0, 0, 0};
 /* ---- nebulac 0.1.0: items_find, selector "&db", remote on nonode@nohost (generic build) ---- */
 struct nb__args_items_find {
     int64_t id;

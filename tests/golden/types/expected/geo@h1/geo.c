@@ -71,7 +71,7 @@ void nb_clear_stats_t(stats_t *p)
     if (p)
         nb__value_clear(&t, p);
 }
-static const nb__module nb__this_module = {"geo.c", 0, 0};
+static const nb__module nb__this_module = {"geo.c", 0, 0, 0};
 /* ---- nebulac 0.1.0: shapes_area, selector "&geo", local on geo@h1 ---- */
 struct nb__args_shapes_area {
     const struct shape *s;

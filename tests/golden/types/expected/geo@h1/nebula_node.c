@@ -67,7 +67,8 @@ static const nb__cluster_def nb__cluster = {
     NB__ABI_VERSION, "660106ea7ed87a65", nb__nodes, 3, 0, "geo@h1",
     4400, 2000, 1000, 8, 250,
     nb__methods, 5,
-    0 /* transport psk */, NULL, NULL, NULL
+    0 /* transport psk */, NULL, NULL, NULL,
+    10 /* max_time_extensions */
 };
 
 static void nb__register(void) __attribute__((constructor));

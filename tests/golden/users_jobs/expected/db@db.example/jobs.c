@@ -23,7 +23,7 @@ int64_t nb__body_node_uptime_ms(void)
 }
 #line 25 "<out>/jobs.c"
 #include <nebula.h>
-static const nb__module nb__this_module = {"jobs.c", 30000, 4};
+static const nb__module nb__this_module = {"jobs.c", 30000, 4, 0};
 /* ---- nebulac 0.1.0: jobs_checksum, selector "@worker", remote on db@db.example ---- */
 struct nb__args_jobs_checksum {
     nb_bytes data;

@@ -48,7 +48,8 @@ static const nb__cluster_def nb__cluster = {
     NB__ABI_VERSION, "cb204f67fa437f65", nb__nodes, 3, 1, "db@db.example",
     4370, 5000, 5000, 64, 500,
     nb__methods, 6,
-    0 /* transport psk */, NULL, NULL, NULL
+    0 /* transport psk */, NULL, NULL, NULL,
+    10 /* max_time_extensions */
 };
 
 static void nb__register(void) __attribute__((constructor));

@@ -41,7 +41,7 @@ void nb__body_users_update_cache(int64_t id, const user_t *u)
 }
 #line 43 "<out>/users.c"
 #include <nebula.h>
-static const nb__module nb__this_module = {"users.c", 0, 0};
+static const nb__module nb__this_module = {"users.c", 0, 0, 0};
 /* ---- nebulac 0.1.0: users_find, selector "&db", local on db@db.example ---- */
 struct nb__args_users_find {
     int64_t id;

@@ -92,6 +92,8 @@ void nb__call_overlay(const nb_call *block, const nb_call *call, nb_call *out)
     *out = *block;
     if (call->timeout_ms > 0)
         out->timeout_ms = call->timeout_ms;
+    if (call->max_time_extensions != 0)
+        out->max_time_extensions = call->max_time_extensions;
     if (call->results)
         out->results = call->results;
     if (call->strategy != NB_ALL)

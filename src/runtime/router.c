@@ -357,24 +357,7 @@ static const nb_call *effective_route(const nb_call *call, nb_call *merged)
         return block;
     if (call->default_route || has_target(call) || block == NULL)
         return call;
-    *merged = *block;
-    if (call->timeout_ms > 0)
-        merged->timeout_ms = call->timeout_ms;
-    if (call->max_time_extensions != 0)
-        merged->max_time_extensions = call->max_time_extensions;
-    if (call->results)
-        merged->results = call->results;
-    if (call->strategy != NB_ALL)
-        merged->strategy = call->strategy;
-    if (call->at_least > 0)
-        merged->at_least = call->at_least;
-    if (call->quorum != NB_QUORUM_CONFIGURED)
-        merged->quorum = call->quorum;
-    if (call->success || call->failure) {
-        merged->success = call->success;
-        merged->failure = call->failure;
-        merged->arg = call->arg;
-    }
+    nb__call_overlay(block, call, merged);
     return merged;
 }
 

@@ -21,6 +21,7 @@
 #include "pending.h"
 #include "router.h"
 #include "config.h"
+#include "future.h"
 #include "selector.h"
 #include "status.h"
 
@@ -95,6 +96,22 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
     return rc;
 }
 
+void nb__pcall_outcome(const nb__method *m, const nb__pcall *p, const char *node, void *ret)
+{
+    char msg[512];
+    nb_code code = p->code;
+    if (code == NB_OK)
+        nb__decode_reply(m, p->reply, p->reply_len, ret, &code, msg, sizeof msg);
+    else
+        snprintf(msg, sizeof msg, "%s", p->msg ? p->msg : "");
+    if (code == NB_OK)
+        nb__set_code(NB_OK);
+    else if (code == NB_E_NODE_DOWN && p->code == NB_E_NODE_DOWN)
+        nb__fail(code, "%s: %s went down during the call (%s)", m->name, node, msg);
+    else
+        nb__fail(code, "%s", msg[0] ? msg : nb_code_name(code));
+}
+
 /* Sends one request on c and waits for its outcome; sets the thread's code. */
 static void call_remote(const nb__method *m, nb__conn *c, const char *node, const void *args,
                         void *ret, int timeout_ms)
@@ -121,35 +138,30 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
     } else {
         nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
         nb__pcall_wait(&p, deadline, m->name, node);
-        char msg[512];
-        nb_code code = p.code;
-        if (code == NB_OK)
-            nb__decode_reply(m, p.reply, p.reply_len, ret, &code, msg, sizeof msg);
-        else
-            snprintf(msg, sizeof msg, "%s", p.msg ? p.msg : "");
-        if (code == NB_OK)
-            nb__set_code(NB_OK);
-        else if (code == NB_E_NODE_DOWN && p.code == NB_E_NODE_DOWN)
-            nb__fail(code, "%s: %s went down during the call (%s)", m->name, node, msg);
-        else
-            nb__fail(code, "%s", msg[0] ? msg : nb_code_name(code));
+        nb__pcall_outcome(m, &p, node, ret);
     }
     nb__pcall_release(&p);
     nb__waiter_destroy(&w);
 }
 
-/* Runs m on target t (local or remote), for a started node. */
-static void run_on(const nb__method *m, nb__target *t, const void *args, void *ret, int timeout)
+/* Runs m on target t (local or remote), for a started node; fut: an
+ * asynchronous call, whose remote request is only queued (ret is then fut's). */
+static void run_on(const nb__method *m, nb__target *t, const void *args, void *ret, int timeout,
+                   nb_future *fut)
 {
     if (t->local) {
         nb__run_local(m, args, ret);
         return;
     }
-    call_remote(m, t->conn, t->node, args, ret, timeout);
+    if (fut)
+        nb__future_send(fut, t->conn, t->node, args, timeout);
+    else
+        call_remote(m, t->conn, t->node, args, ret, timeout);
     nb__conn_unref(t->conn);
 }
 
-static void route_default(const nb__method *m, const nb_call *r, const void *args, void *ret)
+static void route_default(const nb__method *m, const nb_call *r, const void *args, void *ret,
+                          nb_future *fut)
 {
     if (nb__serves_locally(m)) {
         if (nb__tls.route == &nb__unarmed && nb__is_running())
@@ -168,7 +180,7 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
         nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")%s%s",
                  m->name, m->selector, states[0] ? ": " : "", states);
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, &t, args, ret, nb__call_timeout(m, r), fut);
     nb__lease_leave();
 }
 
@@ -194,7 +206,8 @@ int nb__parse_selector(const char *text, nb__selector *sel)
     return 0;
 }
 
-static void route_selector(const nb__method *m, const nb_call *r, const void *args, void *ret)
+static void route_selector(const nb__method *m, const nb_call *r, const void *args, void *ret,
+                           nb_future *fut)
 {
     nb__selector sel;
     if (nb__parse_selector(r->node, &sel) < 0)
@@ -206,11 +219,12 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
         nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it%s%s",
                  m->name, r->node, states[0] ? ": " : "", states);
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r));
+        run_on(m, &t, args, ret, nb__call_timeout(m, r), fut);
     nb__sel_free(&sel);
 }
 
-static void route_pick(const nb__method *m, const nb_call *r, const void *args, void *ret)
+static void route_pick(const nb__method *m, const nb_call *r, const void *args, void *ret,
+                       nb_future *fut)
 {
     size_t n;
     nb_node_info *info = nb__info_snapshot(&n);
@@ -226,7 +240,7 @@ static void route_pick(const nb__method *m, const nb_call *r, const void *args, 
             nb__fail(NB_E_NO_WORKER, "%s: %s (chosen by the pick function) is not connected "
                      "or does not serve it", m->name, def->nodes[i].name);
         else
-            run_on(m, &t, args, ret, nb__call_timeout(m, r));
+            run_on(m, &t, args, ret, nb__call_timeout(m, r), fut);
     }
     nb_nodes_info_free(info, n);
 }
@@ -283,7 +297,7 @@ void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void
         return;
     }
     if (!r || !has_target(r)) {
-        route_default(m, r, args, ret);
+        route_default(m, r, args, ret, NULL);
         return;
     }
     bool multi = r->nodes || r->filter || r->all;
@@ -298,8 +312,53 @@ void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void
     if (multi)
         nb__route_multi(m, r, args, ret);
     else if (r->node)
-        route_selector(m, r, args, ret);
+        route_selector(m, r, args, ret, NULL);
     else
-        route_pick(m, r, args, ret);
+        route_pick(m, r, args, ret, NULL);
     nb__lease_leave();
+}
+
+/*
+ * f__async_with: the same routing as nb__invoke, but a remote request is only
+ * queued (nb__future_send) and everything else (a local run, a failure to start)
+ * is settled into the future at once. Multicast and broadcast are refused: their
+ * results go to the caller's nb_results, which an asynchronous call could not
+ * fill while the caller runs on (docs/async.md).
+ */
+nb_future *nb__invoke_async(const nb__method *m, const nb_call *call, const void *args)
+{
+    nb_future *fut = nb__future_new(m);
+    if (!fut) {
+        nb__fail(NB_E_SYSTEM, "%s__async: out of memory", m->name);
+        return NULL;
+    }
+    void *ret = nb__future_ret(fut);
+    nb_call merged;
+    const nb_call *r = effective_route(call, &merged);
+    char why[256];
+    bool multi = r && (r->nodes || r->filter || r->all);
+    if (r && nb__call_check(r, why, sizeof why) < 0) {
+        nb__fail(NB_E_BAD_OPTION, "%s: %s", m->name, why);
+    } else if (multi) {
+        nb__fail(NB_E_BAD_OPTION, "%s__async: a multicast or broadcast call cannot be "
+                 "asynchronous; call %s inside the block, or use a unicast target", m->name,
+                 m->name);
+    } else if (!r || !has_target(r)) {
+        route_default(m, r, args, ret, fut);
+    } else if (!nb__lease_enter()) {
+        nb__fail(NB_E_NOT_STARTED, "%s: routed call before nb_start()", m->name);
+    } else {
+        if (r->node)
+            route_selector(m, r, args, ret, fut);
+        else
+            route_pick(m, r, args, ret, fut);
+        nb__lease_leave();
+    }
+    if (multi && r->results && nb_last_code() != NB_OK) {
+        nb_results_free(r->results); /* res.code always says how the call ended */
+        r->results->code = nb_last_code();
+    }
+    if (!nb__future_started(fut))
+        nb__future_settle(fut);
+    return fut;
 }

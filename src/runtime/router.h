@@ -28,6 +28,11 @@ int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, ui
 int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, void *ret,
                      nb_code *code, char *msg, size_t msg_size);
 
+struct nb__pcall;
+/* After a remote call p (to node) is resolved: decodes its value into ret and
+ * sets this thread's code and message, as the synchronous call does. */
+void nb__pcall_outcome(const nb__method *m, const struct nb__pcall *p, const char *node, void *ret);
+
 /* Parses a run-time selector and checks it names only known tags and nodes.
  * Returns 0 (free sel with nb__sel_free) or -1 after nb__fail(NB_E_BAD_SELECTOR). */
 int nb__parse_selector(const char *text, nb__selector *sel);

@@ -2,8 +2,8 @@
  * Do not edit: rerun nebulac. */
 #include <nebula.h>
 
-#if NB__ABI_VERSION != 2
-#error "nebula_node.c was generated for NebulaAPI ABI 2 but nebula.h is another version: rebuild with the matching nebulac"
+#if NB__ABI_VERSION != 3
+#error "nebula_node.c was generated for NebulaAPI ABI 3 but nebula.h is another version: rebuild with the matching nebulac"
 #endif
 
 static const char *const nb__tags_0[] = {"db"};

@@ -1,0 +1,188 @@
+/*
+ * bench_async — asynchronous calls (docs/async.md) against their baselines, one
+ * thread on the client node, side by side in one run:
+ *
+ *   async:  one thread keeping WINDOW bench_pinc calls in flight (f__async /
+ *           f__await on a ring of futures) over the one connection to the
+ *           server node;
+ *   sync:   the same thread making the same calls one at a time (bench_pinc);
+ *   pipe:   pipelined raw TCP with the same window and the same bytes per call
+ *           (bench_pipe_round): the transport's ceiling.
+ *
+ * It also prints the client's write system calls per call (from
+ * /proc/self/io's syscw) for both kinds of call: what batching saves.
+ *
+ *   bench_async_client SERVER_BINARY [--json FILE] [--window N] [--ms MS] [--rounds N]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nebula.h>
+#include "bench_util.h"
+
+/* The window must fit the serving module's admission bound, 2 x
+ * max_concurrent_calls (docs/async.md): this module admits 2048. */
+NB_MODULE(.max_concurrent_calls = 1024);
+
+/* Served by the server node: returns its argument + 1 (bench_inc's bytes). */
+NB_API("@server")
+int64_t bench_pinc(int64_t x)
+{
+    return x + 1;
+}
+
+#if NB_ON("@client")
+
+enum { MAX_WINDOW = 1024, MAX_ROUNDS = 64 };
+
+/* Write system calls of this process so far (/proc/self/io). */
+static long long writes_so_far(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    long long v = -1;
+    char line[128];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "syscw: %lld", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+typedef struct round_out {
+    double ns_per_call;
+    double writes_per_call;
+} round_out;
+
+static round_out async_round(int window, int64_t duration_ns)
+{
+    static nb_future *ring[MAX_WINDOW];
+    static int64_t arg[MAX_WINDOW];
+    int64_t calls = 0, x = 0;
+    long long w0 = writes_so_far();
+    int64_t t0 = bench_now_ns(), until = t0 + duration_ns;
+    for (int k = 0; k < window; k++) {
+        arg[k] = x;
+        ring[k] = bench_pinc__async(x++);
+    }
+    int k = 0;
+    for (;; k = (k + 1) % window) {
+        if (bench_pinc__await(ring[k]) != arg[k] + 1 || nb_last_code() != NB_OK)
+            bench_die("bench_pinc__await: %s", nb_last_message());
+        calls++;
+        if ((calls & 63) == 0 && bench_now_ns() >= until)
+            break;
+        arg[k] = x;
+        ring[k] = bench_pinc__async(x++);
+    }
+    /* The rest of the ring is still in flight: awaited and counted too. */
+    for (int j = (k + 1) % window; j != k; j = (j + 1) % window, calls++)
+        if (bench_pinc__await(ring[j]) != arg[j] + 1 || nb_last_code() != NB_OK)
+            bench_die("bench_pinc__await: %s", nb_last_message());
+    int64_t elapsed = bench_now_ns() - t0;
+    long long w1 = writes_so_far();
+    round_out o = {(double)elapsed / (double)calls,
+                   w0 >= 0 && w1 >= 0 ? (double)(w1 - w0) / (double)calls : -1};
+    return o;
+}
+
+static round_out sync_round(int64_t duration_ns)
+{
+    int64_t calls = 0, x = 0;
+    long long w0 = writes_so_far();
+    int64_t t0 = bench_now_ns(), until = t0 + duration_ns;
+    do {
+        for (int i = 0; i < 64; i++, x++, calls++)
+            if (bench_pinc(x) != x + 1 || nb_last_code() != NB_OK)
+                bench_die("bench_pinc: %s", nb_last_message());
+    } while (bench_now_ns() < until);
+    int64_t elapsed = bench_now_ns() - t0;
+    long long w1 = writes_so_far();
+    round_out o = {(double)elapsed / (double)calls,
+                   w0 >= 0 && w1 >= 0 ? (double)(w1 - w0) / (double)calls : -1};
+    return o;
+}
+
+static int int_arg(const char *s, int lo, int hi, const char *what)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi)
+        bench_die("%s must be %d..%d", what, lo, hi);
+    return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+    const char *server = getenv("BENCH_SERVER"), *json = NULL;
+    int window = 256, ms = 1000, rounds = 5, positional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--json") == 0 && next)
+            json = argv[++i];
+        else if (strcmp(argv[i], "--window") == 0 && next)
+            window = int_arg(argv[++i], 1, MAX_WINDOW, "--window");
+        else if (strcmp(argv[i], "--ms") == 0 && next)
+            ms = int_arg(argv[++i], 10, 60000, "--ms");
+        else if (strcmp(argv[i], "--rounds") == 0 && next)
+            rounds = int_arg(argv[++i], 1, MAX_ROUNDS, "--rounds");
+        else if (argv[i][0] != '-' && !positional++)
+            server = argv[i];
+        else
+            server = NULL, i = argc;
+    }
+    if (!server)
+        bench_die("usage: %s SERVER_BINARY [--json FILE] [--window N] [--ms MS] [--rounds N]",
+                  argv[0]);
+    bench_cluster_env("client@127.0.0.1", "server@127.0.0.1", (char *)NULL);
+    pid_t child = bench_spawn(server, "server@127.0.0.1");
+    if (nb_start(NULL) != 0)
+        bench_die("nb_start: %s", nb_last_message());
+    if (nb_await("@server", 20000) != 0)
+        bench_die("server not up: %s", nb_last_message());
+    bench_pipe_peer pipe = bench_pipe_start(BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES);
+
+    int64_t round_ns = (int64_t)ms * 1000000LL;
+    async_round(window, round_ns / 10); /* warm-up */
+    sync_round(round_ns / 10);
+    bench_pipe_round(&pipe, window, round_ns / 10);
+
+    double as[MAX_ROUNDS], sy[MAX_ROUNDS], raw[MAX_ROUNDS], aw[MAX_ROUNDS], sw[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        round_out a = async_round(window, round_ns);
+        round_out s = sync_round(round_ns);
+        raw[r] = bench_pipe_round(&pipe, window, round_ns);
+        as[r] = a.ns_per_call;
+        sy[r] = s.ns_per_call;
+        aw[r] = a.writes_per_call;
+        sw[r] = s.writes_per_call;
+    }
+    char name[2][96];
+    snprintf(name[0], sizeof name[0], "1 thread: %d async in flight / sync calls", window);
+    snprintf(name[1], sizeof name[1], "1 thread: %d async in flight / pipelined raw TCP", window);
+    bench_row rows[2] = {
+        bench_make_row(name[0], "ns", as, sy, rounds, 10.0),
+        bench_make_row(name[1], "ns", as, raw, rounds, 0),
+    };
+    bench_print_rates(rows, 2, json);
+    bench_row writes = bench_make_row("write syscalls per call: async / sync", "ns", aw, sw,
+                                      rounds, 0);
+    printf("client write syscalls per call (median): async %.3f, sync %.3f\n", writes.value,
+           writes.baseline);
+    bench_pipe_stop(&pipe);
+    nb_stop();
+    bench_stop(child);
+    return 0;
+}
+
+#else /* the server node: serve until told to stop */
+
+int main(void)
+{
+    return bench_serve();
+}
+#endif

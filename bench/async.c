@@ -9,8 +9,8 @@
  *   pipe:   pipelined raw TCP with the same window and the same bytes per call
  *           (bench_pipe_round): the transport's ceiling.
  *
- * It also prints the client's write system calls per call (from
- * /proc/self/io's syscw) for both kinds of call: what batching saves.
+ * (How many send system calls a burst costs is measured with strace: see
+ * bench/README.md.)
  *
  *   bench_async_client SERVER_BINARY [--json FILE] [--window N] [--ms MS] [--rounds N]
  */
@@ -39,31 +39,12 @@ int64_t bench_pinc(int64_t x)
 
 enum { MAX_WINDOW = 1024, MAX_ROUNDS = 64 };
 
-/* Write system calls of this process so far (/proc/self/io). */
-static long long writes_so_far(void)
-{
-    FILE *f = fopen("/proc/self/io", "r");
-    long long v = -1;
-    char line[128];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "syscw: %lld", &v) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return v;
-}
-
-typedef struct round_out {
-    double ns_per_call;
-    double writes_per_call;
-} round_out;
-
-static round_out async_round(int window, int64_t duration_ns)
+/* Aggregate ns per call of one thread keeping `window` calls in flight. */
+static double async_round(int window, int64_t duration_ns)
 {
     static nb_future *ring[MAX_WINDOW];
     static int64_t arg[MAX_WINDOW];
     int64_t calls = 0, x = 0;
-    long long w0 = writes_so_far();
     int64_t t0 = bench_now_ns(), until = t0 + duration_ns;
     for (int k = 0; k < window; k++) {
         arg[k] = x;
@@ -83,28 +64,20 @@ static round_out async_round(int window, int64_t duration_ns)
     for (int j = (k + 1) % window; j != k; j = (j + 1) % window, calls++)
         if (bench_pinc__await(ring[j]) != arg[j] + 1 || nb_last_code() != NB_OK)
             bench_die("bench_pinc__await: %s", nb_last_message());
-    int64_t elapsed = bench_now_ns() - t0;
-    long long w1 = writes_so_far();
-    round_out o = {(double)elapsed / (double)calls,
-                   w0 >= 0 && w1 >= 0 ? (double)(w1 - w0) / (double)calls : -1};
-    return o;
+    return (double)(bench_now_ns() - t0) / (double)calls;
 }
 
-static round_out sync_round(int64_t duration_ns)
+/* Aggregate ns per call of the same thread calling one at a time. */
+static double sync_round(int64_t duration_ns)
 {
     int64_t calls = 0, x = 0;
-    long long w0 = writes_so_far();
     int64_t t0 = bench_now_ns(), until = t0 + duration_ns;
     do {
         for (int i = 0; i < 64; i++, x++, calls++)
             if (bench_pinc(x) != x + 1 || nb_last_code() != NB_OK)
                 bench_die("bench_pinc: %s", nb_last_message());
     } while (bench_now_ns() < until);
-    int64_t elapsed = bench_now_ns() - t0;
-    long long w1 = writes_so_far();
-    round_out o = {(double)elapsed / (double)calls,
-                   w0 >= 0 && w1 >= 0 ? (double)(w1 - w0) / (double)calls : -1};
-    return o;
+    return (double)(bench_now_ns() - t0) / (double)calls;
 }
 
 static int int_arg(const char *s, int lo, int hi, const char *what)
@@ -151,15 +124,11 @@ int main(int argc, char **argv)
     sync_round(round_ns / 10);
     bench_pipe_round(&pipe, window, round_ns / 10);
 
-    double as[MAX_ROUNDS], sy[MAX_ROUNDS], raw[MAX_ROUNDS], aw[MAX_ROUNDS], sw[MAX_ROUNDS];
+    double as[MAX_ROUNDS], sy[MAX_ROUNDS], raw[MAX_ROUNDS];
     for (int r = 0; r < rounds; r++) {
-        round_out a = async_round(window, round_ns);
-        round_out s = sync_round(round_ns);
+        as[r] = async_round(window, round_ns);
+        sy[r] = sync_round(round_ns);
         raw[r] = bench_pipe_round(&pipe, window, round_ns);
-        as[r] = a.ns_per_call;
-        sy[r] = s.ns_per_call;
-        aw[r] = a.writes_per_call;
-        sw[r] = s.writes_per_call;
     }
     char name[2][96];
     snprintf(name[0], sizeof name[0], "1 thread: %d async in flight / sync calls", window);
@@ -169,10 +138,6 @@ int main(int argc, char **argv)
         bench_make_row(name[1], "ns", as, raw, rounds, 0),
     };
     bench_print_rates(rows, 2, json);
-    bench_row writes = bench_make_row("write syscalls per call: async / sync", "ns", aw, sw,
-                                      rounds, 0);
-    printf("client write syscalls per call (median): async %.3f, sync %.3f\n", writes.value,
-           writes.baseline);
     bench_pipe_stop(&pipe);
     nb_stop();
     bench_stop(child);

@@ -9,10 +9,11 @@
  *   pipe:   pipelined raw TCP with the same window and the same bytes per call
  *           (bench_pipe_round): the transport's ceiling.
  *
- * (How many send system calls a burst costs is measured with strace: see
- * bench/README.md.)
+ * With --only async|sync it runs just one round of that side and prints
+ * "calls N": how bench/README.md counts the system calls per call (strace).
  *
  *   bench_async_client SERVER_BINARY [--json FILE] [--window N] [--ms MS] [--rounds N]
+ *                      [--only async|sync]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -91,7 +92,7 @@ static int int_arg(const char *s, int lo, int hi, const char *what)
 
 int main(int argc, char **argv)
 {
-    const char *server = getenv("BENCH_SERVER"), *json = NULL;
+    const char *server = getenv("BENCH_SERVER"), *json = NULL, *only = NULL;
     int window = 256, ms = 1000, rounds = 5, positional = 0;
     for (int i = 1; i < argc; i++) {
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
             window = int_arg(argv[++i], 1, MAX_WINDOW, "--window");
         else if (strcmp(argv[i], "--ms") == 0 && next)
             ms = int_arg(argv[++i], 10, 60000, "--ms");
+        else if (strcmp(argv[i], "--only") == 0 && next)
+            only = argv[++i];
         else if (strcmp(argv[i], "--rounds") == 0 && next)
             rounds = int_arg(argv[++i], 1, MAX_ROUNDS, "--rounds");
         else if (argv[i][0] != '-' && !positional++)
@@ -120,6 +123,14 @@ int main(int argc, char **argv)
     bench_pipe_peer pipe = bench_pipe_start(BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES);
 
     int64_t round_ns = (int64_t)ms * 1000000LL;
+    if (only) {
+        double ns = strcmp(only, "sync") == 0 ? sync_round(round_ns) : async_round(window, round_ns);
+        printf("calls %.0f\n", (double)round_ns / ns);
+        bench_pipe_stop(&pipe);
+        nb_stop();
+        bench_stop(child);
+        return 0;
+    }
     async_round(window, round_ns / 10); /* warm-up */
     sync_round(round_ns / 10);
     bench_pipe_round(&pipe, window, round_ns / 10);

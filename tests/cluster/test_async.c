@@ -1,7 +1,8 @@
 /*
  * test_async.c — asynchronous calls (f__async, f__await, nb_future_*) against
  * real nodes on loopback. Built as api@127.0.0.1 (which serves the &store APIs
- * itself) and starts db1/db2 from the cluster tests' topology.
+ * itself) and starts db1/db2 of async.yaml (the cluster tests' topology with a
+ * slower heartbeat).
  *
  *   test_async outcomes   every outcome code, fd polling, cancel, free, refusals
  *   test_async values     value and ownership identical to the synchronous call
@@ -98,10 +99,11 @@ static int cluster_down(void **state)
     return rc;
 }
 
+/* The selector naming exactly node i (static strings: threads share them). */
 static nb_call on(int i)
 {
-    static char sel[N_NODES][64];
-    snprintf(sel[i], sizeof sel[i], "@:\"%s\"", names[i]);
+    static const char *const sel[N_NODES] = {"@:\"api@127.0.0.1\"", "@:\"db1@127.0.0.1\"",
+                                             "@:\"db2@127.0.0.1\"", "@:\"cold@127.0.0.1\""};
     return (nb_call){.node = sel[i]};
 }
 

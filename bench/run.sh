@@ -240,6 +240,17 @@ while IFS= read -r row; do
 done < <(grep '"figure"' "$parts/async.json")
 echo
 
+# ---- 3c. cluster scale: 8, 16 and 32 nodes (bench/scale.c), absolute figures --
+
+if grep -qw bench_scale32_driver <<<"$build_targets"; then
+  echo "== cluster scale: mesh formation, idle CPU and RSS per node, round trip"
+  for n in 8 16 32; do
+    cmake --build "$dir" -j2 --target "bench_scale${n}_driver" >/dev/null
+    "$b/bench_scale${n}_driver" "$b/bench_scale${n}_member" | tee "$parts/scale$n.txt"
+  done
+  echo
+fi
+
 # ---- 4. the whole table and the merged JSON ---------------------------------
 
 echo "== all rows (median of $rounds rounds each side; ratio = value / baseline)"

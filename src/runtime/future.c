@@ -201,7 +201,7 @@ static void on_done(nb__pcall *p)
         (void)eventfd_write(f->efd, 1);
 }
 
-nb_future *nb__future_new(const nb__method *m)
+static nb_future *future_new(const nb__method *m)
 {
     size_t size = m->ret.kind == NB__K_VOID ? 0 : m->ret.size;
     nb_future *f = calloc(1, sizeof *f + size);
@@ -214,19 +214,13 @@ nb_future *nb__future_new(const nb__method *m)
     return f;
 }
 
-void *nb__future_ret(nb_future *f)
+/* nb__remote_start for a future: registers the call, encodes args and queues
+ * the request to be written soon. Sets this thread's code: NB_OK when queued,
+ * else the failure (the future is settled with it unless it went remote). */
+static void send_request(void *ctx, nb__conn *c, const char *node, const void *args,
+                         int timeout_ms)
 {
-    return f->m->ret.kind == NB__K_VOID ? NULL : (void *)f->ret;
-}
-
-bool nb__future_started(const nb_future *f)
-{
-    return f->remote;
-}
-
-void nb__future_send(nb_future *f, nb__conn *c, const char *node, const void *args,
-                     int timeout_ms)
-{
+    nb_future *f = ctx;
     const nb__method *m = f->m;
     f->node = strdup(node);
     if (!f->node) {
@@ -261,11 +255,26 @@ void nb__future_send(nb_future *f, nb__conn *c, const char *node, const void *ar
     nb__set_code(NB_OK);
 }
 
-void nb__future_settle(nb_future *f)
+/*
+ * f__async_with: routed as the synchronous call (nb__invoke_start); a remote
+ * request is only queued, and every other outcome (a local run, a call that
+ * could not start) is settled into the future at once from this thread's code.
+ */
+nb_future *nb__invoke_async(const nb__method *m, const nb_call *call, const void *args)
 {
-    f->code = nb_last_code();
-    if (f->code != NB_OK)
-        f->msg = strdup(nb_last_message());
+    nb_future *f = future_new(m);
+    if (!f) {
+        nb__fail(NB_E_SYSTEM, "%s__async: out of memory", m->name);
+        return NULL;
+    }
+    nb__invoke_start(m, call, args, m->ret.kind == NB__K_VOID ? NULL : (void *)f->ret,
+                     send_request, f);
+    if (!f->remote) {
+        f->code = nb_last_code();
+        if (f->code != NB_OK)
+            f->msg = strdup(nb_last_message());
+    }
+    return f;
 }
 
 /* Waits until p's outcome is written and its resolver has let go of it. */

@@ -21,7 +21,6 @@
 #include "pending.h"
 #include "router.h"
 #include "config.h"
-#include "future.h"
 #include "selector.h"
 #include "status.h"
 
@@ -144,24 +143,30 @@ static void call_remote(const nb__method *m, nb__conn *c, const char *node, cons
     nb__waiter_destroy(&w);
 }
 
-/* Runs m on target t (local or remote), for a started node; fut: an
- * asynchronous call, whose remote request is only queued (ret is then fut's). */
+/* How an asynchronous call starts its remote request (NULL: call and wait). */
+typedef struct starter {
+    nb__remote_start fn;
+    void *ctx;
+} starter;
+
+/* Runs m on target t (local or remote), for a started node; st: an
+ * asynchronous call, whose remote request is handed to st instead. */
 static void run_on(const nb__method *m, nb__target *t, const void *args, void *ret, int timeout,
-                   nb_future *fut)
+                   const starter *st)
 {
     if (t->local) {
         nb__run_local(m, args, ret);
         return;
     }
-    if (fut)
-        nb__future_send(fut, t->conn, t->node, args, timeout);
+    if (st)
+        st->fn(st->ctx, t->conn, t->node, args, timeout);
     else
         call_remote(m, t->conn, t->node, args, ret, timeout);
     nb__conn_unref(t->conn);
 }
 
 static void route_default(const nb__method *m, const nb_call *r, const void *args, void *ret,
-                          nb_future *fut)
+                          const starter *st)
 {
     if (nb__serves_locally(m)) {
         if (nb__tls.route == &nb__unarmed && nb__is_running())
@@ -180,7 +185,7 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
         nb__fail(NB_E_NO_WORKER, "%s: no connected node serves it (selector \"%s\")%s%s",
                  m->name, m->selector, states[0] ? ": " : "", states);
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r), fut);
+        run_on(m, &t, args, ret, nb__call_timeout(m, r), st);
     nb__lease_leave();
 }
 
@@ -207,7 +212,7 @@ int nb__parse_selector(const char *text, nb__selector *sel)
 }
 
 static void route_selector(const nb__method *m, const nb_call *r, const void *args, void *ret,
-                           nb_future *fut)
+                           const starter *st)
 {
     nb__selector sel;
     if (nb__parse_selector(r->node, &sel) < 0)
@@ -219,12 +224,12 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
         nb__fail(NB_E_NO_WORKER, "%s: no connected node matching \"%s\" serves it%s%s",
                  m->name, r->node, states[0] ? ": " : "", states);
     } else
-        run_on(m, &t, args, ret, nb__call_timeout(m, r), fut);
+        run_on(m, &t, args, ret, nb__call_timeout(m, r), st);
     nb__sel_free(&sel);
 }
 
 static void route_pick(const nb__method *m, const nb_call *r, const void *args, void *ret,
-                       nb_future *fut)
+                       const starter *st)
 {
     size_t n;
     nb_node_info *info = nb__info_snapshot(&n);
@@ -240,7 +245,7 @@ static void route_pick(const nb__method *m, const nb_call *r, const void *args, 
             nb__fail(NB_E_NO_WORKER, "%s: %s (chosen by the pick function) is not connected "
                      "or does not serve it", m->name, def->nodes[i].name);
         else
-            run_on(m, &t, args, ret, nb__call_timeout(m, r), fut);
+            run_on(m, &t, args, ret, nb__call_timeout(m, r), st);
     }
     nb_nodes_info_free(info, n);
 }
@@ -318,21 +323,10 @@ void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void
     nb__lease_leave();
 }
 
-/*
- * f__async_with: the same routing as nb__invoke, but a remote request is only
- * queued (nb__future_send) and everything else (a local run, a failure to start)
- * is settled into the future at once. Multicast and broadcast are refused: their
- * results go to the caller's nb_results, which an asynchronous call could not
- * fill while the caller runs on (docs/async.md).
- */
-nb_future *nb__invoke_async(const nb__method *m, const nb_call *call, const void *args)
+void nb__invoke_start(const nb__method *m, const nb_call *call, const void *args, void *ret,
+                      nb__remote_start start, void *ctx)
 {
-    nb_future *fut = nb__future_new(m);
-    if (!fut) {
-        nb__fail(NB_E_SYSTEM, "%s__async: out of memory", m->name);
-        return NULL;
-    }
-    void *ret = nb__future_ret(fut);
+    starter st = {start, ctx};
     nb_call merged;
     const nb_call *r = effective_route(call, &merged);
     char why[256];
@@ -344,21 +338,18 @@ nb_future *nb__invoke_async(const nb__method *m, const nb_call *call, const void
                  "asynchronous; call %s inside the block, or use a unicast target", m->name,
                  m->name);
     } else if (!r || !has_target(r)) {
-        route_default(m, r, args, ret, fut);
+        route_default(m, r, args, ret, &st);
     } else if (!nb__lease_enter()) {
         nb__fail(NB_E_NOT_STARTED, "%s: routed call before nb_start()", m->name);
     } else {
         if (r->node)
-            route_selector(m, r, args, ret, fut);
+            route_selector(m, r, args, ret, &st);
         else
-            route_pick(m, r, args, ret, fut);
+            route_pick(m, r, args, ret, &st);
         nb__lease_leave();
     }
-    if (multi && r->results && nb_last_code() != NB_OK) {
+    if (multi && r->results) {
         nb_results_free(r->results); /* res.code always says how the call ended */
         r->results->code = nb_last_code();
     }
-    if (!nb__future_started(fut))
-        nb__future_settle(fut);
-    return fut;
 }

@@ -18,7 +18,7 @@ started=$SECONDS
 bench/setup.sh
 cmake -S . -B "$dir" -DNEBULA_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=(bench_routing_client bench_routing_client_static bench_routing_server
-         bench_multicast_driver bench_multicast_s{1..8})
+         bench_multicast_driver bench_multicast_s{1..8} bench_async_client bench_async_server)
 # The throughput bench (bench/throughput.c) is built when its target exists.
 have_tput=0
 build_targets=$(cmake --build "$dir" --target help 2>/dev/null || true)
@@ -234,6 +234,31 @@ else
     "$(median "${erl_cps[@]}")" "$(median "${erl_cps[@]}")" calls/s "-"
 fi
 echo
+
+# ---- 3b. asynchronous calls: one thread, 256 in flight (bench/async.c) ---------
+
+echo "== async calls: one thread, 256 in flight vs its sync calls vs pipelined raw TCP, $rounds rounds in turn"
+"$b/bench_async_client" "$b/bench_async_server" --rounds "$rounds" --ms "$tput_ms" \
+  --window 256 --json "$parts/async.json"
+while IFS= read -r row; do
+  figure=$(sed 's/.*"figure": "\([^"]*\)".*/\1/' <<<"$row")
+  goal="-"
+  case $figure in *"/ sync calls") goal=">=10" ;; esac
+  add_row "async" "$figure" "$(sed 's/.*"calls_per_s": \([0-9.]*\).*/\1/' <<<"$row")" \
+    "$(sed 's/.*"baseline_per_s": \([0-9.]*\).*/\1/' <<<"$row")" calls/s "$goal"
+done < <(grep '"figure"' "$parts/async.json")
+echo
+
+# ---- 3c. cluster scale: 8, 16 and 32 nodes (bench/scale.c), absolute figures --
+
+if grep -qw bench_scale32_driver <<<"$build_targets"; then
+  echo "== cluster scale: mesh formation, idle CPU and RSS per node, round trip"
+  for n in 8 16 32; do
+    cmake --build "$dir" -j2 --target "bench_scale${n}_driver" >/dev/null
+    "$b/bench_scale${n}_driver" "$b/bench_scale${n}_member" | tee "$parts/scale$n.txt"
+  done
+  echo
+fi
 
 # ---- 4. the whole table and the merged JSON ---------------------------------
 

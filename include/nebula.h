@@ -86,6 +86,7 @@ typedef enum nb_code {
     NB_E_CONFIG,              /* nb_start: bad environment (node mismatch, cookie, listen) */
     NB_E_SYSTEM,              /* nb_start: the OS refused (bind, threads, memory) */
     NB_E_BAD_OPTION,          /* an nb_call (or block) whose options can never be valid */
+    NB_E_CANCELLED,           /* the caller cancelled the call (nb_future_cancel) */
     NB__CODE_COUNT
 } nb_code;
 
@@ -298,6 +299,46 @@ const char *nb_self_node(void);
 size_t nb_configured_nodes(const char *api, const char **nodes, size_t cap);
 size_t nb_available_nodes(const char *api, const char **nodes, size_t cap);
 
+/* --- Asynchronous calls (docs/async.md) --------------------------------- */
+
+/*
+ * nebulac generates, beside every API `T f(params)`:
+ *
+ *   nb_future *f__async(params);                       starts the call, routed as f() is
+ *   nb_future *f__async_with(const nb_call *call, params);
+ *   T          f__await(nb_future *fut);               waits, sets nb_last_code(), frees fut
+ *
+ * f__async never blocks on the network: the request is queued on the serving
+ * node's connection (many may be in flight on one connection) and the call
+ * returns; a call that resolves to this node runs at once and its future is
+ * already done. Routing, timeouts, codes and ownership of the value are those
+ * of the synchronous call; the timeout runs from f__async, even if nobody
+ * awaits. Multicast and broadcast targets are refused (the future is done with
+ * NB_E_BAD_OPTION). f__async returns NULL only when out of memory; f__await(NULL)
+ * returns the zero value with NB_E_SYSTEM. A future is awaited or freed exactly
+ * once, from any thread; the other functions below may be called from any
+ * thread until then.
+ */
+typedef struct nb_future nb_future;
+
+/* An eventfd that becomes readable once the outcome is in (the reply, a
+ * failure, the timeout, cancellation): for epoll, poll or libuv. It belongs to
+ * the future (closed by f__await / nb_future_free); do not read or close it.
+ * Made on first use; -1 when the system refuses one (NB_E_SYSTEM). */
+int nb_future_fd(const nb_future *fut);
+
+/* True once the outcome is in: f__await will not wait. */
+bool nb_future_done(const nb_future *fut);
+
+/* Stops waiting: unless the outcome is in already, the future is done with
+ * NB_E_CANCELLED and the serving node is told (its body sees nb_cancelled()).
+ * The future must still be awaited or freed. */
+void nb_future_cancel(nb_future *fut);
+
+/* Releases a future without waiting for it (cancelling it as above when its
+ * outcome is not in), and any value it holds. NULL-safe. */
+void nb_future_free(nb_future *fut);
+
 /* ------------------------------------------------------------------------- */
 /* 3. Interface of generated code (internal; may change with NB__ABI_VERSION) */
 /* ------------------------------------------------------------------------- */
@@ -473,6 +514,17 @@ void nb__register_cluster(const nb__cluster_def *def);
  * receives the value or stays zero on failure. Sets nb__tls.code.
  */
 void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void *ret);
+
+/*
+ * f__async_with: starts m as nb__invoke would route it and returns its future
+ * (NULL only when out of memory). args is copied or encoded before it returns.
+ */
+nb_future *nb__invoke_async(const nb__method *m, const nb_call *call, const void *args);
+/*
+ * f__await: waits for fut (m's), moves its value to ret (zeroed storage of m's
+ * return type; NULL for void), sets nb__tls.code, frees fut.
+ */
+void nb__future_await(nb_future *fut, const nb__method *m, void *ret);
 
 /* Frees what a value of type t at p owns (not p itself). */
 void nb__value_clear(const nb__tref *t, void *p);

@@ -194,13 +194,38 @@ static void add_api_edits(edits *e, const nbc_api *a)
     }
 }
 
-/* " user_t *users_find__with(const nb_call *call, int64_t id);", malloc'd for
- * the edit list, which frees it. */
+/* " nb_future *users_find__async(int64_t id);" (with_call: __async_with). */
+static void async_proto(nbc_buf *o, const nbc_api *a, int with_call, bool internal)
+{
+    nbc_buf_printf(o, "nb_future *%s__async%s(", a->name, with_call ? "_with" : "");
+    put_params(o, a, with_call, internal);
+    nbc_buf_putc(o, ')');
+}
+
+/* "user_t *users_find__await(nb_future *fut)" */
+static void await_proto(nbc_buf *o, const nbc_api *a, bool internal)
+{
+    nbc_buf b = {0};
+    nbc_buf_printf(&b, "%s__await", a->name);
+    nbc_put_decl(o, &a->ret, nbc_buf_str(&b));
+    nbc_buf_free(&b);
+    nbc_buf_printf(o, "(nb_future *%s)", internal ? "nb__fut" : "fut");
+}
+
+/* " user_t *users_find__with(const nb_call *call, int64_t id);" and the
+ * asynchronous trio (docs/async.md), on one line; malloc'd for the edit list,
+ * which frees it. */
 static char *with_proto(const nbc_api *a)
 {
     nbc_buf b = {0};
     nbc_buf_putc(&b, ' ');
     put_proto(&b, a, "__with", 1, false);
+    nbc_buf_puts(&b, "; ");
+    async_proto(&b, a, 0, false);
+    nbc_buf_puts(&b, "; ");
+    async_proto(&b, a, 1, false);
+    nbc_buf_puts(&b, "; ");
+    await_proto(&b, a, false);
     nbc_buf_putc(&b, ';');
     return nbc_buf_take(&b);
 }
@@ -433,6 +458,34 @@ static void emit_with(nbc_buf *o, const nbc_api *a)
     nbc_buf_puts(o, "}\n");
 }
 
+/* f__async_with, f__async and f__await (declared with f__with). */
+static void emit_async(nbc_buf *o, const nbc_api *a)
+{
+    async_proto(o, a, 2, true);
+    nbc_buf_puts(o, "\n{\n");
+    nbc_buf_printf(o, "    struct nb__args_%s nb__a = {", a->name);
+    put_args(o, a, NULL);
+    nbc_buf_puts(o, a->n_params ? "};\n" : "0};\n");
+    nbc_buf_printf(o, "    return nb__invoke_async(&nb__method_%s, nb__call, &nb__a);\n}\n", a->name);
+    async_proto(o, a, 0, true);
+    nbc_buf_printf(o, "\n{\n    return %s__async_with(NULL%s", a->name, a->n_params ? ", " : "");
+    put_args(o, a, NULL);
+    nbc_buf_puts(o, ");\n}\n");
+    bool is_void = a->ret.kind == NBC_K_VOID;
+    await_proto(o, a, true);
+    nbc_buf_puts(o, "\n{\n");
+    if (!is_void) {
+        nbc_buf_puts(o, "    ");
+        nbc_put_decl(o, &a->ret, "nb__ret");
+        nbc_buf_printf(o, " = %s;\n", zero_value(&a->ret));
+    }
+    nbc_buf_printf(o, "    nb__future_await(nb__fut, &nb__method_%s, %s);\n", a->name,
+                   is_void ? "NULL" : "&nb__ret");
+    if (!is_void)
+        nbc_buf_puts(o, "    return nb__ret;\n");
+    nbc_buf_puts(o, "}\n");
+}
+
 static void emit_router(nbc_buf *o, const nbc_api *a)
 {
     bool is_void = a->ret.kind == NBC_K_VOID;
@@ -467,6 +520,7 @@ static void emit_api(nbc_buf *o, const nbc_build *b, const nbc_api *a)
     emit_method(o, a);
     emit_with(o, a);
     emit_router(o, a);
+    emit_async(o, a);
 }
 
 /* The code appended to a source: its module, its structs' descriptors, its APIs. */

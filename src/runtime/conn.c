@@ -439,6 +439,27 @@ static void conn_cork(nb__conn *c)
     pthread_mutex_unlock(&c->wmu);
 }
 
+int nb__conn_send_soon(nb__conn *c, msgpack_sbuffer *sb)
+{
+    if (nb__conn_queue(c, sb) < 0)
+        return -1;
+    /* The first frame of a burst arms EPOLLOUT; the frames queued until a loop
+     * thread answers it leave with it, in one writev. A writer at work takes
+     * ours anyway (it loops until the queue is empty, checked under wmu). */
+    pthread_mutex_lock(&c->wmu);
+    bool arm = c->open_for_writes && !c->writing && !atomic_load(&c->wq_nonempty) &&
+               !atomic_load(&c->broken);
+    if (arm)
+        atomic_store(&c->wq_nonempty, true);
+    pthread_mutex_unlock(&c->wmu);
+    if (arm) {
+        pthread_mutex_lock(&c->mu);
+        conn_arm_locked(c);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return 0;
+}
+
 int nb__conn_send(nb__conn *c, msgpack_sbuffer *sb)
 {
     if (nb__conn_queue(c, sb) < 0)

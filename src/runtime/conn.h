@@ -233,6 +233,13 @@ int nb__conn_queue(nb__conn *c, msgpack_sbuffer *sb);
  * then writes ours too). Returns 0, or -1 when writing failed (c is closed). */
 int nb__conn_flush(nb__conn *c);
 
+/* Queues one complete frame (ownership as nb__conn_send) to be written soon
+ * without writing it now: a loop thread writes it on EPOLLOUT together with the
+ * frames queued meanwhile, so a burst of asynchronous calls costs one writev,
+ * not one per call; nb__conn_flush writes it at once. Returns 0, or -1 when c is
+ * closing. */
+int nb__conn_send_soon(nb__conn *c, msgpack_sbuffer *sb);
+
 /* Closes c once: stops its events, says goodbye on the stream, shuts the socket
  * down (waking any thread blocked on it), calls on_closed, fails its waiting
  * calls with NB_E_NODE_DOWN. The message says why, for the log and for those

@@ -35,10 +35,17 @@ void nb__waiter_destroy(nb__waiter *w)
 
 int nb__pcall_register(nb__conn *c, nb__pcall *p, nb__waiter *w)
 {
+    return nb__pcall_register_notify(c, p, w, NULL);
+}
+
+int nb__pcall_register_notify(nb__conn *c, nb__pcall *p, nb__waiter *w,
+                              void (*on_done)(nb__pcall *p))
+{
     memset(p, 0, sizeof *p);
     atomic_init(&p->wake, 0);
     atomic_init(&p->deadline_ms, 0);
     p->w = w;
+    p->on_done = on_done;
     pthread_mutex_lock(&c->pmu);
     if (atomic_load(&c->broken)) {
         pthread_mutex_unlock(&c->pmu);
@@ -108,6 +115,8 @@ static void resolve(nb__pcall *p, nb_code code, char *msg, unsigned char *reply,
     p->reply_len = len;
     p->done = true;
     unsigned old = set_wake_bits(p, NB__PC_DONE);
+    if (p->on_done)
+        p->on_done(p);
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     if (old & NB__PC_SLEEPING)

@@ -71,6 +71,10 @@ typedef struct nb__pcall {
     char *msg;                      /* owned, or NULL */
     unsigned char *reply;           /* owned REPLY payload when code is NB_OK */
     size_t reply_len;
+    /* Called once, by whoever resolves p, under w->mu right after the outcome
+     * is written (an asynchronous call's future signals its eventfd); NULL for
+     * none. It must not take any lock but its own. */
+    void (*on_done)(struct nb__pcall *p);
 } nb__pcall;
 
 void nb__waiter_init(nb__waiter *w);
@@ -79,6 +83,9 @@ void nb__waiter_destroy(nb__waiter *w);
 /* Assigns an id and links p on c (referencing c). Returns 0, or -1 when c is
  * already closing (p untouched). */
 int nb__pcall_register(nb__conn *c, nb__pcall *p, nb__waiter *w);
+/* The same, with p->on_done set (before anyone can resolve p). */
+int nb__pcall_register_notify(nb__conn *c, nb__pcall *p, nb__waiter *w,
+                              void (*on_done)(nb__pcall *p));
 
 /* Before the request of p is sent: its deadline (monotonic ms), the timeout window
  * an EXTEND grants and how many EXTENDs the caller accepts (0: none). A call

@@ -132,6 +132,31 @@ typedef enum attempt {
     ATTEMPT_UNRUN   /* failed, but no body ran it: another node may take it */
 } attempt;
 
+/* After the remote call p (to node) is resolved: decodes its value into ret and
+ * sets this thread's code and message. */
+static attempt pcall_outcome(const nb__method *m, const nb__pcall *p, const char *node, void *ret)
+{
+    attempt a = ATTEMPT_DONE;
+    char msg[512];
+    nb_code code = p->code;
+    if (code != NB_OK)
+        snprintf(msg, sizeof msg, "%s", p->msg ? p->msg : "");
+    else if (nb__decode_reply(m, p->reply, p->reply_len, ret, &code, msg, sizeof msg) == 1)
+        a = ATTEMPT_UNRUN;
+    if (code == NB_OK)
+        nb__set_code(NB_OK);
+    else if (code == NB_E_NODE_DOWN && p->code == NB_E_NODE_DOWN)
+        nb__fail(code, "%s: %s went down during the call (%s)", m->name, node, msg);
+    else
+        nb__fail(code, "%s", msg[0] ? msg : nb_code_name(code));
+    return a;
+}
+
+void nb__pcall_outcome(const nb__method *m, const nb__pcall *p, const char *node, void *ret)
+{
+    (void)pcall_outcome(m, p, node, ret);
+}
+
 /* Sends one request on c and waits for its outcome until the monotonic
  * deadline (which the body's nb_request_more_time may move, at most max_ext
  * times); sets the thread's code. */
@@ -177,18 +202,7 @@ static attempt call_remote(const nb__method *m, nb__conn *c, const char *node, c
         nb__pcall_arm(&p, deadline, timeout_ms, max_ext);
         nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
         nb__pcall_wait(&p, deadline, m->name, node);
-        char msg[512];
-        nb_code code = p.code;
-        if (code != NB_OK)
-            snprintf(msg, sizeof msg, "%s", p.msg ? p.msg : "");
-        else if (nb__decode_reply(m, p.reply, p.reply_len, ret, &code, msg, sizeof msg) == 1)
-            a = ATTEMPT_UNRUN;
-        if (code == NB_OK)
-            nb__set_code(NB_OK);
-        else if (code == NB_E_NODE_DOWN && p.code == NB_E_NODE_DOWN)
-            nb__fail(code, "%s: %s went down during the call (%s)", m->name, node, msg);
-        else
-            nb__fail(code, "%s", msg[0] ? msg : nb_code_name(code));
+        a = pcall_outcome(m, &p, node, ret);
     }
     nb__pcall_release(&p);
     nb__waiter_destroy(&w);
@@ -225,12 +239,24 @@ void nb__fail_unserved(nb_code code, const nb__method *m, const nb__selector *se
  * unrun because it is leaving hands it to the next node routing picks (sel:
  * the call's selector, or NULL), until the deadline; each node can do that
  * once, so the tries are bounded. Without (a node the caller chose), the
- * failure stands. */
+ * failure stands. st: an asynchronous call, whose remote request is handed to
+ * st instead (no retry: docs/async.md). */
+typedef struct starter {
+    nb__remote_start fn;
+    void *ctx;
+} starter;
+
 static void run_on(const nb__method *m, const nb__selector *sel, bool retry, nb__target *t,
-                   const void *args, void *ret, const nb_call *r)
+                   const void *args, void *ret, const nb_call *r, const starter *st)
 {
     if (t->local) {
         nb__run_local(m, args, ret);
+        return;
+    }
+    if (st) {
+        st->fn(st->ctx, t->conn, t->node, args, nb__call_timeout(m, r),
+               nb__call_max_extensions(m, r));
+        nb__conn_unref(t->conn);
         return;
     }
     /* One remote call in the metrics, however many nodes turned it away unrun. */
@@ -256,7 +282,8 @@ static void run_on(const nb__method *m, const nb__selector *sel, bool retry, nb_
     nb__metrics_call_end(m, NB__MT_REMOTE, t0);
 }
 
-static void route_default(const nb__method *m, const nb_call *r, const void *args, void *ret)
+static void route_default(const nb__method *m, const nb_call *r, const void *args, void *ret,
+                          const starter *st)
 {
     if (nb__serves_locally(m)) {
         if (nb__tls.route == &nb__unarmed && nb__is_running())
@@ -275,7 +302,7 @@ static void route_default(const nb__method *m, const nb_call *r, const void *arg
                           m->name, m->selector);
         nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
-        run_on(m, NULL, true, &t, args, ret, r);
+        run_on(m, NULL, true, &t, args, ret, r, st);
     nb__lease_leave();
 }
 
@@ -301,7 +328,8 @@ int nb__parse_selector(const char *text, nb__selector *sel)
     return 0;
 }
 
-static void route_selector(const nb__method *m, const nb_call *r, const void *args, void *ret)
+static void route_selector(const nb__method *m, const nb_call *r, const void *args, void *ret,
+                           const starter *st)
 {
     nb__selector sel;
     if (nb__parse_selector(r->node, &sel) < 0)
@@ -313,11 +341,12 @@ static void route_selector(const nb__method *m, const nb_call *r, const void *ar
                           m->name, r->node);
         nb__metrics_call(m, NB__MT_REMOTE, NB_E_NO_WORKER, nb__metrics_start());
     } else
-        run_on(m, &sel, true, &t, args, ret, r);
+        run_on(m, &sel, true, &t, args, ret, r, st);
     nb__sel_free(&sel);
 }
 
-static void route_pick(const nb__method *m, const nb_call *r, const void *args, void *ret)
+static void route_pick(const nb__method *m, const nb_call *r, const void *args, void *ret,
+                       const starter *st)
 {
     size_t n;
     nb_node_info *info = nb__info_snapshot(&n);
@@ -333,7 +362,7 @@ static void route_pick(const nb__method *m, const nb_call *r, const void *args, 
             nb__fail(NB_E_NO_WORKER, "%s: %s (chosen by the pick function) is not connected "
                      "or does not serve it", m->name, def->nodes[i].name);
         else
-            run_on(m, NULL, false, &t, args, ret, r); /* chosen: no retry elsewhere */
+            run_on(m, NULL, false, &t, args, ret, r, st); /* chosen: no retry */
     }
     nb_nodes_info_free(info, n);
 }
@@ -375,7 +404,7 @@ void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void
         return;
     }
     if (!r || !has_target(r)) {
-        route_default(m, r, args, ret);
+        route_default(m, r, args, ret, NULL);
         return;
     }
     bool multi = r->nodes || r->filter || r->all;
@@ -390,8 +419,39 @@ void nb__invoke(const nb__method *m, const nb_call *call, const void *args, void
     if (multi)
         nb__route_multi(m, r, args, ret);
     else if (r->node)
-        route_selector(m, r, args, ret);
+        route_selector(m, r, args, ret, NULL);
     else
-        route_pick(m, r, args, ret);
+        route_pick(m, r, args, ret, NULL);
     nb__lease_leave();
+}
+
+void nb__invoke_start(const nb__method *m, const nb_call *call, const void *args, void *ret,
+                      nb__remote_start start, void *ctx)
+{
+    starter st = {start, ctx};
+    nb_call merged;
+    const nb_call *r = effective_route(call, &merged);
+    char why[256];
+    bool multi = r && (r->nodes || r->filter || r->all);
+    if (r && nb__call_check(r, why, sizeof why) < 0) {
+        nb__fail(NB_E_BAD_OPTION, "%s: %s", m->name, why);
+    } else if (multi) {
+        nb__fail(NB_E_BAD_OPTION, "%s__async: a multicast or broadcast call cannot be "
+                 "asynchronous; call %s inside the block, or use a unicast target", m->name,
+                 m->name);
+    } else if (!r || !has_target(r)) {
+        route_default(m, r, args, ret, &st);
+    } else if (!nb__lease_enter()) {
+        nb__fail(NB_E_NOT_STARTED, "%s: routed call before nb_start()", m->name);
+    } else {
+        if (r->node)
+            route_selector(m, r, args, ret, &st);
+        else
+            route_pick(m, r, args, ret, &st);
+        nb__lease_leave();
+    }
+    if (multi && r->results) {
+        nb_results_free(r->results); /* res.code always says how the call ended */
+        r->results->code = nb_last_code();
+    }
 }

@@ -12,6 +12,8 @@
 #include "nebula.h"
 #include "selector.h"
 
+struct nb__conn;
+
 /* The call's timeout: per call > per module > default_timeout > 5000 ms. */
 int nb__call_timeout(const nb__method *m, const nb_call *r);
 
@@ -42,10 +44,26 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
  * with m NULL, matching sel). One message for every "no node" failure. */
 void nb__fail_unserved(nb_code code, const nb__method *m, const nb__selector *sel,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+struct nb__pcall;
+/* After a remote call p (to node) is resolved: decodes its value into ret and
+ * sets this thread's code and message, as the synchronous call does. */
+void nb__pcall_outcome(const nb__method *m, const struct nb__pcall *p, const char *node, void *ret);
 
 /* Parses a run-time selector and checks it names only known tags and nodes.
  * Returns 0 (free sel with nb__sel_free) or -1 after nb__fail(NB_E_BAD_SELECTOR). */
 int nb__parse_selector(const char *text, nb__selector *sel);
+
+/* Starts a remote request of an asynchronous call on c (borrowed) to node,
+ * without waiting; sets this thread's code (future.c). */
+typedef void (*nb__remote_start)(void *ctx, struct nb__conn *c, const char *node, const void *args,
+                                 int timeout_ms, int max_extensions);
+
+/* The routing of nb__invoke for an asynchronous call (future.c): a local
+ * target runs at once into ret, a remote one is handed to start(ctx, ...),
+ * and anything else fails with this thread's code. Multicast and broadcast
+ * targets are refused (NB_E_BAD_OPTION, also in the call's nb_results). */
+void nb__invoke_start(const nb__method *m, const nb_call *call, const void *args, void *ret,
+                      nb__remote_start start, void *ctx);
 
 /* Multicast and broadcast (multicast.c), inside a lease. */
 void nb__route_multi(const nb__method *m, const nb_call *r, const void *args, void *ret);

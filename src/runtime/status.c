@@ -42,6 +42,7 @@ static const char *const code_names[NB__CODE_COUNT] = {
     [NB_E_CONFIG] = "NB_E_CONFIG",
     [NB_E_SYSTEM] = "NB_E_SYSTEM",
     [NB_E_BAD_OPTION] = "NB_E_BAD_OPTION",
+    [NB_E_CANCELLED] = "NB_E_CANCELLED",
 };
 
 static const char *const code_sentences[NB__CODE_COUNT] = {
@@ -59,6 +60,7 @@ static const char *const code_sentences[NB__CODE_COUNT] = {
     [NB_E_CONFIG] = "bad configuration or environment (node name, cookie, listen address)",
     [NB_E_SYSTEM] = "the operating system refused (bind, threads or memory)",
     [NB_E_BAD_OPTION] = "the call's routing options can never be valid",
+    [NB_E_CANCELLED] = "the caller cancelled the call",
 };
 
 /* The cast through unsigned also sends negative values out of range. */

@@ -165,12 +165,17 @@ static void local_node_keeps_the_body_renamed(void **state)
     assert_string_equal(at(c, "users.c", 1), "#include \"users.h\"");
     assert_string_equal(at(c, "users.c", 3),
                         "NB__DECLS_BEGIN user_t *users_find(int64_t id); "
-                        "user_t *users_find__with(const nb_call *call, int64_t id); NB__DECLS_END "
+                        "user_t *users_find__with(const nb_call *call, int64_t id); "
+                        "nb_future *users_find__async(int64_t id); "
+                        "nb_future *users_find__async_with(const nb_call *call, int64_t id); "
+                        "user_t *users_find__await(nb_future *fut); NB__DECLS_END "
                         "static __attribute__((used))");
     assert_string_equal(at(c, "users.c", 4), "user_t *nb__body_users_find(int64_t id)");
     assert_string_equal(at(c, "users.c", 9),
                         "NB__DECLS_BEGIN int64_t users_count(void); int64_t users_count__with(const nb_call "
-                        "*call); NB__DECLS_END static __attribute__((used)) int64_t nb__body_users_count(void) "
+                        "*call); nb_future *users_count__async(void); nb_future *users_count__async_with(const "
+                        "nb_call *call); int64_t users_count__await(nb_future *fut); NB__DECLS_END static "
+                        "__attribute__((used)) int64_t nb__body_users_count(void) "
                         "{ return 0; }");
     assert_string_equal(at(c, "users.c", 10), "#if 1");
     /* nebula.h comes before the first annotation, not before the user's first line. */
@@ -203,11 +208,18 @@ static void remote_node_has_no_trace_of_the_body(void **state)
     assert_null(strstr(c, "nb__body_"));
     assert_null(strstr(c, "db_only_symbol"));
     assert_int_equal(presumed(c, "users.c", 0, buf, sizeof buf), nbc_t_lines(users_c, strlen(users_c)));
-    assert_string_equal(at(c, "users.c", 3), "NB__DECLS_BEGIN user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id); NB__DECLS_END");
+    assert_string_equal(at(c, "users.c", 3),
+                        "NB__DECLS_BEGIN user_t *users_find(int64_t id); "
+                        "user_t *users_find__with(const nb_call *call, int64_t id); "
+                        "nb_future *users_find__async(int64_t id); "
+                        "nb_future *users_find__async_with(const nb_call *call, int64_t id); "
+                        "user_t *users_find__await(nb_future *fut); NB__DECLS_END");
     for (int line = 4; line <= 8; line++)
         assert_string_equal(at(c, "users.c", line), "");
-    assert_string_equal(at(c, "users.c", 9), "NB__DECLS_BEGIN int64_t users_count(void); int64_t "
-                                             "users_count__with(const nb_call *call); NB__DECLS_END");
+    assert_string_equal(at(c, "users.c", 9),
+                        "NB__DECLS_BEGIN int64_t users_count(void); int64_t users_count__with(const nb_call "
+                        "*call); nb_future *users_count__async(void); nb_future *users_count__async_with(const "
+                        "nb_call *call); int64_t users_count__await(nb_future *fut); NB__DECLS_END");
     assert_string_equal(at(c, "users.c", 10), "#if 0");
     assert_string_equal(at(c, "users.c", 11), "");
     assert_string_equal(at(c, "users.c", 13), "int main(void) { return nb_start(0); }");
@@ -233,7 +245,9 @@ static void header_declares_generated_functions_on_the_same_line(void **state)
                         "nb__type_user_t; void nb_free_user_t(user_t *p); void nb_clear_user_t(user_t *p);");
     assert_string_equal(line_of(h->data, 3 + 2, buf, sizeof buf),
                         "user_t *users_find(int64_t id); NB__DECLS_BEGIN user_t *users_find__with(const "
-                        "nb_call *call, int64_t id); NB__DECLS_END");
+                        "nb_call *call, int64_t id); nb_future *users_find__async(int64_t id); nb_future "
+                        "*users_find__async_with(const nb_call *call, int64_t id); user_t "
+                        "*users_find__await(nb_future *fut); NB__DECLS_END");
     assert_int_equal(nbc_t_lines(h->data, h->len), 2 + nbc_t_lines(users_h, strlen(users_h)));
     run_free(&r);
     nbc_t_leave();

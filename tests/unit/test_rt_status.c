@@ -35,6 +35,7 @@ static void test_code_names(void **state)
         "NB_E_CONFIG",
         "NB_E_SYSTEM",
         "NB_E_BAD_OPTION",
+        "NB_E_CANCELLED",
     };
     for (int c = 0; c < NB__CODE_COUNT; c++)
         assert_string_equal(nb_code_name((nb_code)c), expected[c]);

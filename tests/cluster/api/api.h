@@ -29,4 +29,6 @@ void touch(int64_t x);
 
 int64_t slow_op(int64_t ms);
 
+int64_t pipe_echo(int64_t v);
+
 #endif /* CLUSTER_API_H */

@@ -3,13 +3,13 @@
 
 #include <nebula.h>
 #line 3 "tool.c"
-NB__DECLS_BEGIN int64_t everywhere(void); int64_t everywhere__with(const nb_call *call); NB__DECLS_END
+NB__DECLS_BEGIN int64_t everywhere(void); int64_t everywhere__with(const nb_call *call); nb_future *everywhere__async(void); nb_future *everywhere__async_with(const nb_call *call); int64_t everywhere__await(nb_future *fut); NB__DECLS_END
 
 
-NB__DECLS_BEGIN int32_t not_on_db(int32_t x); int32_t not_on_db__with(const nb_call *call, int32_t x); NB__DECLS_END
+NB__DECLS_BEGIN int32_t not_on_db(int32_t x); int32_t not_on_db__with(const nb_call *call, int32_t x); nb_future *not_on_db__async(int32_t x); nb_future *not_on_db__async_with(const nb_call *call, int32_t x); int32_t not_on_db__await(nb_future *fut); NB__DECLS_END
 
 
-NB__DECLS_BEGIN void web_only(void); void web_only__with(const nb_call *call); NB__DECLS_END
+NB__DECLS_BEGIN void web_only(void); void web_only__with(const nb_call *call); nb_future *web_only__async(void); nb_future *web_only__async_with(const nb_call *call); void web_only__await(nb_future *fut); NB__DECLS_END
 
 
 int generic_and_tagless = 1 + 0;
@@ -46,6 +46,21 @@ int64_t everywhere(void)
 {
     return everywhere__with(NULL);
 }
+nb_future *everywhere__async_with(const nb_call *nb__call)
+{
+    struct nb__args_everywhere nb__a = {0};
+    return nb__invoke_async(&nb__method_everywhere, nb__call, &nb__a);
+}
+nb_future *everywhere__async(void)
+{
+    return everywhere__async_with(NULL);
+}
+int64_t everywhere__await(nb_future *nb__fut)
+{
+    int64_t nb__ret = 0;
+    nb__future_await(nb__fut, &nb__method_everywhere, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: not_on_db, selector "!&db", remote on nonode@nohost (generic build) ---- */
 struct nb__args_not_on_db {
     int32_t x;
@@ -79,6 +94,21 @@ int32_t not_on_db(int32_t nb__p0)
 {
     return not_on_db__with(NULL, nb__p0);
 }
+nb_future *not_on_db__async_with(const nb_call *nb__call, int32_t nb__p0)
+{
+    struct nb__args_not_on_db nb__a = {nb__p0};
+    return nb__invoke_async(&nb__method_not_on_db, nb__call, &nb__a);
+}
+nb_future *not_on_db__async(int32_t nb__p0)
+{
+    return not_on_db__async_with(NULL, nb__p0);
+}
+int32_t not_on_db__await(nb_future *nb__fut)
+{
+    int32_t nb__ret = 0;
+    nb__future_await(nb__fut, &nb__method_not_on_db, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: web_only, selector "&no", remote on nonode@nohost (generic build) ---- */
 struct nb__args_web_only {
     char nb__unused;
@@ -106,4 +136,17 @@ void web_only__with(const nb_call *nb__call)
 void web_only(void)
 {
     web_only__with(NULL);
+}
+nb_future *web_only__async_with(const nb_call *nb__call)
+{
+    struct nb__args_web_only nb__a = {0};
+    return nb__invoke_async(&nb__method_web_only, nb__call, &nb__a);
+}
+nb_future *web_only__async(void)
+{
+    return web_only__async_with(NULL);
+}
+void web_only__await(nb_future *nb__fut)
+{
+    nb__future_await(nb__fut, &nb__method_web_only, NULL);
 }

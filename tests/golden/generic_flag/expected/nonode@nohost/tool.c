@@ -8,13 +8,13 @@ NB_STRUCT typedef struct item {
     char *name;
 } item_t; extern const nb__type nb__type_item_t; void nb_free_item_t(item_t *p); void nb_clear_item_t(item_t *p);
 
-NB__DECLS_BEGIN item_t *items_find(int64_t id); item_t *items_find__with(const nb_call *call, int64_t id); NB__DECLS_END
+NB__DECLS_BEGIN item_t *items_find(int64_t id); item_t *items_find__with(const nb_call *call, int64_t id); nb_future *items_find__async(int64_t id); nb_future *items_find__async_with(const nb_call *call, int64_t id); item_t *items_find__await(nb_future *fut); NB__DECLS_END
 
 
-NB__DECLS_BEGIN void web_ping(void); void web_ping__with(const nb_call *call); NB__DECLS_END
+NB__DECLS_BEGIN void web_ping(void); void web_ping__with(const nb_call *call); nb_future *web_ping__async(void); nb_future *web_ping__async_with(const nb_call *call); void web_ping__await(nb_future *fut); NB__DECLS_END
 
 
-NB__DECLS_BEGIN bool everywhere(bool v); bool everywhere__with(const nb_call *call, bool v); NB__DECLS_END
+NB__DECLS_BEGIN bool everywhere(bool v); bool everywhere__with(const nb_call *call, bool v); nb_future *everywhere__async(bool v); nb_future *everywhere__async_with(const nb_call *call, bool v); bool everywhere__await(nb_future *fut); NB__DECLS_END
 
 
 /* A generic build is a tagless, nameless node. */
@@ -67,6 +67,21 @@ item_t *items_find(int64_t nb__p0)
 {
     return items_find__with(NULL, nb__p0);
 }
+nb_future *items_find__async_with(const nb_call *nb__call, int64_t nb__p0)
+{
+    struct nb__args_items_find nb__a = {nb__p0};
+    return nb__invoke_async(&nb__method_items_find, nb__call, &nb__a);
+}
+nb_future *items_find__async(int64_t nb__p0)
+{
+    return items_find__async_with(NULL, nb__p0);
+}
+item_t *items_find__await(nb_future *nb__fut)
+{
+    item_t *nb__ret = NULL;
+    nb__future_await(nb__fut, &nb__method_items_find, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: web_ping, selector "@web", remote on nonode@nohost (generic build) ---- */
 struct nb__args_web_ping {
     char nb__unused;
@@ -94,6 +109,19 @@ void web_ping__with(const nb_call *nb__call)
 void web_ping(void)
 {
     web_ping__with(NULL);
+}
+nb_future *web_ping__async_with(const nb_call *nb__call)
+{
+    struct nb__args_web_ping nb__a = {0};
+    return nb__invoke_async(&nb__method_web_ping, nb__call, &nb__a);
+}
+nb_future *web_ping__async(void)
+{
+    return web_ping__async_with(NULL);
+}
+void web_ping__await(nb_future *nb__fut)
+{
+    nb__future_await(nb__fut, &nb__method_web_ping, NULL);
 }
 /* ---- nebulac 0.1.0: everywhere, selector "", remote on nonode@nohost (generic build) ---- */
 struct nb__args_everywhere {
@@ -127,4 +155,19 @@ bool everywhere__with(const nb_call *nb__call, bool nb__p0)
 bool everywhere(bool nb__p0)
 {
     return everywhere__with(NULL, nb__p0);
+}
+nb_future *everywhere__async_with(const nb_call *nb__call, bool nb__p0)
+{
+    struct nb__args_everywhere nb__a = {nb__p0};
+    return nb__invoke_async(&nb__method_everywhere, nb__call, &nb__a);
+}
+nb_future *everywhere__async(bool nb__p0)
+{
+    return everywhere__async_with(NULL, nb__p0);
+}
+bool everywhere__await(nb_future *nb__fut)
+{
+    bool nb__ret = false;
+    nb__future_await(nb__fut, &nb__method_everywhere, &nb__ret);
+    return nb__ret;
 }

@@ -15,12 +15,12 @@ NB_STRUCT typedef struct stats {
     double total, worst;
 } stats_t; extern const nb__type nb__type_stats_t; void nb_free_stats_t(stats_t *p); void nb_clear_stats_t(stats_t *p);
 
-NB__DECLS_BEGIN double shapes_area(const struct shape *s); double shapes_area__with(const nb_call *call, const struct shape *s); NB__DECLS_END static __attribute__((used)) double nb__body_shapes_area(const struct shape *s)
+NB__DECLS_BEGIN double shapes_area(const struct shape *s); double shapes_area__with(const nb_call *call, const struct shape *s); nb_future *shapes_area__async(const struct shape *s); nb_future *shapes_area__async_with(const nb_call *call, const struct shape *s); double shapes_area__await(nb_future *fut); NB__DECLS_END static __attribute__((used)) double nb__body_shapes_area(const struct shape *s)
 {
     return s ? (s->corners[2].x - s->corners[0].x) * (s->corners[2].y - s->corners[0].y) : 0.0;
 }
 
-NB__DECLS_BEGIN struct shape *shapes_make(const char *name, point_t at); struct shape *shapes_make__with(const nb_call *call, const char *name, point_t at); NB__DECLS_END static __attribute__((used))
+NB__DECLS_BEGIN struct shape *shapes_make(const char *name, point_t at); struct shape *shapes_make__with(const nb_call *call, const char *name, point_t at); nb_future *shapes_make__async(const char *name, point_t at); nb_future *shapes_make__async_with(const nb_call *call, const char *name, point_t at); struct shape *shapes_make__await(nb_future *fut); NB__DECLS_END static __attribute__((used))
 struct shape *nb__body_shapes_make(const char *name, point_t at)
 {
     struct shape *s = calloc(1, sizeof *s);
@@ -29,14 +29,14 @@ struct shape *nb__body_shapes_make(const char *name, point_t at)
     return s;
 }
 
-NB__DECLS_BEGIN stats_t geo_stats(uint8_t kind, const stats_t *prev); stats_t geo_stats__with(const nb_call *call, uint8_t kind, const stats_t *prev); NB__DECLS_END static __attribute__((used))
+NB__DECLS_BEGIN stats_t geo_stats(uint8_t kind, const stats_t *prev); stats_t geo_stats__with(const nb_call *call, uint8_t kind, const stats_t *prev); nb_future *geo_stats__async(uint8_t kind, const stats_t *prev); nb_future *geo_stats__async_with(const nb_call *call, uint8_t kind, const stats_t *prev); stats_t geo_stats__await(nb_future *fut); NB__DECLS_END static __attribute__((used))
 stats_t nb__body_geo_stats(uint8_t kind, const stats_t *prev)
 {
     stats_t st = {kind, prev ? prev->total : 0.0, 0.0};
     return st;
 }
 
-NB__DECLS_BEGIN char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); char *every_type__with(const nb_call *call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); NB__DECLS_END
+NB__DECLS_BEGIN char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); char *every_type__with(const nb_call *call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); nb_future *every_type__async(int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); nb_future *every_type__async_with(const nb_call *call, int8_t a, int16_t b, int32_t c, int64_t d, uint8_t e, uint16_t f, uint32_t g, uint64_t h, int i, unsigned int j, long k, long long l, unsigned long m, unsigned long long n, short o, unsigned short p, int q, size_t r, float s, double t, bool u, bool v, const char *w, nb_bytes x, point_t y, const point_t *z, long aa, unsigned long bb, signed char cc, unsigned char dd); char *every_type__await(nb_future *fut); NB__DECLS_END
 
 
 
@@ -51,7 +51,7 @@ NB__DECLS_BEGIN char *every_type(int8_t a, int16_t b, int32_t c, int64_t d, uint
 
 
 
-NB__DECLS_BEGIN void geo_forget(nb_bytes key); void geo_forget__with(const nb_call *call, nb_bytes key); NB__DECLS_END
+NB__DECLS_BEGIN void geo_forget(nb_bytes key); void geo_forget__with(const nb_call *call, nb_bytes key); nb_future *geo_forget__async(nb_bytes key); nb_future *geo_forget__async_with(const nb_call *call, nb_bytes key); void geo_forget__await(nb_future *fut); NB__DECLS_END
 
 
 
@@ -115,6 +115,21 @@ double shapes_area(const struct shape *nb__p0)
     }
     return shapes_area__with(NULL, nb__p0);
 }
+nb_future *shapes_area__async_with(const nb_call *nb__call, const struct shape *nb__p0)
+{
+    struct nb__args_shapes_area nb__a = {nb__p0};
+    return nb__invoke_async(&nb__method_shapes_area, nb__call, &nb__a);
+}
+nb_future *shapes_area__async(const struct shape *nb__p0)
+{
+    return shapes_area__async_with(NULL, nb__p0);
+}
+double shapes_area__await(nb_future *nb__fut)
+{
+    double nb__ret = 0;
+    nb__future_await(nb__fut, &nb__method_shapes_area, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: shapes_make, selector "&geo", local on geo@h1 ---- */
 struct nb__args_shapes_make {
     const char *name;
@@ -160,6 +175,21 @@ struct shape *shapes_make(const char *nb__p0, point_t nb__p1)
     }
     return shapes_make__with(NULL, nb__p0, nb__p1);
 }
+nb_future *shapes_make__async_with(const nb_call *nb__call, const char *nb__p0, point_t nb__p1)
+{
+    struct nb__args_shapes_make nb__a = {nb__p0, nb__p1};
+    return nb__invoke_async(&nb__method_shapes_make, nb__call, &nb__a);
+}
+nb_future *shapes_make__async(const char *nb__p0, point_t nb__p1)
+{
+    return shapes_make__async_with(NULL, nb__p0, nb__p1);
+}
+struct shape *shapes_make__await(nb_future *nb__fut)
+{
+    struct shape *nb__ret = NULL;
+    nb__future_await(nb__fut, &nb__method_shapes_make, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: geo_stats, selector "&geo &east", local on geo@h1 ---- */
 struct nb__args_geo_stats {
     uint8_t kind;
@@ -204,6 +234,21 @@ stats_t geo_stats(uint8_t nb__p0, const stats_t *nb__p1)
         return nb__ret;
     }
     return geo_stats__with(NULL, nb__p0, nb__p1);
+}
+nb_future *geo_stats__async_with(const nb_call *nb__call, uint8_t nb__p0, const stats_t *nb__p1)
+{
+    struct nb__args_geo_stats nb__a = {nb__p0, nb__p1};
+    return nb__invoke_async(&nb__method_geo_stats, nb__call, &nb__a);
+}
+nb_future *geo_stats__async(uint8_t nb__p0, const stats_t *nb__p1)
+{
+    return geo_stats__async_with(NULL, nb__p0, nb__p1);
+}
+stats_t geo_stats__await(nb_future *nb__fut)
+{
+    stats_t nb__ret = {0};
+    nb__future_await(nb__fut, &nb__method_geo_stats, &nb__ret);
+    return nb__ret;
 }
 /* ---- nebulac 0.1.0: every_type, selector "!&geo", remote on geo@h1 ---- */
 struct nb__args_every_type {
@@ -296,6 +341,21 @@ char *every_type(int8_t nb__p0, int16_t nb__p1, int32_t nb__p2, int64_t nb__p3, 
 {
     return every_type__with(NULL, nb__p0, nb__p1, nb__p2, nb__p3, nb__p4, nb__p5, nb__p6, nb__p7, nb__p8, nb__p9, nb__p10, nb__p11, nb__p12, nb__p13, nb__p14, nb__p15, nb__p16, nb__p17, nb__p18, nb__p19, nb__p20, nb__p21, nb__p22, nb__p23, nb__p24, nb__p25, nb__p26, nb__p27, nb__p28, nb__p29);
 }
+nb_future *every_type__async_with(const nb_call *nb__call, int8_t nb__p0, int16_t nb__p1, int32_t nb__p2, int64_t nb__p3, uint8_t nb__p4, uint16_t nb__p5, uint32_t nb__p6, uint64_t nb__p7, int nb__p8, unsigned int nb__p9, long nb__p10, long long nb__p11, unsigned long nb__p12, unsigned long long nb__p13, short nb__p14, unsigned short nb__p15, int nb__p16, size_t nb__p17, float nb__p18, double nb__p19, bool nb__p20, bool nb__p21, const char *nb__p22, nb_bytes nb__p23, point_t nb__p24, const point_t *nb__p25, long nb__p26, unsigned long nb__p27, signed char nb__p28, unsigned char nb__p29)
+{
+    struct nb__args_every_type nb__a = {nb__p0, nb__p1, nb__p2, nb__p3, nb__p4, nb__p5, nb__p6, nb__p7, nb__p8, nb__p9, nb__p10, nb__p11, nb__p12, nb__p13, nb__p14, nb__p15, nb__p16, nb__p17, nb__p18, nb__p19, nb__p20, nb__p21, nb__p22, nb__p23, nb__p24, nb__p25, nb__p26, nb__p27, nb__p28, nb__p29};
+    return nb__invoke_async(&nb__method_every_type, nb__call, &nb__a);
+}
+nb_future *every_type__async(int8_t nb__p0, int16_t nb__p1, int32_t nb__p2, int64_t nb__p3, uint8_t nb__p4, uint16_t nb__p5, uint32_t nb__p6, uint64_t nb__p7, int nb__p8, unsigned int nb__p9, long nb__p10, long long nb__p11, unsigned long nb__p12, unsigned long long nb__p13, short nb__p14, unsigned short nb__p15, int nb__p16, size_t nb__p17, float nb__p18, double nb__p19, bool nb__p20, bool nb__p21, const char *nb__p22, nb_bytes nb__p23, point_t nb__p24, const point_t *nb__p25, long nb__p26, unsigned long nb__p27, signed char nb__p28, unsigned char nb__p29)
+{
+    return every_type__async_with(NULL, nb__p0, nb__p1, nb__p2, nb__p3, nb__p4, nb__p5, nb__p6, nb__p7, nb__p8, nb__p9, nb__p10, nb__p11, nb__p12, nb__p13, nb__p14, nb__p15, nb__p16, nb__p17, nb__p18, nb__p19, nb__p20, nb__p21, nb__p22, nb__p23, nb__p24, nb__p25, nb__p26, nb__p27, nb__p28, nb__p29);
+}
+char *every_type__await(nb_future *nb__fut)
+{
+    char *nb__ret = NULL;
+    nb__future_await(nb__fut, &nb__method_every_type, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: geo_forget, selector "@app", remote on geo@h1 ---- */
 struct nb__args_geo_forget {
     nb_bytes key;
@@ -326,4 +386,17 @@ void geo_forget__with(const nb_call *nb__call, nb_bytes nb__p0)
 void geo_forget(nb_bytes nb__p0)
 {
     geo_forget__with(NULL, nb__p0);
+}
+nb_future *geo_forget__async_with(const nb_call *nb__call, nb_bytes nb__p0)
+{
+    struct nb__args_geo_forget nb__a = {nb__p0};
+    return nb__invoke_async(&nb__method_geo_forget, nb__call, &nb__a);
+}
+nb_future *geo_forget__async(nb_bytes nb__p0)
+{
+    return geo_forget__async_with(NULL, nb__p0);
+}
+void geo_forget__await(nb_future *nb__fut)
+{
+    nb__future_await(nb__fut, &nb__method_geo_forget, NULL);
 }

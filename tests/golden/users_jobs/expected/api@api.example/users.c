@@ -12,7 +12,7 @@
 
 #include <nebula.h>
 #line 12 "users.c"
-NB__DECLS_BEGIN user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id); NB__DECLS_END
+NB__DECLS_BEGIN user_t *users_find(int64_t id); user_t *users_find__with(const nb_call *call, int64_t id); nb_future *users_find__async(int64_t id); nb_future *users_find__async_with(const nb_call *call, int64_t id); user_t *users_find__await(nb_future *fut); NB__DECLS_END
 
 
 
@@ -24,16 +24,16 @@ NB__DECLS_BEGIN user_t *users_find(int64_t id); user_t *users_find__with(const n
 
 
 
-NB__DECLS_BEGIN int64_t users_count(void); int64_t users_count__with(const nb_call *call); NB__DECLS_END
+NB__DECLS_BEGIN int64_t users_count(void); int64_t users_count__with(const nb_call *call); nb_future *users_count__async(void); nb_future *users_count__async_with(const nb_call *call); int64_t users_count__await(nb_future *fut); NB__DECLS_END
 
-NB__DECLS_BEGIN bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name); NB__DECLS_END
+NB__DECLS_BEGIN bool users_rename(int64_t id, const char *name); bool users_rename__with(const nb_call *call, int64_t id, const char *name); nb_future *users_rename__async(int64_t id, const char *name); nb_future *users_rename__async_with(const nb_call *call, int64_t id, const char *name); bool users_rename__await(nb_future *fut); NB__DECLS_END
 
 
 
 
 
 /* Every &cache node keeps a copy; by default one of them is told. */
-NB__DECLS_BEGIN void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u); NB__DECLS_END static __attribute__((used))
+NB__DECLS_BEGIN void users_update_cache(int64_t id, const user_t *u); void users_update_cache__with(const nb_call *call, int64_t id, const user_t *u); nb_future *users_update_cache__async(int64_t id, const user_t *u); nb_future *users_update_cache__async_with(const nb_call *call, int64_t id, const user_t *u); void users_update_cache__await(nb_future *fut); NB__DECLS_END static __attribute__((used))
 void nb__body_users_update_cache(int64_t id, const user_t *u)
 {
     (void)id;
@@ -75,6 +75,21 @@ user_t *users_find(int64_t nb__p0)
 {
     return users_find__with(NULL, nb__p0);
 }
+nb_future *users_find__async_with(const nb_call *nb__call, int64_t nb__p0)
+{
+    struct nb__args_users_find nb__a = {nb__p0};
+    return nb__invoke_async(&nb__method_users_find, nb__call, &nb__a);
+}
+nb_future *users_find__async(int64_t nb__p0)
+{
+    return users_find__async_with(NULL, nb__p0);
+}
+user_t *users_find__await(nb_future *nb__fut)
+{
+    user_t *nb__ret = NULL;
+    nb__future_await(nb__fut, &nb__method_users_find, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: users_count, selector "&db", remote on api@api.example ---- */
 struct nb__args_users_count {
     char nb__unused;
@@ -104,6 +119,21 @@ int64_t users_count__with(const nb_call *nb__call)
 int64_t users_count(void)
 {
     return users_count__with(NULL);
+}
+nb_future *users_count__async_with(const nb_call *nb__call)
+{
+    struct nb__args_users_count nb__a = {0};
+    return nb__invoke_async(&nb__method_users_count, nb__call, &nb__a);
+}
+nb_future *users_count__async(void)
+{
+    return users_count__async_with(NULL);
+}
+int64_t users_count__await(nb_future *nb__fut)
+{
+    int64_t nb__ret = 0;
+    nb__future_await(nb__fut, &nb__method_users_count, &nb__ret);
+    return nb__ret;
 }
 /* ---- nebulac 0.1.0: users_rename, selector "&db !@worker", remote on api@api.example ---- */
 struct nb__args_users_rename {
@@ -139,6 +169,21 @@ bool users_rename__with(const nb_call *nb__call, int64_t nb__p0, const char *nb_
 bool users_rename(int64_t nb__p0, const char *nb__p1)
 {
     return users_rename__with(NULL, nb__p0, nb__p1);
+}
+nb_future *users_rename__async_with(const nb_call *nb__call, int64_t nb__p0, const char *nb__p1)
+{
+    struct nb__args_users_rename nb__a = {nb__p0, nb__p1};
+    return nb__invoke_async(&nb__method_users_rename, nb__call, &nb__a);
+}
+nb_future *users_rename__async(int64_t nb__p0, const char *nb__p1)
+{
+    return users_rename__async_with(NULL, nb__p0, nb__p1);
+}
+bool users_rename__await(nb_future *nb__fut)
+{
+    bool nb__ret = false;
+    nb__future_await(nb__fut, &nb__method_users_rename, &nb__ret);
+    return nb__ret;
 }
 /* ---- nebulac 0.1.0: users_update_cache, selector "&cache", local on api@api.example ---- */
 struct nb__args_users_update_cache {
@@ -183,4 +228,17 @@ void users_update_cache(int64_t nb__p0, const user_t *nb__p1)
         return;
     }
     users_update_cache__with(NULL, nb__p0, nb__p1);
+}
+nb_future *users_update_cache__async_with(const nb_call *nb__call, int64_t nb__p0, const user_t *nb__p1)
+{
+    struct nb__args_users_update_cache nb__a = {nb__p0, nb__p1};
+    return nb__invoke_async(&nb__method_users_update_cache, nb__call, &nb__a);
+}
+nb_future *users_update_cache__async(int64_t nb__p0, const user_t *nb__p1)
+{
+    return users_update_cache__async_with(NULL, nb__p0, nb__p1);
+}
+void users_update_cache__await(nb_future *nb__fut)
+{
+    nb__future_await(nb__fut, &nb__method_users_update_cache, NULL);
 }

@@ -6,7 +6,7 @@
 
 #include <nebula.h>
 #line 6 "jobs.c"
-NB__DECLS_BEGIN uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data); NB__DECLS_END
+NB__DECLS_BEGIN uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__with(const nb_call *call, nb_bytes data); nb_future *jobs_checksum__async(nb_bytes data); nb_future *jobs_checksum__async_with(const nb_call *call, nb_bytes data); uint64_t jobs_checksum__await(nb_future *fut); NB__DECLS_END
 
 
 
@@ -16,7 +16,7 @@ NB__DECLS_BEGIN uint64_t jobs_checksum(nb_bytes data); uint64_t jobs_checksum__w
 
 
 
-NB__DECLS_BEGIN int64_t node_uptime_ms(void); int64_t node_uptime_ms__with(const nb_call *call); NB__DECLS_END static __attribute__((used))                             /* no selector: local on every node */
+NB__DECLS_BEGIN int64_t node_uptime_ms(void); int64_t node_uptime_ms__with(const nb_call *call); nb_future *node_uptime_ms__async(void); nb_future *node_uptime_ms__async_with(const nb_call *call); int64_t node_uptime_ms__await(nb_future *fut); NB__DECLS_END static __attribute__((used))                             /* no selector: local on every node */
 int64_t nb__body_node_uptime_ms(void)
 {
     return 7;
@@ -57,6 +57,21 @@ uint64_t jobs_checksum(nb_bytes nb__p0)
 {
     return jobs_checksum__with(NULL, nb__p0);
 }
+nb_future *jobs_checksum__async_with(const nb_call *nb__call, nb_bytes nb__p0)
+{
+    struct nb__args_jobs_checksum nb__a = {nb__p0};
+    return nb__invoke_async(&nb__method_jobs_checksum, nb__call, &nb__a);
+}
+nb_future *jobs_checksum__async(nb_bytes nb__p0)
+{
+    return jobs_checksum__async_with(NULL, nb__p0);
+}
+uint64_t jobs_checksum__await(nb_future *nb__fut)
+{
+    uint64_t nb__ret = 0;
+    nb__future_await(nb__fut, &nb__method_jobs_checksum, &nb__ret);
+    return nb__ret;
+}
 /* ---- nebulac 0.1.0: node_uptime_ms, selector "", local on db@db.example ---- */
 struct nb__args_node_uptime_ms {
     char nb__unused;
@@ -96,4 +111,19 @@ int64_t node_uptime_ms(void)
         return nb__ret;
     }
     return node_uptime_ms__with(NULL);
+}
+nb_future *node_uptime_ms__async_with(const nb_call *nb__call)
+{
+    struct nb__args_node_uptime_ms nb__a = {0};
+    return nb__invoke_async(&nb__method_node_uptime_ms, nb__call, &nb__a);
+}
+nb_future *node_uptime_ms__async(void)
+{
+    return node_uptime_ms__async_with(NULL);
+}
+int64_t node_uptime_ms__await(nb_future *nb__fut)
+{
+    int64_t nb__ret = 0;
+    nb__future_await(nb__fut, &nb__method_node_uptime_ms, &nb__ret);
+    return nb__ret;
 }

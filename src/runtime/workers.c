@@ -770,6 +770,7 @@ void nb__workers_on_cancel(nb__conn *c, uint64_t id)
     pthread_mutex_unlock(&b->mu);
     if (gone) {
         atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed);
+        nb__metrics_served(gone->sv->m, NB_E_CANCELLED);
         nb__log(NB__LOG_DEBUG, "%s: dropped a queued request of %s: its caller stopped waiting",
                 gone->sv->m->name, c->peer_name);
         job_free(gone);
@@ -804,6 +805,7 @@ static void run_one(nb__outbox *ob, nb__job *job)
     if (job_abandoned(job)) {
         /* Its caller has an outcome already and wants no reply. */
         atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed);
+        nb__metrics_served(m, NB_E_CANCELLED);
         nb__log(NB__LOG_DEBUG, "%s: dropped a request of %s before it ran: its caller stopped "
                 "waiting", m->name, job->c->peer_name);
         return;
@@ -826,6 +828,8 @@ static void run_one(nb__outbox *ob, nb__job *job)
     run_body(job, ret, t0);
     if (!job_abandoned(job)) /* else the reply would be discarded on arrival */
         reply(ob, job->c, job->id, NB_OK, m, ret, NULL);
+    else /* served, but its caller had gone: counted as cancelled (docs/metrics.md) */
+        nb__metrics_served(m, NB_E_CANCELLED);
     nb__metrics_serve_time(m, t0);
     nb__value_clear(&m->ret, ret);
     if (ret != small)

@@ -234,12 +234,13 @@ static void test_counts(void **state)
     free(resp);
 
     /* db1 answered 5 echo_i64 and 1 whoami; the naps end 600 ms after they
-     * started, their replies late but counted as served. */
-    resp = scrape_until(db1_metrics, "nebula_served_total{api=\"nap\",code=\"NB_OK\"}", 2);
+     * started, their callers gone (they sent CANCEL): served, as cancelled. */
+    resp = scrape_until(db1_metrics, "nebula_served_total{api=\"nap\",code=\"NB_E_CANCELLED\"}", 2);
     t = body_of(resp);
     expect(t, "nebula_served_total{api=\"echo_i64\",code=\"NB_OK\"}", 5);
     expect(t, "nebula_served_total{api=\"whoami\",code=\"NB_OK\"}", 1);
-    expect(t, "nebula_served_total{api=\"nap\",code=\"NB_OK\"}", 2);
+    expect(t, "nebula_served_total{api=\"nap\",code=\"NB_E_CANCELLED\"}", 2);
+    expect(t, "nebula_served_total{api=\"nap\",code=\"NB_OK\"}", 0);
     expect(t, "nebula_serve_duration_seconds_count{api=\"echo_i64\"}", 5);
     expect(t, "nebula_serve_duration_seconds_count{api=\"nap\"}", 2);
     /* Each nap body slept 600 ms. */

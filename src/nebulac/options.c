@@ -17,6 +17,7 @@
 static const char *const opt_names[NBC_N_CALLOPTS] = {
     "node", "pick", "nodes", "filter", "arg", "results", "all", "strategy",
     "at_least", "quorum", "success", "failure", "timeout_ms", "default_route",
+    "max_time_extensions",
 };
 
 /* ---- Reading the literal (parse phase) ---------------------------------- */
@@ -363,6 +364,7 @@ static nb_call make_call(const long long v[NBC_N_CALLOPTS])
         .failure = v[NBC_CO_FAILURE] ? any_result : NULL,
         .timeout_ms = (int)v[NBC_CO_TIMEOUT_MS],
         .default_route = v[NBC_CO_DEFAULT_ROUTE] != 0,
+        .max_time_extensions = (int)v[NBC_CO_MAX_TIME_EXTENSIONS],
     };
 }
 

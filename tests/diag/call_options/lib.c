@@ -28,6 +28,7 @@ int main(int argc, char **argv)
     n += hits__with(&(nb_call){.success = ok, .failure = ok, .strategy = NB_QUORUM});
     n += hits__with(&(const nb_call){.pick = first, .all = true});
     n += hits__with(&(nb_call){.strategy = 3, .nodes = "&cache"});
+    n += hits__with(&(nb_call){.node = "@api", .max_time_extensions = -3});
     /* valid: */
     n += hits__with(&(nb_call){.strategy = NB_FIRST});              /* a block may give the target */
     n += hits__with(&(nb_call){.timeout_ms = -1});                  /* ignored under a block */
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
     n += hits__with(&(nb_call){.nodes = "&cache", .results = &res, .strategy = NB_QUORUM, .at_least = 2});
     n += hits__with(&(nb_call){.node = argc > 2 ? "@api" : NULL, .nodes = "&cache", .results = &res});
     n += hits__with(&(nb_call){.default_route = true, .timeout_ms = 100});
+    n += hits__with(&(nb_call){.node = "@api", .max_time_extensions = NB_NO_EXTENSIONS});
     n += hits__with(&(nb_call){0});
     n += hits__with(NULL);
     NB_ON_NODES_FN(pick_any, NULL, &res, .strategy = NB_QUORUM, .quorum = NB_QUORUM_AVAILABLE) { n += hits(); }

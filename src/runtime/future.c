@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "config.h"
 #include "future.h"
+#include "metrics.h"
 #include "log.h"
 #include "pending.h"
 #include "router.h"
@@ -33,6 +34,8 @@ struct nb_future {
     int64_t deadline_ms;   /* remote: monotonic; the heap key, under T.mu once in the heap
                             * (an EXTEND moves the pcall's deadline, and the timer this) */
     char *node;            /* remote: the serving node's name, owned */
+    int64_t t0_ns;         /* remote: nb__metrics_start() when sent (0: not counted) */
+    int64_t done_ns;       /* remote: the same when resolved; under w.mu */
     size_t heap_at;        /* under T.mu: index in the timer heap, or NOT_IN_HEAP */
     nb_code code;          /* not remote: the outcome */
     char *msg;             /* not remote: its message when a failure, owned */
@@ -204,6 +207,7 @@ static void timer_remove(nb_future *f)
 static void on_done(nb__pcall *p)
 {
     nb_future *f = (nb_future *)((char *)p - offsetof(nb_future, p));
+    f->done_ns = f->t0_ns ? nb__metrics_start() : 0;
     if (f->efd >= 0)
         (void)eventfd_write(f->efd, 1);
 }
@@ -239,6 +243,7 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
         return;
     }
     f->remote = true;
+    f->t0_ns = nb__metrics_start();
     f->deadline_ms = nb__mono_ms() + timeout_ms;
     msgpack_sbuffer sb;
     char msg[256];
@@ -390,5 +395,10 @@ void nb__future_await(nb_future *f, const nb__method *m, void *ret)
     }
     wait_resolved(f);
     nb__pcall_outcome(m, &f->p, f->node, ret);
+    /* Counted when awaited (the outcome's code is known only once decoded), timed
+     * to when it was resolved: the start is moved by the time it then waited. A
+     * future freed unawaited is not counted (docs/metrics.md). */
+    if (f->t0_ns && f->done_ns)
+        nb__metrics_call_end(m, NB__MT_REMOTE, f->t0_ns + (nb__metrics_start() - f->done_ns));
     release(f, false);
 }

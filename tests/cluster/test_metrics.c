@@ -189,6 +189,9 @@ static void test_counts(void **state)
         assert_int_equal(echo_i64__with(&db1, i), i);
         assert_int_equal(nb_last_code(), NB_OK);
     }
+    /* An asynchronous call counts when awaited, as a remote call. */
+    assert_int_equal(echo_i64__await(echo_i64__async_with(&db1, 7)), 7);
+    assert_int_equal(nb_last_code(), NB_OK);
     for (int i = 0; i < 2; i++) {
         nap__with(&(nb_call){.timeout_ms = 100}, 600);
         assert_int_equal(nb_last_code(), NB_E_TIMEOUT);
@@ -207,15 +210,15 @@ static void test_counts(void **state)
 
     char *resp = http(api_metrics, "GET", "/metrics");
     const char *t = body_of(resp);
-    expect(t, "nebula_calls_total{api=\"echo_i64\",code=\"NB_OK\",target=\"remote\"}", 5);
+    expect(t, "nebula_calls_total{api=\"echo_i64\",code=\"NB_OK\",target=\"remote\"}", 6);
     expect(t, "nebula_calls_total{api=\"nap\",code=\"NB_E_TIMEOUT\",target=\"remote\"}", 2);
     expect(t, "nebula_calls_total{api=\"nap\",code=\"NB_OK\",target=\"remote\"}", 0);
     expect(t, "nebula_calls_total{api=\"cold_ping\",code=\"NB_E_NO_WORKER\",target=\"remote\"}", 3);
     expect(t, "nebula_calls_total{api=\"whoami\",code=\"NB_OK\",target=\"multicast\"}", 1);
     expect(t, "nebula_calls_total{api=\"whoami\",code=\"NB_OK\",target=\"remote\"}", 0);
-    expect(t, "nebula_call_duration_seconds_count{api=\"echo_i64\",target=\"remote\"}", 5);
+    expect(t, "nebula_call_duration_seconds_count{api=\"echo_i64\",target=\"remote\"}", 6);
     expect(t, "nebula_call_duration_seconds_bucket{api=\"echo_i64\",target=\"remote\",le=\"+Inf\"}",
-           5);
+           6);
     expect(t, "nebula_call_duration_seconds_count{api=\"nap\",target=\"remote\"}", 2);
     /* Both timed out after 100 ms: none is in a bucket below 0.1 s. */
     expect(t, "nebula_call_duration_seconds_bucket{api=\"nap\",target=\"remote\",le=\"0.05\"}", 0);
@@ -233,15 +236,15 @@ static void test_counts(void **state)
     promtool_check(t, "api");
     free(resp);
 
-    /* db1 answered 5 echo_i64 and 1 whoami; the naps end 600 ms after they
+    /* db1 answered 6 echo_i64 and 1 whoami; the naps end 600 ms after they
      * started, their callers gone (they sent CANCEL): served, as cancelled. */
     resp = scrape_until(db1_metrics, "nebula_served_total{api=\"nap\",code=\"NB_E_CANCELLED\"}", 2);
     t = body_of(resp);
-    expect(t, "nebula_served_total{api=\"echo_i64\",code=\"NB_OK\"}", 5);
+    expect(t, "nebula_served_total{api=\"echo_i64\",code=\"NB_OK\"}", 6);
     expect(t, "nebula_served_total{api=\"whoami\",code=\"NB_OK\"}", 1);
     expect(t, "nebula_served_total{api=\"nap\",code=\"NB_E_CANCELLED\"}", 2);
     expect(t, "nebula_served_total{api=\"nap\",code=\"NB_OK\"}", 0);
-    expect(t, "nebula_serve_duration_seconds_count{api=\"echo_i64\"}", 5);
+    expect(t, "nebula_serve_duration_seconds_count{api=\"echo_i64\"}", 6);
     expect(t, "nebula_serve_duration_seconds_count{api=\"nap\"}", 2);
     /* Each nap body slept 600 ms. */
     expect(t, "nebula_serve_duration_seconds_bucket{api=\"nap\",le=\"0.5\"}", 0);

@@ -11,6 +11,23 @@
 # (read when the build is generated, so target_compile_definitions() after this
 # call counts), the compiler itself for the conditions it asks about, and the
 # caller's NB_EXPORT_MACROS.
+# _nebula_common_base(<var>): where nebulac runs for the caller's NB_SOURCES and
+# NB_INCLUDE_DIRECTORIES. It writes each output at its input's path relative to
+# where it runs: the current source directory, or the deepest one holding every
+# input (sources may lie outside the current directory, ../common/main.c).
+function(_nebula_common_base var)
+  set(base ${CMAKE_CURRENT_SOURCE_DIR})
+  foreach(path IN LISTS NB_SOURCES NB_INCLUDE_DIRECTORIES)
+    cmake_path(ABSOLUTE_PATH path BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} NORMALIZE)
+    cmake_path(IS_PREFIX base ${path} NORMALIZE inside)
+    while(NOT inside)
+      cmake_path(GET base PARENT_PATH base)
+      cmake_path(IS_PREFIX base ${path} NORMALIZE inside)
+    endwhile()
+  endforeach()
+  set(${var} ${base} PARENT_SCOPE)
+endfunction()
+
 function(_nebula_generated_executable target base comment)
   cmake_parse_arguments(PARSE_ARGV 3 GEN "" "" "FLAGS;EXTRA_SOURCES")
   set(here ${CMAKE_CURRENT_SOURCE_DIR})
@@ -73,6 +90,8 @@ endfunction()
 #     NODE <short@host>            the node this executable is built as
 #     TOPOLOGY <nebula.yaml>
 #     SOURCES <file.c>...          annotated sources, relative to this directory
+#                                  (they may lie outside it: nebulac then runs
+#                                  from their common parent)
 #     [INCLUDE_DIRECTORIES <dir>...]  searched by nebulac and by the compiler
 #     [LINK_LIBRARIES <lib>...]
 #     [EXPORT_MACROS <name>...]    words before a return type that are export
@@ -88,7 +107,8 @@ function(nebula_add_node_executable target)
   if(NOT NB_NODE OR NOT NB_TOPOLOGY OR NOT NB_SOURCES)
     message(FATAL_ERROR "nebula_add_node_executable(${target}): NODE, TOPOLOGY and SOURCES are required")
   endif()
-  _nebula_generated_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}
+  _nebula_common_base(base)
+  _nebula_generated_executable(${target} ${base}
     "nebulac: ${target} as ${NB_NODE}" FLAGS --node ${NB_NODE})
   if(NB_STATIC)
     target_link_libraries(${target} PRIVATE nebula::nebula_static ${NB_LINK_LIBRARIES})
@@ -128,17 +148,7 @@ function(nebula_add_cli_executable target)
   if(NOT NB_TOPOLOGY OR NOT NB_SOURCES)
     message(FATAL_ERROR "nebula_add_cli_executable(${target}): TOPOLOGY and SOURCES are required")
   endif()
-  # nebulac writes each output at its input's path relative to where it runs:
-  # the current source directory, or the deepest one holding every input.
-  set(base ${CMAKE_CURRENT_SOURCE_DIR})
-  foreach(path IN LISTS NB_SOURCES NB_INCLUDE_DIRECTORIES)
-    cmake_path(ABSOLUTE_PATH path BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} NORMALIZE)
-    cmake_path(IS_PREFIX base ${path} NORMALIZE inside)
-    while(NOT inside)
-      cmake_path(GET base PARENT_PATH base)
-      cmake_path(IS_PREFIX base ${path} NORMALIZE inside)
-    endwhile()
-  endforeach()
+  _nebula_common_base(base)
   get_property(cli_main GLOBAL PROPERTY NEBULA_CLI_MAIN_SOURCE)
   _nebula_generated_executable(${target} ${base}
     "nebulac: ${target} (generic build, the nebula command)"

@@ -1,6 +1,8 @@
 /*
- * node_main.c — main() of every serving node the cluster tests spawn (db1, db2,
- * the routing replicas r1..r5): start, serve until SIGTERM, then leave cleanly.
+ * node_main.c — main() of every serving node the tests spawn (the cluster
+ * tests' db1, db2 and replicas, the hostile suite's node, the fault suite's
+ * s1..s3, which it kills and stops on purpose): start, say "ready", serve until
+ * SIGTERM, then leave cleanly.
  * Exits 0 only when nb_stop returned, so a sanitizer's leak report at exit fails
  * the test that stopped it. It also dies with the driver that spawned it, so a
  * driver killed by a test timeout leaves no node behind.

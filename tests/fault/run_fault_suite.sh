@@ -172,7 +172,7 @@ start_node() {
     >>"$log" 2>&1 &
   pid_of[$role]=$!
   running[$!]=1
-  if wait_for_line "$log" "serving" $! 100; then
+  if wait_for_line "$log" "ready" $! 100; then
     return 0
   fi
   echo "$role did not start:" >&2

@@ -32,7 +32,8 @@ for cfg in "${configs[@]}"; do
     # fails as "Not Run"), to stay near 2 minutes on 2 cores.
     transport-plain)
            sanitize="" extra=(-DNEBULA_TEST_TRANSPORT=plain)
-           target=(--target test_cluster test_routing test_metrics test_upgrade nebula_quickstart nebula_cluster
+           target=(--target test_cluster test_routing test_metrics test_upgrade test_cancel test_async
+                   nebula_quickstart nebula_cluster
                    cli_quickstart_db cli_quickstart_worker cli_free_ports test_cli_values)
            select=(-L "cluster|cli" -LE example -E "^transport[.]") ;;
     fuzz)  sanitize="address,undefined" cc=clang

@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const tags_a[] = {"a"};
 static const char *const tags_b[] = {"b"};
 static const nb__node_def nodes[] = {
-    {"a@h", "a", "h", "127.0.0.1:1", 1, tags_a, 1},
-    {"b@h", "b", "h", "127.0.0.1:2", 2, tags_b, 1},
+    {"a@h", "a", "h", "127.0.0.1:1", 1, tags_a, 1, NULL},
+    {"b@h", "b", "h", "127.0.0.1:2", 2, tags_b, 1, NULL},
 };
 static const nb__cluster_def def = {
     .abi_version = NB__ABI_VERSION, .fingerprint = "f00d", .nodes = nodes, .n_nodes = 2,

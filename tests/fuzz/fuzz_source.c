@@ -57,7 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static const char *const self_tags[] = {"api", "cache"};
 static const nb__node_def self_node = {"api@api.example", "api", "api.example", NULL, 4370,
-                                       self_tags,         2};
+                                       self_tags,         2,         NULL};
 
 /* NB_ON for the node above: 1 or 0, or -1 after reporting a syntax error. */
 static int on_eval(void *ctx, const char *text, nbc_loc loc)

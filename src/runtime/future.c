@@ -238,12 +238,13 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
         nb__fail(NB_E_SYSTEM, "%s: out of memory", m->name);
         return;
     }
+    /* Before registering: on_done may run on a reader thread from then on. */
+    f->t0_ns = nb__metrics_start();
     if (nb__pcall_register_notify(c, &f->p, &f->w, on_done) < 0) {
         nb__fail(NB_E_NODE_DOWN, "%s: %s went down before the call was sent", m->name, node);
         return;
     }
     f->remote = true;
-    f->t0_ns = nb__metrics_start();
     f->deadline_ms = nb__mono_ms() + timeout_ms;
     msgpack_sbuffer sb;
     char msg[256];

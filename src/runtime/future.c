@@ -247,17 +247,9 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
     f->remote = true;
     f->deadline_ms = nb__mono_ms() + timeout_ms;
     msgpack_sbuffer sb;
-    char msg[256];
-    if (nb__encode_request(m, args, timeout_ms, max_ext, f->p.id, &sb) < 0) {
-        snprintf(msg, sizeof msg, "%s: out of memory encoding the arguments", m->name);
-        nb__pcall_cancel(&f->p, NB_E_PROTOCOL, msg);
-        nb__fail(NB_E_PROTOCOL, "%s", msg);
-        return;
-    }
-    if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
-        snprintf(msg, sizeof msg, "%s: the request (%zu bytes) exceeds the frame limit of %zu bytes",
-                 m->name, sb.size, nb__cfg.max_frame);
-        msgpack_sbuffer_destroy(&sb);
+    char why[160], msg[256];
+    if (nb__encode_request(m, args, timeout_ms, max_ext, f->p.id, &sb, why, sizeof why) < 0) {
+        snprintf(msg, sizeof msg, "%s: %s", m->name, why);
         nb__pcall_cancel(&f->p, NB_E_PROTOCOL, msg);
         nb__fail(NB_E_PROTOCOL, "%s", msg);
         return;

@@ -153,11 +153,8 @@ static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout, 
             continue;
         }
         t->sent = true;
-        /* A failed encode has released sb already; an oversized one has not. */
-        if (nb__encode_request(mc->m, args, timeout, max_ext, t->p.id, &sb) < 0) {
-            nb__pcall_cancel(&t->p, NB_E_PROTOCOL, NULL);
-        } else if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
-            msgpack_sbuffer_destroy(&sb);
+        char why[160]; /* this member's item says NB_E_PROTOCOL */
+        if (nb__encode_request(mc->m, args, timeout, max_ext, t->p.id, &sb, why, sizeof why) < 0) {
             nb__pcall_cancel(&t->p, NB_E_PROTOCOL, NULL);
         } else {
             /* Each member has its own deadline: its body may extend it. */

@@ -70,7 +70,7 @@ void nb__run_local(const nb__method *m, const void *args, void *ret)
 
 // Returns a frame buffer in *sb owned by the caller (sent with nb__conn_send).
 int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, int max_extensions,
-                       uint64_t id, msgpack_sbuffer *sb)
+                       uint64_t id, msgpack_sbuffer *sb, char *why, size_t size)
 {
     msgpack_packer pk;
     nb__frame_begin(sb, &pk);
@@ -79,10 +79,17 @@ int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, in
     msgpack_pack_uint32(&pk, (uint32_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (nb__encode_struct(&pk, m->args, args) < 0 || !sb->data) {
         msgpack_sbuffer_destroy(sb);
+        snprintf(why, size, "out of memory encoding the arguments");
         return -1;
     }
     msgpack_pack_uint32(&pk, (uint32_t)(max_extensions > 0 ? max_extensions : 0));
     nb__frame_end(sb, NB__F_REQUEST, id);
+    if (sb->size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
+        snprintf(why, size, "the request (%zu bytes) exceeds the frame limit of %zu bytes",
+                 sb->size, nb__cfg.max_frame);
+        msgpack_sbuffer_destroy(sb);
+        return -1;
+    }
     return 0;
 }
 
@@ -189,15 +196,10 @@ static attempt call_remote(const nb__method *m, nb__conn *c, const char *node, c
     }
     attempt a = ATTEMPT_DONE;
     msgpack_sbuffer sb;
-    if (nb__encode_request(m, args, timeout_ms, max_ext, p.id, &sb) < 0) {
+    char why[160];
+    if (nb__encode_request(m, args, timeout_ms, max_ext, p.id, &sb, why, sizeof why) < 0) {
         nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
-        nb__fail(NB_E_PROTOCOL, "%s: out of memory encoding the arguments", m->name);
-    } else if (sb.size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
-        size_t size = sb.size;
-        msgpack_sbuffer_destroy(&sb);
-        nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
-        nb__fail(NB_E_PROTOCOL, "%s: the request (%zu bytes) exceeds the frame limit of %zu bytes",
-                 m->name, size, nb__cfg.max_frame);
+        nb__fail(NB_E_PROTOCOL, "%s: %s", m->name, why);
     } else {
         nb__pcall_arm(&p, deadline, timeout_ms, max_ext);
         nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
@@ -234,6 +236,12 @@ void nb__fail_unserved(nb_code code, const nb__method *m, const nb__selector *se
     nb__fail(code, "%s", msg);
 }
 
+/* How an asynchronous call starts its remote request (NULL: call and wait). */
+typedef struct starter {
+    nb__remote_start fn;
+    void *ctx;
+} starter;
+
 /* Runs m on target t (local or remote), for a started node, with the timeout
  * and extensions r gives. With retry, a remote node that turns the call away
  * unrun because it is leaving hands it to the next node routing picks (sel:
@@ -241,10 +249,6 @@ void nb__fail_unserved(nb_code code, const nb__method *m, const nb__selector *se
  * once, so the tries are bounded. Without (a node the caller chose), the
  * failure stands. st: an asynchronous call, whose remote request is handed to
  * st instead (no retry: docs/async.md). */
-typedef struct starter {
-    nb__remote_start fn;
-    void *ctx;
-} starter;
 
 static void run_on(const nb__method *m, const nb__selector *sel, bool retry, nb__target *t,
                    const void *args, void *ret, const nb_call *r, const starter *st)

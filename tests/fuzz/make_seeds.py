@@ -3,14 +3,14 @@
 valid MessagePack values for each descriptor of fuzz_types.h (fuzz_codec), frames
 and payloads as peers send them (fuzz_wire), handshakes from either side
 (fuzz_handshake), and selectors (fuzz_selector).
-The topology and C-source seeds are copies of files under tests/ and examples/.
+The topology and C-source files under tests/ and examples/ are seeds as well,
+read in place by run_fuzz.sh (TREE_SEEDS in tests/fuzz/CMakeLists.txt).
 Regression inputs found by fuzzing are committed beside these by hand
 (names starting with "regress-") and are never overwritten here.
 
     tests/fuzz/make_seeds.py        (from the repository root)
 """
 import os
-import shutil
 import struct
 import sys
 
@@ -193,19 +193,12 @@ def selector_seeds():
         write("fuzz_selector", "sel-%02d" % i, s)
 
 
-def copy_seeds(harness, paths, keep_name=True):
-    clear(harness)
-    for p in paths:
-        src = os.path.join(ROOT, p)
-        name = p.replace("/", "_") if keep_name else os.path.basename(p)
-        shutil.copyfile(src, os.path.join(CORPUS, harness, name))
-
-
 def file_seeds():
-    topo = sorted("tests/data/topology/" + f for f in os.listdir(
-        os.path.join(ROOT, "tests/data/topology")) if f.endswith(".yaml"))
-    os.makedirs(os.path.join(CORPUS, "fuzz_topology"), exist_ok=True)
-    copy_seeds("fuzz_topology", topo)
+    # The repository's own topologies and C sources are seeds too; run_fuzz.sh
+    # reads them where they are (tests/fuzz/CMakeLists.txt, TREE_SEEDS).
+    for h in ("fuzz_topology", "fuzz_lexer", "fuzz_source"):
+        os.makedirs(os.path.join(CORPUS, h), exist_ok=True)
+        clear(h)
     # "#sel " lines: selectors checked against the topology (fuzz_topology.c).
     shop = ("nodes:\n  api@api.example: [api, cache]\n  db@db.example: { tags: [db, cache], "
             "port: 4371 }\n  worker@w1.example: [worker]\n  worker@w2.example:\n"
@@ -213,18 +206,6 @@ def file_seeds():
     for i, sel in enumerate(["&db", "&cache !@api", "@worker &gpu", '@:"db@db.example"',
                              "&nosuch", "@nosuch &db", "&db &worker", "!&", "&db\t@api"]):
         write("fuzz_topology", "sel-%02d.yaml" % i, shop + "#sel " + sel + "\n")
-    sources = []
-    for d in ("examples/quickstart", "examples/shop", "tests/diag", "tests/cluster/api"):
-        for dirpath, _, files in os.walk(os.path.join(ROOT, d)):
-            for f in sorted(files):
-                if f.endswith((".c", ".h")):
-                    full = os.path.join(dirpath, f)
-                    if os.path.getsize(full) <= 8192:
-                        sources.append(os.path.relpath(full, ROOT))
-    sources.sort()
-    for h in ("fuzz_lexer", "fuzz_source"):
-        os.makedirs(os.path.join(CORPUS, h), exist_ok=True)
-        copy_seeds(h, sources)
     write("fuzz_lexer", "lex-edges", "#define X(a) a ## b \\\n  /* c */ \"s\\\"\" 'c' u8\"x\" L'y'\n"
           "#include <a.h>\n# 12 \"file\"\n.5e+3 0x1fu a->b <<= ... @ ` \\\r\n/* open")
     write("fuzz_source", "src-edges",

@@ -1,9 +1,0 @@
-#include <nebula.h>
-
-int main(void) { return nb_start(NULL); }
-
-NB_API("&db !")
-int64_t count(void) { return 1; }
-
-NB_API(db)
-int64_t other(void) { return 1; }

@@ -1,2 +1,0 @@
-#include <nebula.h>
-int main(void) { return nb_start(NULL); }

@@ -49,4 +49,30 @@ long long h_now_ms(void);
  * returns before the target has taken the signal. Returns 0, or -1 at timeout. */
 int h_sigstop(pid_t pid, int timeout_ms);
 
+/* --- With libnebula (harness_nodes.c): this process is a node of the cluster --- */
+
+/*
+ * Points this process, and every child it spawns after, at a loopback cluster
+ * of the n nodes names[0..n): $NEBULA_ADDRESSES gets names[i]=127.0.0.1:<a free
+ * port> (stored in ports_out[i] when ports_out is not NULL), $NEBULA_COOKIE
+ * "<tag>-test-cookie-<pid>", and the variables that would override them are
+ * unset. Call before nb_start().
+ */
+void h_cluster_env(const char *const names[], int n, int ports_out[], const char *tag);
+
+/*
+ * Spawns a node as h_spawn does (env NULL) and waits up to wait_ms until this
+ * process's node sees it connected: nb_await on exactly node_name. Returns its
+ * pid, or -1 after printing why (the child is then stopped).
+ */
+pid_t h_start_node(const char *exe, char *const argv[], const char *node_name,
+                   const char *log_name, int wait_ms);
+
+/*
+ * Stops *pid (nothing when it is <= 0) as h_stop does and sets *pid to 0.
+ * Returns 0 when it exited with status 0 (no sanitizer report, no crash),
+ * otherwise prints name and the status and returns -1.
+ */
+int h_stop_node(pid_t *pid, const char *name, int timeout_ms);
+
 #endif /* CLUSTER_HARNESS_H */

@@ -44,17 +44,7 @@ static pid_t pids[N_NODES];
 
 static void choose_addresses(void)
 {
-    static char addresses[512], cookie[64];
-    size_t off = 0;
-    for (int i = 0; i < N_NODES; i++)
-        off += (size_t)snprintf(addresses + off, sizeof addresses - off, "%s%s=127.0.0.1:%d",
-                                i ? "," : "", names[i], h_free_port());
-    snprintf(cookie, sizeof cookie, "cancel-test-cookie-%d", (int)getpid());
-    setenv("NEBULA_ADDRESSES", addresses, 1);
-    setenv("NEBULA_COOKIE", cookie, 1);
-    unsetenv("NEBULA_NODE");
-    unsetenv("NEBULA_LISTEN");
-    unsetenv("NEBULA_COOKIE_FILE");
+    h_cluster_env(names, N_NODES, NULL, "cancel");
 }
 
 /* Starts node i (SRV1, SRV2, or PEER with its mode) and, for a server, waits
@@ -63,25 +53,15 @@ static void start(int i, const char *mode, const char *token)
 {
     const char *exe = i == SRV1 ? SRV1_EXE : i == SRV2 ? SRV2_EXE : PEER_EXE;
     char *argv[] = {(char *)exe, (char *)mode, (char *)token, NULL};
-    pids[i] = h_spawn(exe, argv, NULL, i == SRV1 ? "srv1" : i == SRV2 ? "srv2" : "peer");
+    const char *log = i == SRV1 ? "srv1" : i == SRV2 ? "srv2" : "peer";
+    pids[i] = i == PEER ? h_spawn(exe, argv, NULL, log)
+                        : h_start_node(exe, argv, names[i], log, 20000);
     assert_true(pids[i] > 0);
-    if (i == PEER)
-        return;
-    char sel[64];
-    snprintf(sel, sizeof sel, "@:\"%s\"", names[i]);
-    if (nb_await(sel, 20000) != 0)
-        fail_msg("%s did not connect: %s", names[i], nb_last_message());
 }
 
 static int stop(int i)
 {
-    if (pids[i] <= 0)
-        return 0;
-    int st = h_stop(pids[i], STOP_TIMEOUT_MS);
-    pids[i] = 0;
-    if (st != 0)
-        fprintf(stderr, "%s exited with status %d\n", names[i], st);
-    return st == 0 ? 0 : -1;
+    return h_stop_node(&pids[i], names[i], STOP_TIMEOUT_MS);
 }
 
 static int cluster_up(void **state)

@@ -41,7 +41,6 @@ static const char *const names[N_NODES] = {"api@127.0.0.1", "db1@127.0.0.1", "db
                                            "cold@127.0.0.1"};
 static int ports[N_NODES];
 static pid_t pids[N_NODES];
-static char addresses[512];
 static char cookie[64];
 
 #define STOP_TIMEOUT_MS 20000
@@ -50,19 +49,8 @@ static char cookie[64];
 
 static void choose_addresses(void)
 {
-    size_t off = 0;
-    for (int i = 0; i < N_NODES; i++) {
-        ports[i] = h_free_port();
-        off += (size_t)snprintf(addresses + off, sizeof addresses - off, "%s%s=127.0.0.1:%d",
-                                i ? "," : "", names[i], ports[i]);
-    }
-    snprintf(cookie, sizeof cookie, "cluster-test-cookie-%d", (int)getpid());
-    setenv("NEBULA_ADDRESSES", addresses, 1);
-    setenv("NEBULA_COOKIE", cookie, 1);
-    unsetenv("NEBULA_NODE");
-    unsetenv("NEBULA_LISTEN");
-    unsetenv("NEBULA_COOKIE_FILE");
-    unsetenv("NEBULA_ALLOW_RUNTIME_NODE_MISMATCH");
+    h_cluster_env(names, N_NODES, ports, "cluster");
+    snprintf(cookie, sizeof cookie, "%s", getenv("NEBULA_COOKIE"));
 }
 
 /* Starts db node i (DB1 or DB2) and waits until this node sees it. */
@@ -70,24 +58,14 @@ static void start_db(int i)
 {
     const char *exe = i == DB1 ? DB1_EXE : DB2_EXE;
     char *argv[] = {(char *)exe, NULL};
-    pids[i] = h_spawn(exe, argv, NULL, i == DB1 ? "db1" : "db2");
+    pids[i] = h_start_node(exe, argv, names[i], i == DB1 ? "db1" : "db2", 20000);
     assert_true(pids[i] > 0);
-    char sel[64];
-    snprintf(sel, sizeof sel, "@:\"%s\"", names[i]);
-    if (nb_await(sel, 20000) != 0)
-        fail_msg("%s did not connect: %s", names[i], nb_last_message());
 }
 
 /* Stops db node i cleanly and checks it exited 0 (no leak report, no crash). */
 static int stop_db(int i)
 {
-    if (pids[i] <= 0)
-        return 0;
-    int st = h_stop(pids[i], STOP_TIMEOUT_MS);
-    pids[i] = 0;
-    if (st != 0)
-        fprintf(stderr, "%s exited with status %d\n", names[i], st);
-    return st == 0 ? 0 : -1;
+    return h_stop_node(&pids[i], names[i], STOP_TIMEOUT_MS);
 }
 
 static int cluster_up(void **state, bool two_dbs)

@@ -50,18 +50,7 @@ static pid_t pids[N_NODES];
 
 static void choose_addresses(void)
 {
-    static char addresses[1024], cookie[64];
-    size_t off = 0;
-    for (int i = 0; i < N_NODES; i++)
-        off += (size_t)snprintf(addresses + off, sizeof addresses - off, "%s%s=127.0.0.1:%d",
-                                i ? "," : "", names[i], h_free_port());
-    snprintf(cookie, sizeof cookie, "routing-test-cookie-%d", (int)getpid());
-    setenv("NEBULA_ADDRESSES", addresses, 1);
-    setenv("NEBULA_COOKIE", cookie, 1);
-    unsetenv("NEBULA_NODE");
-    unsetenv("NEBULA_LISTEN");
-    unsetenv("NEBULA_COOKIE_FILE");
-    unsetenv("NEBULA_ALLOW_RUNTIME_NODE_MISMATCH");
+    h_cluster_env(names, N_NODES, NULL, "routing");
 }
 
 /* The selector naming exactly node i (static storage per node). */
@@ -81,12 +70,8 @@ static int start_replica(int i)
     char log[16];
     snprintf(log, sizeof log, "r%d", i);
     char *argv[] = {(char *)replica_exe[i], NULL};
-    pids[i] = h_spawn(replica_exe[i], argv, NULL, log);
-    if (pids[i] <= 0 || nb_await(exactly(i), 20000) != 0) {
-        fprintf(stderr, "%s did not connect: %s\n", names[i], nb_last_message());
-        return -1;
-    }
-    return 0;
+    pids[i] = h_start_node(replica_exe[i], argv, names[i], log, 20000);
+    return pids[i] > 0 ? 0 : -1;
 }
 
 /* Started one after the other, so r1 registered first, then r2, ... */
@@ -120,14 +105,8 @@ static int cluster_down(void **state)
     (void)state;
     int rc = 0;
     for (int i = R1; i <= R5; i++) {
-        if (pids[i] <= 0)
-            continue;
-        int st = h_stop(pids[i], STOP_TIMEOUT_MS);
-        if (st != 0) {
-            fprintf(stderr, "%s exited with status %d\n", names[i], st);
+        if (h_stop_node(&pids[i], names[i], STOP_TIMEOUT_MS) != 0)
             rc = -1;
-        }
-        pids[i] = 0;
     }
     nb_stop();
     return rc;

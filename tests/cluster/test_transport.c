@@ -94,17 +94,8 @@ static void tls_env(const char *dir, char ca[700], char cert[700], char key[700]
 /* Sets up this process's environment (before nb_start) and the cluster's files. */
 static void setup_env(void)
 {
-    for (int i = 0; i < N_NODES; i++)
-        ports[i] = h_free_port();
-    char addresses[512];
-    addresses_of(ports, addresses, sizeof addresses);
-    snprintf(cookie, sizeof cookie, "transport-test-cookie-%d", (int)getpid());
-    setenv("NEBULA_ADDRESSES", addresses, 1);
-    setenv("NEBULA_COOKIE", cookie, 1);
-    unsetenv("NEBULA_NODE");
-    unsetenv("NEBULA_LISTEN");
-    unsetenv("NEBULA_COOKIE_FILE");
-    unsetenv("NEBULA_ALLOW_RUNTIME_NODE_MISMATCH");
+    h_cluster_env(names, N_NODES, ports, "transport");
+    snprintf(cookie, sizeof cookie, "%s", getenv("NEBULA_COOKIE"));
     snprintf(certs, sizeof certs, "%s/certs", h_scratch_dir());
     if (is_mtls) {
         make_certs(certs, "api@127.0.0.1 db1@127.0.0.1 db2@127.0.0.1");

@@ -96,12 +96,8 @@ static void start_server(int i, const char *exe)
     char log[32];
     static int generation;
     snprintf(log, sizeof log, "u%d-%d", i + 1, ++generation);
-    pids[i] = h_spawn(exe, argv, NULL, log);
+    pids[i] = h_start_node(exe, argv, names[i], log, WAIT_MS);
     assert_true(pids[i] > 0);
-    char sel[64];
-    snprintf(sel, sizeof sel, "@:\"%s\"", names[i]);
-    if (nb_await(sel, WAIT_MS) != 0)
-        fail_msg("%s did not connect: %s", names[i], nb_last_message());
 }
 
 /* Stops server i with nb_stop (SIGTERM) and checks it exited cleanly. */
@@ -219,17 +215,7 @@ static void test_rolling_upgrade(void **state)
 static int cluster_up(void **state)
 {
     (void)state;
-    char addresses[512], cookie[64];
-    size_t off = 0;
-    for (int i = 0; i < N_NODES; i++)
-        off += (size_t)snprintf(addresses + off, sizeof addresses - off, "%s%s=127.0.0.1:%d",
-                                i ? "," : "", names[i], h_free_port());
-    snprintf(cookie, sizeof cookie, "upgrade-test-cookie-%d", (int)getpid());
-    setenv("NEBULA_ADDRESSES", addresses, 1);
-    setenv("NEBULA_COOKIE", cookie, 1);
-    unsetenv("NEBULA_NODE");
-    unsetenv("NEBULA_LISTEN");
-    unsetenv("NEBULA_COOKIE_FILE");
+    h_cluster_env(names, N_NODES, NULL, "upgrade");
     if (nb_start(NULL) != 0) {
         fprintf(stderr, "nb_start: %s\n", nb_last_message());
         return -1;

@@ -23,30 +23,9 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/shop_demo_lib.sh"
 
-build=1
-if [ "${1:-}" = --no-build ]; then
-  build=0
-  shift
-fi
-bin_dir=${1:-}
-if [ -n "$bin_dir" ] && [ -d "$bin_dir" ]; then
-  bin_dir=$(cd "$bin_dir" && pwd) # it was given relative to the caller's directory
-fi
-cd "$(dirname "$0")/.."
-
-targets=(shop_api shop_db shop_worker shop_staging_app shop_staging_db shop_dev)
-if [ "$build" = 1 ]; then
-  dir=${SHOP_BUILD_DIR:-build/plain}
-  echo "== Building ${targets[*]} in $dir"
-  cmake -S . -B "$dir" >/dev/null
-  cmake --build "$dir" -j"$(nproc 2>/dev/null || echo 2)" --target nebulac "${targets[@]}" \
-    >/dev/null
-  bin_dir=${bin_dir:-$(cd "$dir" && pwd)/examples/shop}
-fi
-if [ -z "$bin_dir" ] || [ ! -x "$bin_dir/shop_api" ]; then
-  echo "run_shop_demo.sh: no shop binaries in '${bin_dir}' (usage: $0 [--no-build DIR])" >&2
-  exit 2
-fi
+demo_args "$@"
+demo_binaries run_shop_demo.sh shop_api shop_db shop_worker shop_staging_app shop_staging_db \
+  shop_dev nebulac
 
 # nebulac, when this is a build tree, prints where every API runs per layout.
 nebulac=$bin_dir/../../src/nebulac/nebulac
@@ -99,20 +78,6 @@ assign_ports() {
   export NEBULA_ADDRESSES=$list
 }
 
-# Starts a serving node in the background: start_node <name> <binary>.
-# Waits (at most 10 s) until it says it is serving, so start order is
-# registration order.
-start_node() {
-  local name=$1 exe=$2 log="$tmp/${1%@*}.log"
-  "$bin_dir/$exe" >"$log" 2>&1 &
-  pid_of[$name]=$!
-  running[$!]=1
-  wait_for_line "$log" serving "${pid_of[$name]}" 100 && return 0
-  echo "$name did not start:" >&2
-  cat "$log" >&2
-  return 1
-}
-
 # Stops every serving node still running (SIGTERM: a clean leave). Returns 1
 # when one of them did not exit with status 0.
 stop_nodes() {
@@ -127,24 +92,6 @@ stop_nodes() {
   done
   return "$status"
 }
-
-# The run_session handler: on READY_FOR_FAILOVER, kill -9 the node the api
-# named ($2), wait (bounded) until it is gone, and say so on stdout and in log $3.
-kill_node() {
-  local name=$2 log=$3 pid=${pid_of[$2]:-}
-  [ "$1" = READY_FOR_FAILOVER ] || return 1
-  if [ -z "$pid" ]; then
-    echo "   [demo] $name is not a node this script started" | tee -a "$log"
-    return 1
-  fi
-  echo "   [demo] kill -9 $name (pid $pid): a crash, not a clean leave" | tee -a "$log"
-  # SIGKILL cannot be caught, so this wait is short; waiting at once also keeps
-  # bash from announcing "Killed" later.
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "running[$pid]" "pid_of[$name]"
-}
-
 
 # Runs a session without failover: run_api <binary> <log>.
 run_api() {

@@ -20,28 +20,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/shop_demo_lib.sh"
 
-build=1
-if [ "${1:-}" = --no-build ]; then
-  build=0
-  shift
-fi
-bin_dir=${1:-}
-if [ -n "$bin_dir" ] && [ -d "$bin_dir" ]; then
-  bin_dir=$(cd "$bin_dir" && pwd)
-fi
-cd "$(dirname "$0")/.."
-targets=(shop_mtls_api shop_mtls_db shop_mtls_worker)
-if [ "$build" = 1 ]; then
-  dir=${SHOP_BUILD_DIR:-build/plain}
-  echo "== Building ${targets[*]} in $dir"
-  cmake -S . -B "$dir" >/dev/null
-  cmake --build "$dir" -j"$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
-  bin_dir=${bin_dir:-$(cd "$dir" && pwd)/examples/shop}
-fi
-if [ -z "$bin_dir" ] || [ ! -x "$bin_dir/shop_mtls_api" ]; then
-  echo "run_shop_mtls_demo.sh: no shop_mtls binaries in '${bin_dir}' (usage: $0 [--no-build DIR])" >&2
-  exit 2
-fi
+demo_args "$@"
+demo_binaries run_shop_mtls_demo.sh shop_mtls_api shop_mtls_db shop_mtls_worker
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shop-mtls-demo.XXXXXX")
 declare -A pid_of=()
@@ -68,26 +48,6 @@ scripts/make-certs.sh "$tmp/certs" api@127.0.0.1 db@127.0.0.1 worker@127.0.0.1
 for f in "$tmp/certs"/*; do echo "   ${f##*/}"; done
 export NEBULA_TLS_CA=$tmp/certs/ca.pem
 export NEBULA_TLS_CERT="$tmp/certs/{node}.pem" NEBULA_TLS_KEY="$tmp/certs/{node}.key"
-
-start_node() { # start_node <name> <binary> [log]
-  local name=$1 exe=$2 log="$tmp/${3:-${1%@*}}.log"
-  "$bin_dir/$exe" >"$log" 2>&1 &
-  pid_of[$name]=$!
-  running[$!]=1
-  wait_for_line "$log" serving "${pid_of[$name]}" 100 && return 0
-  echo "$name did not start:" >&2
-  cat "$log" >&2
-  return 1
-}
-kill_node() {
-  local name=$2 log=$3 pid=${pid_of[$2]:-}
-  [ "$1" = READY_FOR_FAILOVER ] && [ -n "$pid" ] || return 1
-  echo "   [demo] kill -9 $name (pid $pid)" | tee -a "$log"
-  killed=$name
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "running[$pid]" "pid_of[$name]"
-}
 
 echo
 echo "== 2. prod under transport: mtls: api, db and worker"

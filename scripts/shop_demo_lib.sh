@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# What the two shop demos share (sourced, not run): run_shop_demo.sh runs the
-# cluster on loopback, run_shop_netns_demo.sh in network namespaces. Both start
-# processes, track them by PID, drive the api node's session and check its
-# lines with the functions below. The caller sets $tmp (a scratch directory it
-# removes) before using them.
+# What the shop demos share (sourced, not run): run_shop_demo.sh and
+# run_shop_mtls_demo.sh run the cluster on loopback, run_shop_netns_demo.sh in
+# network namespaces. They start processes, track them by PID, drive the api
+# node's session and check its lines with the functions below. The caller sets
+# $tmp (a scratch directory it removes) before using the ones that write files.
 
 declare -A running=() # every PID the demo started and has not reaped yet
 failures=0
@@ -21,6 +21,76 @@ stop_pid() {
   wait "$pid" 2>/dev/null || status=$?
   unset "running[$pid]"
   return "$status"
+}
+
+# demo_args "$@": reads a demo's arguments, [--no-build] [DIR]. Sets $build (0
+# with --no-build, else 1) and $bin_dir (DIR made absolute, or empty), then
+# changes to the repository's root.
+demo_args() {
+  build=1
+  if [ "${1:-}" = --no-build ]; then
+    build=0
+    shift
+  fi
+  bin_dir=${1:-}
+  if [ -n "$bin_dir" ] && [ -d "$bin_dir" ]; then
+    bin_dir=$(cd "$bin_dir" && pwd) # it was given relative to the caller's directory
+  fi
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+}
+
+# demo_binaries <demo> <target>...: unless --no-build was given, builds the
+# targets in $SHOP_BUILD_DIR (default build/plain) and sets $bin_dir to its
+# examples/shop; then checks $bin_dir holds the first target, or exits 2.
+demo_binaries() {
+  local demo=$1 dir
+  shift
+  if [ "$build" = 1 ]; then
+    dir=${SHOP_BUILD_DIR:-build/plain}
+    echo "== Building $* in $dir"
+    cmake -S . -B "$dir" >/dev/null
+    cmake --build "$dir" -j"$(nproc 2>/dev/null || echo 2)" --target "$@" >/dev/null
+    bin_dir=${bin_dir:-$(cd "$dir" && pwd)/examples/shop}
+  fi
+  if [ -z "$bin_dir" ] || [ ! -x "$bin_dir/$1" ]; then
+    echo "$demo: no $1 in '${bin_dir}' (usage: $demo [--no-build DIR])" >&2
+    exit 2
+  fi
+}
+
+# On loopback: start_node <name> <binary> [log] starts a serving node from
+# $bin_dir in the background, its output in $tmp/<log>.log (default: the
+# name's short part), and waits (at most 10 s) until it says it is serving, so
+# start order is registration order. Its PID goes to pid_of[<name>], which the
+# caller declares (declare -A pid_of=()).
+start_node() {
+  local name=$1 exe=$2 log="$tmp/${3:-${1%@*}}.log"
+  "$bin_dir/$exe" >"$log" 2>&1 &
+  pid_of[$name]=$!
+  running[$!]=1
+  wait_for_line "$log" serving "${pid_of[$name]}" 100 && return 0
+  echo "$name did not start:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+# The run_session handler of a loopback failover: on READY_FOR_FAILOVER,
+# kill -9 the node the api named ($2), wait until it is gone, and say so on
+# stdout and in log $3. Sets $killed to its name.
+kill_node() {
+  local name=$2 log=$3 pid=${pid_of[$2]:-}
+  [ "$1" = READY_FOR_FAILOVER ] || return 1
+  if [ -z "$pid" ]; then
+    echo "   [demo] $name is not a node this script started" | tee -a "$log"
+    return 1
+  fi
+  echo "   [demo] kill -9 $name (pid $pid): a crash, not a clean leave" | tee -a "$log"
+  killed=$name
+  # SIGKILL cannot be caught, so this wait is short; waiting at once also keeps
+  # bash from announcing "Killed" later.
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "running[$pid]" "pid_of[$name]"
 }
 
 # Stops every process still running.

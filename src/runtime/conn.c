@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -952,6 +953,12 @@ bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms)
     int64_t allow = atomic_load_explicit(&c->frame_allow_ms, memory_order_relaxed);
     return since != 0 && nb__cfg.frame_timeout_ms > 0 &&
            now_ms - since > nb__cfg.frame_timeout_ms + allow;
+}
+
+bool nb__conn_unread_input(nb__conn *c)
+{
+    int n = 0;
+    return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 void nb__conn_foreach(void (*fn)(nb__conn *c, void *arg), void *arg)

@@ -87,11 +87,85 @@ static const nb__conn_hooks conn_hooks = {
     .run_job_holding = nb__workers_run_holding,
 };
 
+/*
+ * The membership's tick (heartbeats, silence detection, dialling, node info)
+ * runs on a thread of its own, every NB__TICK_MS. On the loop's timer it waited
+ * for a free loop thread: a node whose loop threads were all busy reading
+ * thousands of replies sent no heartbeat for 2 s, and its peers declared it
+ * down although it was working (seen under TSan with 4,096 calls in flight).
+ */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+    pthread_t thread;
+    bool started, stop;
+} ticker = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void *ticker_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&ticker.mu);
+    while (!ticker.stop) {
+        pthread_mutex_unlock(&ticker.mu);
+        nb__members_tick(nb__mono_ms());
+        struct timespec at;
+        clock_gettime(CLOCK_MONOTONIC, &at);
+        at.tv_nsec += NB__TICK_MS * 1000000L;
+        if (at.tv_nsec >= 1000000000L) {
+            at.tv_sec++;
+            at.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&ticker.mu);
+        while (!ticker.stop && pthread_cond_timedwait(&ticker.cv, &ticker.mu, &at) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&ticker.mu);
+    return NULL;
+}
+
+/* Returns 0, or -1 after nb__fail. */
+static int ticker_start(void)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ticker.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    ticker.stop = false;
+    int err = pthread_create(&ticker.thread, NULL, ticker_main, NULL);
+    if (err != 0) {
+        pthread_cond_destroy(&ticker.cv);
+        nb__fail(NB_E_SYSTEM, "nb_start: cannot start the heartbeat thread: %s", strerror(err));
+        return -1;
+    }
+    ticker.started = true;
+    return 0;
+}
+
+static void ticker_stop(void)
+{
+    if (!ticker.started)
+        return;
+    pthread_mutex_lock(&ticker.mu);
+    ticker.stop = true;
+    pthread_cond_signal(&ticker.cv);
+    pthread_mutex_unlock(&ticker.mu);
+    pthread_join(ticker.thread, NULL);
+    pthread_cond_destroy(&ticker.cv);
+    ticker.started = false;
+}
+
+/* The loop's own timer is left with nothing of ours to do. */
+static void loop_tick(int64_t now_ms)
+{
+    (void)now_ms;
+}
+
 /* The loop's callbacks. */
 static const nb__loop_hooks loop_hooks = {
     .on_event = nb__conn_on_loop_event,
     .on_accept = nb__conn_on_accept,
-    .on_tick = nb__members_tick,
+    .on_tick = loop_tick,
     .on_jobs = nb__workers_help,
     .on_watch = nb__workers_watchdog,
 };
@@ -132,6 +206,7 @@ static int metrics_start(void)
 static void tear_down(void)
 {
     nb__metrics_http_stop();
+    ticker_stop();
     nb__loop_stop();
     nb__conn_layer_stop();
     nb__stream_factory_free(streams);
@@ -222,6 +297,11 @@ int nb_start(const nb_options *opts)
     }
     nb__conn_layer_start(&conn_hooks, streams);
     if (nb__loop_start(&loop_hooks, nb__cfg.listen_addr, nb__workers_thread_budget()) < 0) {
+        start_failed();
+        pthread_mutex_unlock(&lifecycle_mu);
+        return -1;
+    }
+    if (ticker_start() < 0) {
         start_failed();
         pthread_mutex_unlock(&lifecycle_mu);
         return -1;

@@ -172,6 +172,15 @@ static int choose_name(const nb__cluster_def *def)
         return NB_CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < def->n_nodes; i++) {
+        /* The installed command runs once before it knows who serves what
+         * (any_cluster.c): no configured node's name is safe for it. */
+        if (strcmp(def->nodes[i].name, name) == 0 && S.hooks) {
+            nb__cli_error("%s: %s is a node of the topology; this command learns which nodes "
+                          "serve APIs only from the running cluster, so it must not take the name "
+                          "of any configured node: pass --as NAME with another name (or leave "
+                          "NEBULA_NODE unset)", from, name);
+            return NB_CLI_EXIT_USAGE;
+        }
         if (strcmp(def->nodes[i].name, name) == 0 && serves_apis(def, i)) {
             nb__cli_error("%s: %s is a node of the topology that serves APIs; this command is a "
                           "generic node and must not take its name: pass --as NAME with another "

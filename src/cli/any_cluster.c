@@ -93,8 +93,10 @@ static int method_order(const void *a, const void *b)
     return c ? c : strcmp(x->signature, y->signature);
 }
 
-/* The union of the descriptions by wire id (the first description of a wire
- * id stands), ordered by name. Returns 0 or -1 when out of memory. */
+/* The union of the descriptions by wire id, ordered by name. A wire id is
+ * taken from a node that serves it when one described it (that node runs the
+ * calls and knows its own types best), else from the first node that did.
+ * Returns 0 or -1 when out of memory. */
 static int merge(void)
 {
     size_t cap = 0;
@@ -104,14 +106,18 @@ static int merge(void)
     if (A.methods == NULL)
         return -1;
     size_t n = 0;
-    for (size_t k = 0; k < A.n_descs; k++) {
-        for (size_t i = 0; i < A.descs[k].n_methods; i++) {
-            const nb__method *m = &A.descs[k].methods[i];
-            size_t j = 0;
-            while (j < n && A.methods[j]->wire_id != m->wire_id)
-                j++;
-            if (j == n)
-                A.methods[n++] = m;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < A.n_descs; k++) {
+            for (size_t i = 0; i < A.descs[k].n_methods; i++) {
+                const nb__method *m = &A.descs[k].methods[i];
+                if (pass == 0 && !A.descs[k].served_here[i])
+                    continue;
+                size_t j = 0;
+                while (j < n && A.methods[j]->wire_id != m->wire_id)
+                    j++;
+                if (j == n)
+                    A.methods[n++] = m;
+            }
         }
     }
     qsort(A.methods, n, sizeof *A.methods, method_order);
@@ -149,8 +155,9 @@ static int learn(void)
             /* nb_await's failure names every node and why it is not connected
              * (refused us and why, unreachable, down, never seen). */
             nb_await("", 0);
+            const char *why = nb_last_message(), *after = strstr(why, " ms: ");
             nb__cli_error("cannot learn the cluster's APIs: no node is connected: %s",
-                          nb_last_message());
+                          after ? after + 5 : why); /* past "nb_await: ... within 0 ms: " */
         } else {
             nb__cli_error("cannot learn the cluster's APIs: no node described them");
         }

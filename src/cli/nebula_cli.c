@@ -262,8 +262,12 @@ void nb__cli_wait_nodes(const uint32_t *idx, size_t n, int wait_ms, bool want_ru
 static int print_version(const nb__cluster_def *def)
 {
     printf("nebula %s (NebulaAPI ABI %d)\n", NB_VERSION, NB__ABI_VERSION);
-    printf("cluster: %zu node(s), %zu API(s), fingerprint %s\n", def->n_nodes, def->n_methods,
-           def->fingerprint);
+    if (S.hooks) /* the installed command: the topology read, no API learnt yet */
+        printf("cluster: %zu node(s), fingerprint %s; its APIs are learnt from the nodes\n",
+               def->n_nodes, def->fingerprint);
+    else
+        printf("cluster: %zu node(s), %zu API(s), fingerprint %s\n", def->n_nodes,
+               def->n_methods, def->fingerprint);
     return 0;
 }
 

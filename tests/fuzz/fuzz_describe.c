@@ -14,9 +14,10 @@
  *     and clear through the codec, as `nebula call` would use them;
  *   - everything is released with nb__describe_free (the leak check of
  *     libFuzzer runs on every input).
- * Seeds (corpus/fuzz_describe/) are real answers of the cluster tests' nodes
- * and of the rolling-upgrade test's, captured from nb__describe_on_request's
- * output.
+ * Seeds (corpus/fuzz_describe/) are written by describe_seeds.py: answers
+ * shaped as the cluster tests' and the rolling-upgrade test's nodes give them
+ * (every kind, structs by value and by pointer, nested arrays, a linked
+ * list), and two the decoder refuses.
  */
 #include <stdalign.h>
 #include <stdint.h>

@@ -146,8 +146,11 @@ static int learn(void)
         connected++;
         if (nb__describe_fetch((int)i, DESCRIBE_TIMEOUT_MS, &A.descs[A.n_descs]) == 0)
             A.n_descs++;
-        else /* one node's refused answer does not hide the others' */
-            nb__cli_error("warning: %s: %s", A.bare.nodes[i].name, nb_last_message());
+        else /* one node's refused answer does not hide the others'. A node of a
+              * libnebula without DESCRIBE closes the connection instead. */
+            nb__cli_error("warning: %s: %s%s", A.bare.nodes[i].name, nb_last_message(),
+                          nb_last_code() == NB_E_NODE_DOWN
+                              ? " (a libnebula older than the DESCRIBE frame?)" : "");
     }
     nb_nodes_info_free(info, count);
     if (A.n_descs == 0) {

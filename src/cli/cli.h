@@ -39,6 +39,9 @@ typedef struct nb__cli_hooks {
 /* nb_cli_main with hooks (see above). */
 int nb__cli_run(int argc, char **argv, const nb__cli_hooks *hooks);
 
+/* True in the installed command (nb__cli_run was given hooks). */
+bool nb__cli_installed(void);
+
 /* Prints "nebula: <message>\n" to stderr. */
 void nb__cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

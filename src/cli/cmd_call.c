@@ -351,7 +351,8 @@ int nb__cli_cmd_call(int argc, char **argv)
         else
             fputs(call_help, stdout);
     } else if (rc == 0 && m == NULL) {
-        nb__cli_error("no API named \"%s\" in this build (nebula apis lists them)", o.func);
+        nb__cli_error("no API named \"%s\" %s (nebula apis lists them)", o.func,
+                      nb__cli_installed() ? "among those the nodes described" : "in this build");
         rc = NB_CLI_EXIT_USAGE;
     } else if (rc == 0) {
         void *args = calloc(1, m->args->size ? m->args->size : 1);

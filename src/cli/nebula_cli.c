@@ -75,6 +75,11 @@ const nb__cluster_def *nb__cli_cluster(void)
     return nb__cluster();
 }
 
+bool nb__cli_installed(void)
+{
+    return S.hooks != NULL;
+}
+
 void nb__cli_error(const char *fmt, ...)
 {
     va_list ap;

@@ -172,6 +172,7 @@ typedef struct dec {
     size_t *align;               /* per type: its alignment, once laid out */
     int *state;                  /* T_* per type */
     size_t n_types;
+    int nesting;                 /* structs being laid out, one inside the other */
     char *why;
     size_t why_size;
 } dec;
@@ -365,7 +366,13 @@ static int layout_type(dec *d, size_t idx, const char *path)
     if (d->state[idx] == T_LAYING_OUT)
         return bad(d, "%s: %s holds itself by value (only a struct pointer may lead back to "
                    "it)", path, d->out[idx].name ? d->out[idx].name : "a type");
+    /* A value nests its by-value structs; the codec refuses values nested
+     * deeper than NB__CODEC_MAX_DEPTH, so such a type could never cross, and
+     * the bound keeps this recursion short. */
+    if (d->nesting >= NB__CODEC_MAX_DEPTH)
+        return bad(d, "%s: structs nest by value deeper than %d", path, NB__CODEC_MAX_DEPTH);
     d->state[idx] = T_LAYING_OUT;
+    d->nesting++;
     const msgpack_object *o = &d->types->via.array.ptr[idx];
     if (!is_array(o, 2) || o->via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY)
         return bad(d, "type %zu is not [name, fields]", idx);
@@ -410,6 +417,7 @@ static int layout_type(dec *d, size_t idx, const char *path)
     t->fields = fields;
     d->align[idx] = align;
     d->state[idx] = T_DONE;
+    d->nesting--;
     return 0;
 }
 

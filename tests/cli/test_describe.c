@@ -278,6 +278,17 @@ static void test_bounds(void **state)
         msgpack_pack_array(&pk, 2), str("t"), msgpack_pack_array(&pk, 0);
     msgpack_pack_array(&pk, 0);
     refused("at most 4096 types");
+    /* A chain of structs each holding the next by value, deeper than a value
+     * may nest on the wire. */
+    begin();
+    head(70);
+    for (int i = 0; i < 70; i++) {
+        msgpack_pack_array(&pk, 2), str("t"), msgpack_pack_array(&pk, i < 69 ? 1 : 0);
+        if (i < 69)
+            msgpack_pack_array(&pk, 2), str("next"), tref(NB__K_STRUCT, 0, 0, i + 1);
+    }
+    msgpack_pack_array(&pk, 0);
+    refused("structs nest by value deeper than 64");
 }
 
 static void test_methods(void **state)

@@ -421,18 +421,60 @@ static int layout_type(dec *d, size_t idx, const char *path)
     return 0;
 }
 
-/* True when signature reads "... name(...)". */
-static bool signature_names(const char *sig, const char *name)
+static bool ident_char(char c)
 {
-    size_t n = strlen(name);
-    for (const char *p = strstr(sig, name); p; p = strstr(p + 1, name)) {
-        bool starts = p == sig || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
-                                    (p[-1] >= 'A' && p[-1] <= 'Z') ||
-                                    (p[-1] >= '0' && p[-1] <= '9'));
-        if (starts && p[n] == '(' && sig[strlen(sig) - 1] == ')')
-            return true;
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Where the parameters of "... name(...)" start in sig (after the '('), or
+ * NULL when sig does not declare name. */
+static const char *signature_params(const char *sig, const char *name)
+{
+    size_t n = strlen(name), len = strlen(sig);
+    if (len == 0 || sig[len - 1] != ')')
+        return NULL;
+    for (const char *p = strstr(sig, name); p; p = strstr(p + 1, name))
+        if ((p == sig || !ident_char(p[-1])) && p[n] == '(')
+            return p + n + 1;
+    return NULL;
+}
+
+/* Whether the parameter list params (up to the signature's last ')') names
+ * the fields of the argument struct, in order: what `nebula call` shows is
+ * what it sends. A parameter's name is the identifier that ends it, before
+ * any array brackets. */
+static bool params_match(const char *params, const nb__type *args)
+{
+    const char *end = params + strlen(params) - 1; /* the final ')' */
+    const char *p = params;
+    while (p < end && *p == ' ')
+        p++;
+    if (end - p == 4 && memcmp(p, "void", 4) == 0)
+        return args->n_fields == 0;
+    size_t k = 0;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end, *q = stop;
+        while (q > p && q[-1] == ' ')
+            q--;
+        while (q > p && q[-1] == ']') { /* "double w[3]": the name is before */
+            while (q > p && q[-1] != '[')
+                q--;
+            if (q > p)
+                q--;
+            while (q > p && q[-1] == ' ')
+                q--;
+        }
+        const char *id = q;
+        while (id > p && ident_char(id[-1]))
+            id--;
+        if (k >= args->n_fields || strlen(args->fields[k].name) != (size_t)(q - id) ||
+            memcmp(args->fields[k].name, id, (size_t)(q - id)) != 0)
+            return false;
+        k++;
+        p = comma ? comma + 1 : end;
     }
-    return false;
+    return k == args->n_fields;
 }
 
 static int get_method(dec *d, const msgpack_object *o, nb__method *m, nb__module *mod,
@@ -451,7 +493,8 @@ static int get_method(dec *d, const msgpack_object *o, nb__method *m, nb__module
     m->selector = get_text(d, &f[3], NB__DESC_MAX_SELECTOR, false, "a selector");
     if (!m->signature || !m->selector)
         return -1;
-    if (!signature_names(m->signature, m->name))
+    const char *params = signature_params(m->signature, m->name);
+    if (!params)
         return bad(d, "%s: its signature does not declare it", what);
     if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return bad(d, "%s: the wire id is not an unsigned integer", what);
@@ -495,8 +538,18 @@ static int get_method(dec *d, const msgpack_object *o, nb__method *m, nb__module
     if (layout_type(d, (size_t)args, what) < 0)
         return -1;
     m->args = &d->out[args];
+    if (!params_match(params, m->args))
+        return bad(d, "%s: its signature's parameters are not the fields of its argument struct",
+                   what);
     size_t ra;
-    return get_tref(d, &f[8], 0, true, &m->ret, &ra, what);
+    if (get_tref(d, &f[8], 0, true, &m->ret, &ra, what) < 0)
+        return -1;
+    /* "void f(...)" returns nothing, and nothing else does. */
+    bool void_sig = strncmp(m->signature, "void ", 5) == 0 && params == m->signature + 5 +
+                    strlen(m->name) + 1;
+    if (void_sig != (m->ret.kind == NB__K_VOID))
+        return bad(d, "%s: its signature and its return type disagree on void", what);
+    return 0;
 }
 
 void nb__describe_free(nb__description *d)

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -184,7 +185,9 @@ static void one_type(const char *field_name, void (*field)(void))
     str(field_name);
     field();
     msgpack_pack_array(&pk, 1);
-    method("f", "int64_t f(t_t a)", 1, 0, "db@h");
+    char sig[200];
+    snprintf(sig, sizeof sig, "int64_t f(int %s)", field_name);
+    method("f", sig, 1, 0, "db@h");
 }
 
 static void f_self(void) { tref(NB__K_STRUCT, 0, 0, 0); }
@@ -308,6 +311,28 @@ static void test_methods(void **state)
     msgpack_pack_array(&pk, 1);
     method("f", "int64_t g(void)", 1, 0, "db@h");
     refused("its signature does not declare it");
+    /* A signature whose parameters are not the argument struct's fields. */
+    begin();
+    head(1);
+    msgpack_pack_array(&pk, 2), str("t_t"), msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 2), str("x"), tref(NB__K_INT, 4, 0, -1);
+    msgpack_pack_array(&pk, 1);
+    method("f", "int64_t f(int32_t y)", 1, 0, "db@h");
+    refused("its signature's parameters are not the fields of its argument struct");
+    begin();
+    head(1);
+    msgpack_pack_array(&pk, 2), str("t_t"), msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 2), str("x"), tref(NB__K_INT, 4, 0, -1);
+    msgpack_pack_array(&pk, 1);
+    method("f", "int64_t f(void)", 1, 0, "db@h");
+    refused("its signature's parameters are not the fields of its argument struct");
+    /* A void signature with a value returned. */
+    begin();
+    head(1);
+    msgpack_pack_array(&pk, 2), str("t_t"), msgpack_pack_array(&pk, 0);
+    msgpack_pack_array(&pk, 1);
+    method("f", "void f(void)", 1, 0, "db@h");
+    refused("disagree on void");
     /* Two methods of one wire id. */
     begin();
     head(1);

@@ -398,6 +398,14 @@ int nb__cli_run(int argc, char **argv, const nb__cli_hooks *hooks)
             rc = hooks->load(topology);
         if (rc == 0)
             rc = check_build(nb__cli_cluster());
+        if (rc == 0 && hooks && strcmp(args[0], "apis") == 0)
+            for (int i = 1; i < n && rc == 0; i++)
+                if (strcmp(args[i], "--offline") == 0) {
+                    nb__cli_error("apis --offline: this command learns the APIs from the "
+                                  "running cluster; only a command built for the project "
+                                  "lists them offline (docs/cli.md)");
+                    rc = NB_CLI_EXIT_USAGE;
+                }
         if (rc == 0 && hooks && needs_apis(n, args))
             rc = hooks->learn();
         if (rc == 0)

@@ -27,7 +27,8 @@ expect 0 '70' call changed_scale 7
 expect 0 '7' call stable_add 3 4
 expect 0 '7' --topology "$topology" call stable_add 3 4
 expect_err 64 'changed_scale takes 1 argument(s), 2 given' call changed_scale 7 2
-expect_err 64 'no API named "added_square"' call added_square 3
+expect_err 64 'no API named "added_square" among those the nodes described' call added_square 3
+expect_err 64 'apis --offline: this command learns the APIs from the running cluster' apis --offline
 stop "$u1"
 
 # Build v2 on u1: the same binary, no rebuild.

@@ -1,7 +1,7 @@
 # Debian packages with CPack: `cpack -G DEB` in a build directory writes
 #   libnebula0     the shared library (what a node binary needs at run time)
 #   libnebula-dev  headers, libnebula.a, the linker name, pkg-config, the CMake package
-#   nebula-tools   nebulac (and the man pages)
+#   nebula-tools   nebulac, the installed nebula command (and the man pages)
 # Installed with `apt-get install ./*.deb`; files go under /usr.
 set(CPACK_PACKAGE_NAME nebula)
 set(CPACK_PACKAGE_VENDOR "NebulaAPI for C")
@@ -32,6 +32,6 @@ set(CPACK_COMPONENT_DEV_DESCRIPTION
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME nebula-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION devel)
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION
-    "NebulaAPI for C tools\nnebulac, the per-node source-to-source compiler.")
+    "NebulaAPI for C tools\nnebulac, the per-node source-to-source compiler, and nebula, a command-line\n generic node that lists and calls the APIs of any cluster.")
 
 include(CPack)

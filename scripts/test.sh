@@ -34,7 +34,8 @@ for cfg in "${configs[@]}"; do
            sanitize="" extra=(-DNEBULA_TEST_TRANSPORT=plain)
            target=(--target test_cluster test_routing test_metrics test_upgrade test_cancel test_async
                    nebula_quickstart nebula_cluster
-                   cli_quickstart_db cli_quickstart_worker cli_free_ports test_cli_values)
+                   cli_quickstart_db cli_quickstart_worker cli_free_ports test_cli_values
+                   nebula_any test_describe)
            select=(-L "cluster|cli" -LE example -E "^transport[.]") ;;
     fuzz)  sanitize="address,undefined" cc=clang
            extra=(-DNEBULA_FUZZ=ON -DNEBULA_BUILD_TESTS=OFF)

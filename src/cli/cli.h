@@ -3,9 +3,12 @@
  * node started and stopped around each command), command-line helpers, and the
  * commands themselves.
  *
- * The command is a generic build of the project's own sources (nebulac
- * --generic): the cluster nebulac compiled, with every API's descriptor, is
- * registered before main(), and the commands read it through nb__cluster().
+ * Two builds of it. The per-project command is a generic build of the
+ * project's own sources (nebulac --generic): the cluster nebulac compiled, with
+ * every API's descriptor, is registered before main(). The installed command
+ * (any_cluster.c) reads a topology file at run time and learns the APIs from
+ * the nodes themselves (DESCRIBE, tool.h) before a command that needs them
+ * runs. Either way the commands read the cluster through nb__cli_cluster().
  */
 #ifndef NB_CLI_CLI_H
 #define NB_CLI_CLI_H
@@ -20,6 +23,24 @@
 /* The cluster this executable was built for. Non-NULL inside every command:
  * nb_cli_main checks it before dispatching. */
 const nb__cluster_def *nb__cli_cluster(void);
+
+/*
+ * What the installed command adds to the per-project one (NULL hooks: the
+ * per-project command). load is called once the global options are read, with
+ * the --topology value (NULL when not given), and registers the cluster;
+ * learn, before a command that lists or calls APIs, registers its APIs. Each
+ * returns 0 or an exit status after reporting.
+ */
+typedef struct nb__cli_hooks {
+    int (*load)(const char *topology);
+    int (*learn)(void);
+} nb__cli_hooks;
+
+/* nb_cli_main with hooks (see above). */
+int nb__cli_run(int argc, char **argv, const nb__cli_hooks *hooks);
+
+/* True in the installed command (nb__cli_run was given hooks). */
+bool nb__cli_installed(void);
 
 /* Prints "nebula: <message>\n" to stderr. */
 void nb__cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -218,14 +218,24 @@ static int parse_call(int argc, char **argv, call_opts *o)
     return check_routing(o) == 0 ? 0 : NB_CLI_EXIT_USAGE;
 }
 
-/* The API called `name`, owned by the registered cluster (static storage), or NULL. */
-static const nb__method *find_method(const char *name)
+/* The API called `name`, owned by the registered cluster (static storage), or
+ * NULL. The installed command may know two APIs of one name, one per signature
+ * (nodes of two builds, any_cluster.c): the first that takes n_args arguments
+ * is chosen, else the first of that name (whose check then says what it takes). */
+static const nb__method *find_method(const char *name, size_t n_args)
 {
     const nb__cluster_def *def = nb__cli_cluster();
-    for (size_t k = 0; k < def->n_methods; k++)
-        if (strcmp(def->methods[k]->name, name) == 0)
-            return def->methods[k];
-    return NULL;
+    const nb__method *first = NULL;
+    for (size_t k = 0; k < def->n_methods; k++) {
+        const nb__method *m = def->methods[k];
+        if (strcmp(m->name, name) != 0)
+            continue;
+        if (m->args->n_fields == n_args)
+            return m;
+        if (first == NULL)
+            first = m;
+    }
+    return first;
 }
 
 /* `nebula call FUNC --help`: the signature and how to write each argument. */
@@ -334,14 +344,15 @@ int nb__cli_cmd_call(int argc, char **argv)
 {
     call_opts o = {.wait_ms = DEFAULT_WAIT_MS, .max_bytes = DEFAULT_MAX_BYTES};
     int rc = parse_call(argc, argv, &o);
-    const nb__method *m = rc == 0 && o.func ? find_method(o.func) : NULL;
+    const nb__method *m = rc == 0 && o.func ? find_method(o.func, o.n_args) : NULL;
     if (rc == 0 && o.help) {
         if (m != NULL)
             method_help(m);
         else
             fputs(call_help, stdout);
     } else if (rc == 0 && m == NULL) {
-        nb__cli_error("no API named \"%s\" in this build (nebula apis lists them)", o.func);
+        nb__cli_error("no API named \"%s\" %s (nebula apis lists them)", o.func,
+                      nb__cli_installed() ? "among those the nodes described" : "in this build");
         rc = NB_CLI_EXIT_USAGE;
     } else if (rc == 0) {
         void *args = calloc(1, m->args->size ? m->args->size : 1);

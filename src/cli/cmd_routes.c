@@ -9,6 +9,7 @@
  * nb_available_nodes, nb_nodes_info, nb_self_node), so it shows exactly what the
  * router would decide.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 static const char routes_help[] =
     "usage: nebula routes [--available] [--follow] [--count N] [--interval MS]\n"
     "                     [--sort name|locality] [--no-color] [--wait MS]\n"
+    "       nebula routes --format dot|svg [--wait MS]      (--svg: --format svg)\n"
     "\n"
     "The routing map: one rail per API across every node of the topology, with a\n"
     "mark where the API is local (served by that node: a call there is a direct C\n"
@@ -43,6 +45,12 @@ static const char routes_help[] =
     "                   (default 1500; less once some nodes are up and the rest stay\n"
     "                   away 250 ms)\n"
     "\n"
+    "  --format text    the map above (default)\n"
+    "  --format dot     the live placement as a Graphviz graph: every node, its tags\n"
+    "                   and state, and the APIs it serves, marked as --available does\n"
+    "  --format svg     that graph drawn by Graphviz's dot (which must be on PATH)\n"
+    "  --svg            the same as --format svg\n"
+    "\n"
     "The column of the node this command runs as (--as) is marked with '>'.\n";
 
 const char *nb__cli_routes_help(void)
@@ -50,8 +58,11 @@ const char *nb__cli_routes_help(void)
     return routes_help;
 }
 
+typedef enum routes_format { FORMAT_TEXT, FORMAT_DOT, FORMAT_SVG } routes_format;
+
 typedef struct routes_opts {
     bool available, follow, color, by_locality;
+    routes_format format;
     long count;
     int interval_ms, wait_ms;
 } routes_opts;
@@ -79,6 +90,24 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+/* True when an executable `prog` is in a directory of $PATH (as nebulac's
+ * --explain --format=svg checks before it runs dot). */
+static bool on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (path == NULL || *path == '\0')
+        return false;
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        char full[4096];
+        if (n > 0 && (size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n, p, prog) < sizeof full &&
+            access(full, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
 /* Returns -1 to go on, or the exit status (after --help or a usage error). */
 static int parse_opts(int argc, char **argv, routes_opts *o)
 {
@@ -95,6 +124,15 @@ static int parse_opts(int argc, char **argv, routes_opts *o)
             o->follow = o->available = true;
         } else if (strcmp(a, "--no-color") == 0) {
             no_color = true;
+        } else if (strcmp(a, "--svg") == 0) {
+            o->format = FORMAT_SVG;
+        } else if ((v = nb__cli_option(argc, argv, &i, "--format", &bad)) != NULL) {
+            if (strcmp(v, "text") == 0 || strcmp(v, "dot") == 0 || strcmp(v, "svg") == 0) {
+                o->format = v[0] == 't' ? FORMAT_TEXT : v[0] == 'd' ? FORMAT_DOT : FORMAT_SVG;
+            } else {
+                nb__cli_error("--format: \"%s\" is not text, dot or svg", v);
+                bad = true;
+            }
         } else if ((v = nb__cli_option(argc, argv, &i, "--wait", &bad)) != NULL) {
             bad = nb__cli_parse_ms("--wait", v, false, &o->wait_ms) != 0;
         } else if ((v = nb__cli_option(argc, argv, &i, "--interval", &bad)) != NULL) {
@@ -121,6 +159,16 @@ static int parse_opts(int argc, char **argv, routes_opts *o)
             nb__cli_error("routes: unexpected \"%s\" (see nebula routes --help)", a);
             bad = true;
         }
+    }
+    if (!bad && o->format != FORMAT_TEXT && o->follow) {
+        nb__cli_error("routes: --follow redraws the text map; --format %s draws one picture",
+                      o->format == FORMAT_DOT ? "dot" : "svg");
+        bad = true;
+    }
+    if (!bad && o->format == FORMAT_SVG && !on_path("dot")) {
+        nb__cli_error("routes: --format svg needs Graphviz's dot on PATH (Debian: apt-get install "
+                      "graphviz); --format dot prints the graph for it to draw");
+        bad = true;
     }
     if (!bad && o->count > 0 && !o->follow) {
         nb__cli_error("routes: --count goes with --follow (see nebula routes --help)");
@@ -300,6 +348,137 @@ static void draw(FILE *out, const routes_opts *o, bool live)
     free(row);
 }
 
+/* s as text of a Graphviz HTML-like label: & < > " escaped. */
+static void put_html(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out); break;
+        }
+    }
+}
+
+/* s as a DOT double-quoted string. */
+static void put_quoted(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* The background of an API's row in a node's box, and its word, per state. */
+static const char *const dot_fill[] = {"#ffffff", "#e8eef8", "#c8ecd0", "#c8ecd0",
+                                       "#fbe7b0", "#f6c6c6", "#eeeeee"};
+static const char *const dot_word[] = {"", "served", "local here", "reachable",
+                                       "worker down", "node down", "unknown"};
+
+/*
+ * The live placement as a Graphviz graph (the picture of nebulac --explain
+ * --format=dot, with what this command sees now): one box per node with its
+ * tags and state, and a row per API it is configured to serve, coloured by
+ * whether a call can reach it there.
+ */
+static void draw_dot(FILE *out, const routes_opts *o)
+{
+    const nb__cluster_def *def = nb__cli_cluster();
+    size_t n = def->n_nodes, n_apis = def->n_methods;
+    const nb__method **apis = calloc(n_apis + 1, sizeof *apis);
+    cell *rows = calloc((n_apis + 1) * (n + 1), sizeof *rows);
+    if (apis == NULL || rows == NULL) {
+        nb__cli_error("out of memory");
+        free(apis);
+        free(rows);
+        return;
+    }
+    for (size_t k = 0; k < n_apis; k++)
+        apis[k] = def->methods[k];
+    by_locality = o->by_locality;
+    qsort(apis, n_apis, sizeof *apis, api_order);
+    size_t count = 0;
+    nb_node_info *info = nb_nodes_info(&count);
+    for (size_t k = 0; k < n_apis; k++)
+        fill_row(apis[k], true, info, count, rows + k * n);
+    const char *self = nb_self_node();
+    fputs("/* nebula routes --format=dot: every node of the topology, its tags and state as\n"
+          " * this command sees them, and the APIs it is configured to serve, marked live.\n"
+          " * Render with: dot -Tsvg */\n", out);
+    fputs("graph nebula {\n", out);
+    fputs("    graph [rankdir=TB, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=", out);
+    char title[512];
+    snprintf(title, sizeof title, "live placement seen by %s: %zu node(s), %zu API(s)", self,
+             n, n_apis);
+    put_quoted(out, title);
+    fputs("];\n    node [shape=plaintext, fontname=\"Helvetica\", fontsize=11];\n", out);
+    for (size_t i = 0; i < n; i++) {
+        const nb__node_def *nd = &def->nodes[i];
+        bool me = strcmp(nd->name, self) == 0;
+        bool up = i < count && info[i].connected;
+        const char *state = me ? "this command" : up ? "connected" : "down";
+        const char *head = me ? "#1d6b35" : up ? "#2b5797" : "#9a2a2a";
+        fputs("    ", out);
+        put_quoted(out, nd->name);
+        fputs(" [label=<<table border=\"1\" cellborder=\"0\" cellspacing=\"0\" "
+              "cellpadding=\"4\">\n", out);
+        fprintf(out, "        <tr><td colspan=\"2\" bgcolor=\"%s\"><font color=\"white\"><b>",
+                head);
+        put_html(out, nd->name);
+        fprintf(out, "</b> (%s)</font></td></tr>\n", state);
+        fputs("        <tr><td colspan=\"2\"><i>", out);
+        for (size_t k = 0; k < nd->n_tags; k++) {
+            fputs(k ? " &amp;" : "&amp;", out);
+            put_html(out, nd->tags[k]);
+        }
+        if (nd->n_tags == 0)
+            fputs("no tags", out);
+        fputs("</i></td></tr>\n", out);
+        size_t local = 0;
+        for (size_t k = 0; k < n_apis; k++) {
+            cell c = rows[k * n + i];
+            if (c == CELL_RAIL)
+                continue;
+            fprintf(out, "        <tr><td align=\"left\" bgcolor=\"%s\">", dot_fill[c]);
+            put_html(out, apis[k]->name);
+            fprintf(out, "</td><td align=\"right\" bgcolor=\"%s\"><font point-size=\"9\">%s"
+                         "</font></td></tr>\n", dot_fill[c], dot_word[c]);
+            local++;
+        }
+        if (local == 0)
+            fputs("        <tr><td colspan=\"2\"><font color=\"#777777\">(serves no API)</font>"
+                  "</td></tr>\n", out);
+        fputs("    </table>>];\n", out);
+    }
+    fputs("}\n", out);
+    nb_nodes_info_free(info, count);
+    free(apis);
+    free(rows);
+}
+
+/* --format svg: the DOT graph piped through Graphviz's dot to stdout. Returns
+ * the exit status. */
+static int draw_svg(const routes_opts *o)
+{
+    fflush(stdout);
+    FILE *dot = popen("dot -Tsvg", "w");
+    if (dot == NULL) {
+        nb__cli_error("cannot run Graphviz's dot: %s", strerror(errno));
+        return NB_CLI_EXIT_LIBRARY;
+    }
+    draw_dot(dot, o);
+    if (pclose(dot) != 0) {
+        nb__cli_error("Graphviz's dot failed to draw the graph (its message is above)");
+        return NB_CLI_EXIT_LIBRARY;
+    }
+    return 0;
+}
+
 /* Sleeps ms in short steps; false once Ctrl-C was pressed. */
 static bool pause_ms(int ms)
 {
@@ -317,6 +496,13 @@ int nb__cli_cmd_routes(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0 || (rc = nb__cli_start()) != 0)
         return rc;
+    if (o.format != FORMAT_TEXT) {
+        nb__cli_wait_nodes(NULL, 0, o.wait_ms, false);
+        if (o.format == FORMAT_SVG)
+            return draw_svg(&o);
+        draw_dot(stdout, &o);
+        return 0;
+    }
     if (!o.available) {
         draw(stdout, &o, false);
         return 0;

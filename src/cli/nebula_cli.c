@@ -25,16 +25,26 @@
 #define NB__CLI_GRACE_MS 250
 
 static struct {
+    const nb__cli_hooks *hooks; /* the installed command's, or NULL */
     const char *as;   /* --as NAME, borrowed from argv */
     char name[256];   /* the name the node runs as */
     bool started;
 } S;
 
-static const char usage[] =
+static const char usage_project[] =
     "usage: nebula [--as NAME] COMMAND [ARG]...\n"
     "\n"
     "A generic node of this cluster: it serves nothing, calls any API remotely,\n"
-    "and shows the cluster as it sees it.\n"
+    "and shows the cluster as it sees it.\n";
+
+static const char usage_any[] =
+    "usage: nebula [--topology FILE] [--as NAME] COMMAND [ARG]...\n"
+    "\n"
+    "A generic node of the cluster FILE describes (--topology, else\n"
+    "$NEBULA_TOPOLOGY): it serves nothing, learns the APIs from the nodes\n"
+    "themselves, calls any of them remotely, and shows the cluster as it sees it.\n";
+
+static const char usage[] =
     "\n"
     "Commands:\n"
     "  nodes [--wait MS] [--json]         every configured node: tags, connection, runtime\n"
@@ -48,11 +58,14 @@ static const char usage[] =
     "Options:\n"
     "  --as NAME   the node name to run as (default: $NEBULA_NODE, else\n"
     "              nebula_cli_<pid>@127.0.0.1); not the name of a node serving APIs\n"
-    "  --version   versions and the cluster this command was built for\n"
+    "  --version   versions and the cluster this command was built for (or reads)\n"
+    "  --topology FILE  (installed command) the cluster's nebula.yaml\n"
     "\n"
     "Environment: NEBULA_COOKIE or NEBULA_COOKIE_FILE (the cluster secret, else\n"
-    "~/.nebula.cookie), NEBULA_ADDRESSES (name=host:port,... where nodes are reached),\n"
-    "NEBULA_LOG (runtime log level 1-4; the command shows errors only by default).\n"
+    "~/.nebula.cookie), NEBULA_TLS_CA, NEBULA_TLS_CERT, NEBULA_TLS_KEY (mtls),\n"
+    "NEBULA_ADDRESSES (name=host:port,... where nodes are reached), NEBULA_TOPOLOGY\n"
+    "(installed command: the topology when --topology is not given), NEBULA_LOG\n"
+    "(runtime log level 1-4; the command shows errors only by default).\n"
     "\n"
     "Exit status: 0 success, 2 an error the library reported (its code and message on\n"
     "stderr), 64 a usage error.\n";
@@ -60,6 +73,11 @@ static const char usage[] =
 const nb__cluster_def *nb__cli_cluster(void)
 {
     return nb__cluster();
+}
+
+bool nb__cli_installed(void)
+{
+    return S.hooks != NULL;
 }
 
 void nb__cli_error(const char *fmt, ...)
@@ -159,6 +177,15 @@ static int choose_name(const nb__cluster_def *def)
         return NB_CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < def->n_nodes; i++) {
+        /* The installed command runs once before it knows who serves what
+         * (any_cluster.c): no configured node's name is safe for it. */
+        if (strcmp(def->nodes[i].name, name) == 0 && S.hooks) {
+            nb__cli_error("%s: %s is a node of the topology; this command learns which nodes "
+                          "serve APIs only from the running cluster, so it must not take the name "
+                          "of any configured node: pass --as NAME with another name (or leave "
+                          "NEBULA_NODE unset)", from, name);
+            return NB_CLI_EXIT_USAGE;
+        }
         if (strcmp(def->nodes[i].name, name) == 0 && serves_apis(def, i)) {
             nb__cli_error("%s: %s is a node of the topology that serves APIs; this command is a "
                           "generic node and must not take its name: pass --as NAME with another "
@@ -240,8 +267,12 @@ void nb__cli_wait_nodes(const uint32_t *idx, size_t n, int wait_ms, bool want_ru
 static int print_version(const nb__cluster_def *def)
 {
     printf("nebula %s (NebulaAPI ABI %d)\n", NB_VERSION, NB__ABI_VERSION);
-    printf("cluster: %zu node(s), %zu API(s), fingerprint %s\n", def->n_nodes, def->n_methods,
-           def->fingerprint);
+    if (S.hooks) /* the installed command: the topology read, no API learnt yet */
+        printf("cluster: %zu node(s), fingerprint %s; its APIs are learnt from the nodes\n",
+               def->n_nodes, def->fingerprint);
+    else
+        printf("cluster: %zu node(s), %zu API(s), fingerprint %s\n", def->n_nodes,
+               def->n_methods, def->fingerprint);
     return 0;
 }
 
@@ -249,6 +280,7 @@ static int print_version(const nb__cluster_def *def)
 static int print_help(const char *command)
 {
     if (command == NULL) {
+        fputs(S.hooks ? usage_any : usage_project, stdout);
         fputs(usage, stdout);
         return 0;
     }
@@ -304,17 +336,39 @@ static int check_build(const nb__cluster_def *def)
     return 0;
 }
 
+/* Whether the command args[0..n) lists or calls APIs, so that the installed
+ * command must learn them first (not for its --help, but for `call FUNC
+ * --help`, which shows FUNC's signature). */
+static bool needs_apis(int n, char **args)
+{
+    const char *cmd = args[0];
+    if (strcmp(cmd, "apis") != 0 && strcmp(cmd, "call") != 0 && strcmp(cmd, "routes") != 0)
+        return false;
+    for (int i = 1; i < n; i++) {
+        if (strcmp(args[i], "--") == 0)
+            break;
+        if (strcmp(args[i], "--help") == 0 || strcmp(args[i], "-h") == 0)
+            return strcmp(cmd, "call") == 0 && i > 1;
+    }
+    return true;
+}
+
 int nb_cli_main(int argc, char **argv)
 {
-    int rc = check_build(nb__cli_cluster());
-    if (rc != 0)
-        return rc;
-    /* --as is global: taken out wherever it stands before "--". */
+    return nb__cli_run(argc, argv, NULL);
+}
+
+int nb__cli_run(int argc, char **argv, const nb__cli_hooks *hooks)
+{
+    S.hooks = hooks;
+    /* --as (and --topology for the installed command) are global: taken out
+     * wherever they stand before "--". */
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (args == NULL)
         return NB_CLI_EXIT_LIBRARY;
-    int n = 0;
+    int n = 0, rc = 0;
     bool bad = false;
+    const char *topology = NULL;
     for (int i = 1; i < argc && !bad; i++) {
         if (strcmp(argv[i], "--") == 0) {
             while (i < argc)
@@ -324,16 +378,38 @@ int nb_cli_main(int argc, char **argv)
         const char *v = nb__cli_option(argc, argv, &i, "--as", &bad);
         if (v != NULL)
             S.as = v;
+        else if (!bad && hooks && (v = nb__cli_option(argc, argv, &i, "--topology", &bad)))
+            topology = v;
         else if (!bad)
             args[n++] = argv[i];
     }
+    bool help = n > 0 && (strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0 ||
+                          strcmp(args[0], "help") == 0);
     if (bad) {
         rc = NB_CLI_EXIT_USAGE;
     } else if (n == 0) {
+        fputs(hooks ? usage_any : usage_project, stderr);
         fputs(usage, stderr);
         rc = NB_CLI_EXIT_USAGE;
+    } else if (help) {
+        rc = dispatch(n, args); /* needs no cluster */
     } else {
-        rc = dispatch(n, args);
+        if (hooks)
+            rc = hooks->load(topology);
+        if (rc == 0)
+            rc = check_build(nb__cli_cluster());
+        if (rc == 0 && hooks && strcmp(args[0], "apis") == 0)
+            for (int i = 1; i < n && rc == 0; i++)
+                if (strcmp(args[i], "--offline") == 0) {
+                    nb__cli_error("apis --offline: this command learns the APIs from the "
+                                  "running cluster; only a command built for the project "
+                                  "lists them offline (docs/cli.md)");
+                    rc = NB_CLI_EXIT_USAGE;
+                }
+        if (rc == 0 && hooks && needs_apis(n, args))
+            rc = hooks->learn();
+        if (rc == 0)
+            rc = dispatch(n, args);
     }
     nb__cli_stop();
     free(args);

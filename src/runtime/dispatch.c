@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "conn.h"
+#include "describe.h"
 #include "dispatch.h"
 #include "handshake.h"
 #include "membership.h"
@@ -45,6 +46,9 @@ int nb__on_frame(nb__conn *c, const nb__frame_header *h, unsigned char *payload,
         return nb__workers_on_request(c, h, payload, owned, ctx);
     case NB__F_STATS:
         return nb__stats_on_request(c, h->call_id);
+    case NB__F_DESCRIBE:
+        return nb__describe_on_request(c, h->call_id);
+    case NB__F_DESCRIPTION: /* answers a DESCRIBE as REPLY answers a REQUEST */
     case NB__F_STATS_REPLY: /* answers a STATS as REPLY answers a REQUEST */
     case NB__F_REPLY: {
         /* Checked here, before the caller's thread unpacks it (codec.h). */

@@ -9,8 +9,8 @@
  *   4       1     version  NB__WIRE_VERSION; any other value closes the connection
  *   5       1     type     nb__frame_type
  *   6       2     flags    big-endian; none defined yet, must be 0
- *   8       8     call id  big-endian; REQUEST, REPLY, CANCEL, EXTEND, STATS and
- *                          STATS_REPLY only, 0 elsewhere
+ *   8       8     call id  big-endian; REQUEST, REPLY, CANCEL, EXTEND, DESCRIBE,
+ *                          DESCRIPTION, STATS and STATS_REPLY only, 0 elsewhere
  *
  * Payloads, each one MessagePack value:
  *
@@ -38,6 +38,14 @@
  *                                             left on this connection and sends none
  *                                             again (the leaving node closes once
  *                                             every peer answered, see lifecycle.c)
+ *   DESCRIBE   (empty)                        a tool asks for the node's method table
+ *   DESCRIPTION [node, fingerprint, types, methods]   the answer (describe.c):
+ *              types:   [[name, [[field, tref], ...]], ...]
+ *              tref:    [kind, size, count, type index or -1, element tref or nil]
+ *              methods: [[name, signature, wire_id, selector,
+ *                         [timeout_ms, max_concurrent_calls, max_time_extensions],
+ *                         [serving node name, ...], served_here, args type index,
+ *                         return tref], ...]
  *   STATS      (empty)                        a tool asks for the node's figures
  *   STATS_REPLY [node, version, fingerprint, [bound, ...], [[api, ...], ...]]
  *                                             see nb__metrics_pack (metrics.h)
@@ -90,6 +98,10 @@ typedef enum nb__frame_type {
     NB__F_GOODBYE,
     NB__F_CANCEL = 11,
     NB__F_EXTEND = 12,
+    /* A tool's question for the node's method table, and the answer
+     * (describe.h, tool.h): paired by call id as STATS is. */
+    NB__F_DESCRIBE = 13,
+    NB__F_DESCRIPTION = 14,
     /* A tool's question to one node, and the answer (stats.h): the header's
      * call id pairs them, as for REQUEST and REPLY. */
     NB__F_STATS = 15,

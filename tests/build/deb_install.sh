@@ -28,12 +28,16 @@ cleanup() { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${packages[@]}"
 trap cleanup EXIT
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" \
   >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; exit 1; }
-for f in /usr/bin/nebulac /usr/include/nebula.h /usr/lib/libnebula.so.0 /usr/lib/libnebula.so \
+for f in /usr/bin/nebulac /usr/bin/nebula /usr/share/man/man1/nebula.1 /usr/include/nebula.h /usr/lib/libnebula.so.0 /usr/lib/libnebula.so \
          /usr/lib/libnebula.a /usr/lib/pkgconfig/nebula.pc /usr/lib/cmake/nebula/nebulaConfig.cmake /usr/share/man/man1/nebulac.1 /usr/share/man/man3/libnebula.3 \
          /usr/lib/systemd/system/nebula-node@.service; do
   [ -e "$f" ] || { echo "FAIL: $f not installed by the packages"; exit 1; }
 done
 echo "ok: apt-get installed ${packages[*]}"
+# The installed nebula (for any cluster) reads a topology it was not built with.
+/usr/bin/nebula --topology "$src/examples/quickstart/nebula.yaml" --version | grep -q '^cluster: 3 node(s)' \
+  || { echo "FAIL: the installed nebula does not read the quickstart's topology"; exit 1; }
+echo "ok: the installed nebula reads the quickstart's topology"
 
 # find_package with no hint: the system prefix alone.
 proj=$work/project

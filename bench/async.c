@@ -25,8 +25,8 @@
 #include <nebula.h>
 #include "bench_util.h"
 
-/* The window must fit the serving module's admission bound, 2 x
- * max_concurrent_calls (docs/async.md): this module admits 2048. */
+/* Room for the window: beyond max_concurrent_calls the server would hold the
+ * connection (back-pressure, docs/async.md), and the bench would measure that. */
 NB_MODULE(.max_concurrent_calls = 1024);
 
 /* Served by the server node: returns its argument + 1 (bench_inc's bytes). */

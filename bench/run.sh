@@ -235,6 +235,16 @@ else
 fi
 echo
 
+# ---- 3a. one caller's round trip against the fastest raw TCP ping-pong --------
+
+if [ "$have_tput" = 1 ]; then
+  echo "== remote round trip vs raw TCP ping-pong: blocking, both ends spinning, one CPU, $rounds rounds in turn"
+  "$b/bench_throughput_client" "$b/bench_throughput_server" --rtt --rounds "$rounds" \
+    --json "$parts/rtt.json" | tee "$parts/rtt.log"
+  add_routing_rows "round trip" "$parts/rtt.json"
+  echo
+fi
+
 # ---- 3b. asynchronous calls: one thread, 256 in flight (bench/async.c) ---------
 
 echo "== async calls: one thread, 256 in flight vs its sync calls vs pipelined raw TCP, $rounds rounds in turn"

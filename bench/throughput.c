@@ -21,7 +21,18 @@
  * medians are printed as calls/s with their speed ratio.
  *
  *   bench_throughput_client SERVER_BINARY [--json FILE] [--erlang CALLS_PER_S]
- *                           [--callers N] [--ms MS] [--rounds N]
+ *                           [--callers N] [--ms MS] [--rounds N] [--only-nebula]
+ *
+ * --only-nebula runs just the nebula rounds and prints `nebula_calls N` (the
+ * calls completed in all of them), for counting system calls and context
+ * switches per call under perf stat or strace -c -f.
+ *
+ * --rtt measures one caller's round trip instead: per round, TRIPS blocking
+ * bench_inc calls on one thread, the blocking raw TCP ping-pong of
+ * bench_util.h, and the two fastest ping-pongs of pingpong.h (both ends
+ * busy-polling on CPUs of their own; both ends blocking on one CPU), the
+ * same bytes each way; the fastest raw variant of the round is its baseline
+ * (row "remote round trip / fastest raw TCP ping-pong").
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -36,6 +47,7 @@
 #include <nebula.h>
 #include "bench_util.h"
 #include "bench_api.h"
+#include "pingpong.h"
 
 #if NB_ON("@client")
 
@@ -93,10 +105,63 @@ static double nebula_round(caller *callers, int n, int ms)
     return (double)elapsed / (double)total;
 }
 
+enum { TRIPS = 2000 };
+
+/* One thread's blocking calls: mean ns per round trip. */
+static double nebula_rtt(int trips)
+{
+    int64_t x = 1;
+    int64_t t0 = bench_now_ns();
+    for (int i = 0; i < trips; i++, x++)
+        if (bench_inc(x) != x + 1 || nb_last_code() != NB_OK)
+            bench_die("bench_inc: %s", nb_last_message());
+    return (double)(bench_now_ns() - t0) / trips;
+}
+
+/* The round trip against the raw ping-pongs, rounds in turn (see --rtt). */
+static void rtt_run(int rounds, const char *json)
+{
+    bench_raw_peer raw = bench_raw_start();
+    bench_pp_peer spin = bench_pp_start(BENCH_PP_SPIN, BENCH_INC_REQUEST_BYTES,
+                                        BENCH_INC_REPLY_BYTES);
+    bench_pp_peer one = bench_pp_start(BENCH_PP_ONE_CPU, BENCH_INC_REQUEST_BYTES,
+                                       BENCH_INC_REPLY_BYTES);
+    nebula_rtt(TRIPS / 4); /* warm-up */
+    bench_raw_round(&raw, BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES, TRIPS / 4);
+    bench_pp_round(&spin, TRIPS / 4);
+    bench_pp_round(&one, TRIPS / 4);
+    double nb[MAX_ROUNDS], blk[MAX_ROUNDS], sp[MAX_ROUNDS], oc[MAX_ROUNDS], fast[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        blk[r] = bench_raw_round(&raw, BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES, TRIPS);
+        sp[r] = bench_pp_round(&spin, TRIPS);
+        oc[r] = bench_pp_round(&one, TRIPS);
+        nb[r] = nebula_rtt(TRIPS);
+        fast[r] = blk[r] < sp[r] ? blk[r] : sp[r];
+        fast[r] = oc[r] < fast[r] ? oc[r] : fast[r];
+        printf("round %d: nebula %.1f us, raw TCP blocking %.1f us, spinning %.1f us, "
+               "one CPU %.1f us\n", r + 1, nb[r] / 1000, blk[r] / 1000, sp[r] / 1000,
+               oc[r] / 1000);
+    }
+    bench_row rows[4] = {
+        bench_make_row("remote round trip / raw TCP ping-pong, blocking", "us", nb, blk,
+                       rounds, 0),
+        bench_make_row("remote round trip / raw TCP ping-pong, both ends spinning", "us", nb,
+                       sp, rounds, 0),
+        bench_make_row("remote round trip / raw TCP ping-pong, one CPU", "us", nb, oc, rounds, 0),
+        bench_make_row("remote round trip / fastest raw TCP ping-pong", "us", nb, fast, rounds,
+                       1.3),
+    };
+    bench_print(rows, 4, json);
+    bench_pp_stop(&one);
+    bench_pp_stop(&spin);
+    bench_raw_stop(&raw);
+}
+
 typedef struct options {
     const char *server, *json;
     double erlang;      /* measured calls/s, 0: not measured */
     int callers, ms, rounds;
+    bool only_nebula, rtt;
 } options;
 
 static int int_arg(const char *s, int lo, int hi, const char *what)
@@ -125,6 +190,10 @@ static options parse_args(int argc, char **argv)
             o.ms = int_arg(argv[++i], 10, 60000, "--ms");
         else if (strcmp(argv[i], "--rounds") == 0 && next)
             o.rounds = int_arg(argv[++i], 1, MAX_ROUNDS, "--rounds");
+        else if (strcmp(argv[i], "--only-nebula") == 0)
+            o.only_nebula = true;
+        else if (strcmp(argv[i], "--rtt") == 0)
+            o.rtt = true;
         else if (argv[i][0] != '-' && !positional++)
             o.server = argv[i];
         else
@@ -147,8 +216,27 @@ int main(int argc, char **argv)
         bench_die("nb_start: %s", nb_last_message());
     if (nb_await("@server", 20000) != 0)
         bench_die("server not up: %s", nb_last_message());
-    bench_pipe_peer pipe = bench_pipe_start(BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES);
     static caller callers[MAX_CALLERS];
+    if (o.rtt) {
+        rtt_run(o.rounds, o.json);
+        nb_stop();
+        bench_stop(server);
+        return 0;
+    }
+    if (o.only_nebula) {
+        nebula_round(callers, o.callers, 100);
+        int64_t calls = 0;
+        for (int r = 0; r < o.rounds; r++) {
+            nebula_round(callers, o.callers, o.ms);
+            for (int i = 0; i < o.callers; i++)
+                calls += callers[i].calls;
+        }
+        printf("nebula_calls %lld\n", (long long)calls);
+        nb_stop();
+        bench_stop(server);
+        return 0;
+    }
+    bench_pipe_peer pipe = bench_pipe_start(BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES);
 
     /* A short warm-up of each side: connections, thread stacks, caches. */
     nebula_round(callers, o.callers, 100);

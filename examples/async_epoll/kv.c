@@ -1,6 +1,6 @@
-/* kv.c — served by the &kv node. Sized for pipelining: a node admits
- * 2 x max_concurrent_calls calls of a module at once (docs/async.md), and the
- * loop keeps up to 4096 in flight. */
+/* kv.c — served by the &kv node. Sized for pipelining: the loop keeps up to
+ * 4096 in flight, and with as many slots the serving node runs them without
+ * holding the connection (back-pressure beyond the bound, docs/async.md). */
 #include <stdint.h>
 
 #include <nebula.h>

@@ -188,15 +188,17 @@ static void conn_arm_locked(nb__conn *c)
     uint32_t ev = 0;
     /* Back-pressure: while the peer's replies over the cap wait, its requests
      * are not read (hang-ups and errors are still reported, and close it). */
-    bool hold = false;
-    if (!c->reading && atomic_load(&c->over_cap)) {
+    /* Held by the layers above (nb__conn_hold_input): releasing re-arms. */
+    bool held_above = atomic_load(&c->in_hold) > 0;
+    bool hold = !c->reading && held_above;
+    if (!c->reading && !hold && atomic_load(&c->over_cap)) {
         /* Published before over_cap is read again, as a writer draining the
          * queue clears over_cap before it reads in_held (conn_flush): one of
          * the two sees the other, so input is never left unarmed for good. */
         atomic_store(&c->in_held, true);
         hold = atomic_load(&c->over_cap);
     }
-    if (!hold)
+    if (!hold || held_above)
         atomic_store(&c->in_held, false);
     if (!c->reading && !hold)
         ev |= EPOLLIN | EPOLLRDHUP;
@@ -532,6 +534,26 @@ void nb__conn_close(nb__conn *c, const char *fmt, ...)
         nb__conn_unref(c);
 }
 
+void nb__conn_hold_input(nb__conn *c, bool hold)
+{
+    if (hold) {
+        /* Nothing to do now: the next arming leaves input out, and a loop
+         * thread reading c stops after the frames it has (nb__conn_pump). */
+        atomic_fetch_add(&c->in_hold, 1);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (atomic_fetch_sub(&c->in_hold, 1) == 1 && !c->reading)
+        conn_arm_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Whether the layers above hold c's input (nb__conn_hold_input). */
+static bool conn_held(nb__conn *c)
+{
+    return atomic_load_explicit(&c->in_hold, memory_order_relaxed) > 0;
+}
+
 bool nb__conn_reader_try(nb__conn *c)
 {
     bool got = false;
@@ -711,7 +733,8 @@ int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx)
      * arrived (until the socket is empty, within a budget): a CANCEL queued
      * behind its request, as after this process was paused, is then seen before
      * the body would start (docs/cancellation.md). */
-    for (size_t budget = DRAIN_BUDGET; rc > 0 && ctx->can_run && ctx->run_here && budget > 0;
+    for (size_t budget = DRAIN_BUDGET;
+         rc > 0 && ctx->can_run && ctx->run_here && budget > 0 && !conn_held(c);
          budget = budget > c->rcap ? budget - c->rcap : 0) {
         int more = conn_pump_once(c, ctx);
         while (more > 0 && nb__stream_pending(c->stream))
@@ -799,7 +822,7 @@ static bool serve_holding(nb__conn *c, nb__reader_ctx *ctx, int *rc)
 {
     bool holding = true;
     for (int batches = 0; holding && *rc > 0 && ctx->run_here && ctx->quick && batches < 64 &&
-                          !atomic_load(&c->over_cap);
+                          !atomic_load(&c->over_cap) && !conn_held(c);
          batches++) {
         struct nb__job *job = ctx->run_here;
         ctx->run_here = NULL;
@@ -949,6 +972,13 @@ void nb__conn_authenticated(nb__conn *c)
 
 bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms)
 {
+    int waiting = 0;
+    if (conn_held(c) && ioctl(c->fd, FIONREAD, &waiting) == 0 && waiting > 0) {
+        /* Held by this node (back-pressure), not silent: its bytes wait here. */
+        atomic_store_explicit(&c->last_rx_ms, now_ms, memory_order_relaxed);
+        if (atomic_load_explicit(&c->frame_since_ms, memory_order_relaxed) != 0)
+            atomic_store_explicit(&c->frame_since_ms, now_ms, memory_order_relaxed);
+    }
     int64_t since = atomic_load_explicit(&c->frame_since_ms, memory_order_relaxed);
     int64_t allow = atomic_load_explicit(&c->frame_allow_ms, memory_order_relaxed);
     return since != 0 && nb__cfg.frame_timeout_ms > 0 &&

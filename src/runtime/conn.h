@@ -132,6 +132,9 @@ typedef struct nb__conn {
                                  (back-pressure); written under wmu */
     atomic_bool in_held;      /* EPOLLIN left unarmed because of over_cap (under mu;
                                  read without it by a writer that drained the queue) */
+    atomic_int in_hold;       /* holds on input by the layers above (nb__conn_hold_input):
+                                 while > 0 the loop does not read the peer; changed
+                                 with c->mu taken on release */
 
     /* Read side: touched only by the holder of the reader role. */
     unsigned char *rbuf;
@@ -240,6 +243,16 @@ int nb__conn_flush(nb__conn *c);
  * closing. */
 int nb__conn_send_soon(nb__conn *c, msgpack_sbuffer *sb);
 
+/* Back-pressure from the layers above: while a hold is on (hold true; every
+ * hold is released by one call with hold false) the loop does not read c, so
+ * the peer's frames wait in its socket and, once that is full, in the peer
+ * (the workers hold a peer whose requests are beyond the admission bound,
+ * workers.h). A loop thread holding the reader role stops reading after the
+ * frames it has; a caller waiting for its own reply on c still reads. While
+ * held, bytes waiting in the socket count as a sign of life of the peer
+ * (nb__conn_frame_overdue): it has spoken, this node chose not to listen yet. */
+void nb__conn_hold_input(nb__conn *c, bool hold);
+
 /* Closes c once: stops its events, says goodbye on the stream, shuts the socket
  * down (waking any thread blocked on it), calls on_closed, fails its waiting
  * calls with NB_E_NODE_DOWN. The message says why, for the log and for those
@@ -281,7 +294,10 @@ void nb__conn_authenticated(nb__conn *c);
 /* For the periodic timer: true when a frame has been arriving on c for longer
  * than nb__cfg.frame_timeout_ms plus a millisecond per KiB of its announced
  * length (a partial frame trickled to hold the connection and its buffer, not
- * a large one on a slow link); the caller then closes c. */
+ * a large one on a slow link); the caller then closes c. While c's input is
+ * held (nb__conn_hold_input) and bytes wait in its socket, it first counts them
+ * as received now: neither the silence detection nor the frame timer runs
+ * against a peer this node is not reading. */
 bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms);
 
 /* True when bytes from the peer wait in the socket, not yet read by this node

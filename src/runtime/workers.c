@@ -32,6 +32,8 @@ typedef struct nb__peerq {
     struct nb__job *head, *tail;
     int queued;
     int running;
+    size_t bytes;                /* request bytes of its queued jobs */
+    bool held;                   /* its connection's input is held (hold_update) */
 } nb__peerq;
 
 /* One module (source file) on the serving side. mu guards everything below it. */
@@ -44,6 +46,7 @@ typedef struct nb__modstate {
     nb__peerq *peers;            /* the peers with jobs here, in no order */
     size_t n_peers, cap_peers;
     size_t turn;                 /* round-robin cursor over peers */
+    int n_held;                  /* peers whose input this module holds */
 } nb__modstate;
 
 typedef struct nb__served {
@@ -68,6 +71,7 @@ typedef struct nb__job {
                                     the arguments did not decode */
     int64_t deadline_ms;
     int64_t queued_ms;           /* when it joined the jobs queue */
+    size_t bytes;                /* its request's payload bytes */
     struct nb__job *batch_tail;  /* the first job of a reader's batch: its last */
 } nb__job;
 
@@ -400,6 +404,7 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     job->c = c;
     nb__conn_ref(c);
     job->id = h->call_id;
+    job->bytes = h->length;
     uint64_t timeout = o.via.array.ptr[1].via.u64;
     job->deadline_ms = nb__mono_ms() + (timeout > INT32_MAX ? INT32_MAX : (int64_t)timeout);
     job->wire_id = o.via.array.ptr[0].via.u64;
@@ -512,8 +517,61 @@ static void peerq_tidy(nb__modstate *ms, nb__peerq *q)
 {
     if (q->queued || q->running)
         return;
+    if (q->held) { /* not reached: hold_update releases a peer with nothing queued */
+        q->held = false;
+        ms->n_held--;
+        nb__conn_hold_input(q->c, false);
+    }
     *q = ms->peers[--ms->n_peers];
 }
+
+/*
+ * Back-pressure on pipelined requests (docs/async.md). A request that finds
+ * every slot taken waits in the queue, never refused for want of a place;
+ * instead, a peer holding at least its share of the queue (max_concurrent_calls
+ * divided among the peers with requests waiting, and never less than
+ * HOLD_FLOOR) is no longer read: its next requests wait in its connection, and
+ * in the end in the caller, until its queue has drained below the share. A
+ * peer that sends a call now and then is below any share, so it is still read,
+ * queued and served at the next free slot (next_waiting). Called with ms->mu
+ * held whenever a queue changes.
+ *
+ * Holding a connection holds all of it: the peer's calls to other modules and
+ * its CANCELs wait behind too. The floor keeps that for a peer that pipelines
+ * deep: a few calls queued on a busy module (say a hog and an NB_FIRST
+ * straggler on a one-slot module) leave the connection read, so a CANCEL still
+ * drops the straggler before it runs.
+ */
+#define HOLD_FLOOR 64
+
+static void hold_update(nb__modstate *ms)
+{
+    if (ms->queued == 0 && ms->n_held == 0)
+        return;
+    int waiting = 0;
+    for (size_t i = 0; i < ms->n_peers; i++)
+        waiting += ms->peers[i].queued > 0;
+    int share = ms->max / (waiting > 0 ? waiting : 1);
+    if (share < HOLD_FLOOR)
+        share = HOLD_FLOOR;
+    for (size_t i = 0; i < ms->n_peers; i++) {
+        nb__peerq *q = &ms->peers[i];
+        bool hold = q->queued >= share;
+        if (hold != q->held) {
+            q->held = hold;
+            ms->n_held += hold ? 1 : -1;
+            nb__conn_hold_input(q->c, hold); /* c->mu after ms->mu, never the reverse */
+        }
+    }
+}
+
+/* What one peer may have queued in a module beyond its share before a request
+ * is refused after all: the requests of one read that were already in the
+ * buffer when the hold came, and those read by a caller of this node waiting
+ * for its own reply on the held connection (which reads regardless). Both
+ * bounds are per peer and module: jobs, and request bytes (the cap on bytes
+ * queued for one peer, NEBULA_MAX_QUEUED_BYTES, docs/security.md). */
+#define HOLD_SLACK_JOBS 4096
 
 /* Appends job to q's queue. Called with ms->mu held. */
 static void peerq_push(nb__modstate *ms, nb__peerq *q, nb__job *job)
@@ -526,6 +584,7 @@ static void peerq_push(nb__modstate *ms, nb__peerq *q, nb__job *job)
         q->head = job;
     q->tail = job;
     q->queued++;
+    q->bytes += job->bytes;
     ms->queued++;
 }
 
@@ -544,24 +603,8 @@ static void peerq_unlink(nb__modstate *ms, nb__peerq *q, nb__job *job)
     job->next = NULL;
     job->waiting = false;
     q->queued--;
+    q->bytes -= job->bytes;
     ms->queued--;
-}
-
-/* The queue is full and q (the arriving job's peer) holds less than its share
- * of it: the newest job of the peer holding most is given up to make room.
- * Returns that job (answer it NB_E_OVERLOADED), or NULL when no peer holds more
- * than q would after taking the place. Called with ms->mu held. */
-static nb__job *evict_for(nb__modstate *ms, const nb__peerq *q)
-{
-    nb__peerq *most = NULL;
-    for (size_t i = 0; i < ms->n_peers; i++)
-        if (&ms->peers[i] != q && (!most || ms->peers[i].queued > most->queued))
-            most = &ms->peers[i];
-    if (!most || most->queued <= q->queued + 1)
-        return NULL;
-    nb__job *victim = most->tail;
-    peerq_unlink(ms, most, victim);
-    return victim; /* most->queued > 0 still: no tidy needed */
 }
 
 /* The next job to get a free slot of ms: the peer with the fewest bodies running
@@ -583,32 +626,33 @@ static nb__job *next_waiting(nb__modstate *ms)
     nb__job *job = best->head;
     peerq_unlink(ms, best, job);
     best->running++;
+    hold_update(ms);
     return job;
 }
 
 /* Answers a job that found no place, and forgets it. */
-static void overloaded(nb__job *job, const nb__modstate *ms)
+static void overloaded(nb__job *job, const nb__modstate *ms, int queued)
 {
     const nb__method *m = job->sv->m;
     reply(NULL, job->c, job->id, NB_E_OVERLOADED, m, NULL,
-          "%s: %s is at max_concurrent_calls (%d running, %d queued)", m->name,
-          nb__cfg.self_name, ms->max, ms->max);
+          "%s: %s is at max_concurrent_calls (%d running) and holds %d requests of this "
+          "caller already", m->name, nb__cfg.self_name, ms->max, queued);
     job_free(job);
     inflight_done();
 }
 
 /*
  * Admission: true when the job may run now; otherwise it was queued or answered.
- * Per module, max bodies run and max jobs wait; the waiting places are shared
- * among the peers that use them (a peer below an even share takes the place of
- * the newest job of the peer holding most), and freed slots go to the peer with
- * fewest bodies running (next_waiting). One peer cannot take every place while
- * another waits (docs/calling.md, "Fair serving").
+ * Per module, max bodies run; the others wait in their peer's queue, and a peer
+ * holding its share of the waiting places is not read until its queue drains
+ * (hold_update: back-pressure, not refusal). Freed slots go to the peer with
+ * fewest bodies running (next_waiting), so one peer cannot keep another waiting
+ * (docs/cancellation.md, "Fair serving"). Only a peer that is far beyond its
+ * share anyway (HOLD_SLACK_JOBS) is answered NB_E_OVERLOADED.
  */
 static bool admit(nb__job *job)
 {
     nb__modstate *ms = job->sv->ms;
-    nb__job *evicted = NULL;
     pthread_mutex_lock(&ms->mu);
     nb__peerq *q = peerq_for(ms, job->c);
     if (q && ms->running < ms->max) {
@@ -617,18 +661,19 @@ static bool admit(nb__job *job)
         pthread_mutex_unlock(&ms->mu);
         return true;
     }
-    bool queued = false;
-    if (q && (ms->queued < ms->max || (evicted = evict_for(ms, q)) != NULL)) {
+    size_t cap = nb__cfg.max_queued_bytes;
+    int queued = q ? q->queued : 0;
+    bool room = q && q->queued < ms->max + HOLD_SLACK_JOBS &&
+                (cap == 0 || q->queued == 0 || q->bytes + job->bytes <= cap);
+    if (room) {
         peerq_push(ms, q, job);
-        queued = true;
+        hold_update(ms);
     } else if (q) {
         peerq_tidy(ms, q);
     }
     pthread_mutex_unlock(&ms->mu);
-    if (evicted)
-        overloaded(evicted, ms);
-    if (!queued)
-        overloaded(job, ms);
+    if (!room)
+        overloaded(job, ms, queued);
     return false;
 }
 
@@ -761,6 +806,7 @@ void nb__workers_on_cancel(nb__conn *c, uint64_t id)
         if (job->waiting) {
             nb__peerq *q = peerq_for(ms, c); /* exists: it holds job */
             peerq_unlink(ms, q, job);
+            hold_update(ms); /* moves no entry: q stays valid */
             peerq_tidy(ms, q);
             reg_unlink_locked(b, job);
             gone = job;

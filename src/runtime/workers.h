@@ -4,9 +4,14 @@
  * Contract: every admitted request gets exactly one REPLY (its value or a failure
  * code) unless its connection closes first or its caller cancels it (CANCEL):
  * a caller that stopped waiting gets no reply, as it would discard one. Per
- * module, at most max_concurrent_calls bodies run at once and as many again
- * wait in a queue, shared fairly among the peers (admit in workers.c); beyond
- * that the request is answered NB_E_OVERLOADED at once. A request whose
+ * module, at most max_concurrent_calls bodies run at once and the other
+ * requests wait in a queue per peer; a peer holding its share of
+ * max_concurrent_calls waiting places is not read until its queue drains
+ * (nb__conn_hold_input: back-pressure, so pipelined requests wait in their
+ * connection instead of being refused), and freed slots go to the peer with
+ * the fewest bodies running (admit in workers.c). Only a peer far beyond its
+ * share (requests read before the hold took effect, or by a caller of this
+ * node reading its own reply) is answered NB_E_OVERLOADED. A request whose
  * deadline has passed when its turn comes is answered NB_E_TIMEOUT without
  * running; one whose caller has stopped waiting is dropped without running
  * (docs/cancellation.md). Bodies run on the thread that read the request whenever it can (a loop

@@ -28,6 +28,7 @@ int64_t cold_ping(void);
 void touch(int64_t x);
 
 int64_t slow_op(int64_t ms);
+int64_t slow_len(const char *s);
 
 int64_t pipe_echo(int64_t v);
 

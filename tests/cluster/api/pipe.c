@@ -1,7 +1,7 @@
 /*
  * pipe.c — a module sized for pipelining: thousands of asynchronous calls in
- * flight on one connection fit in its admission bound (2 x max_concurrent_calls,
- * docs/async.md), so the stress tests measure the transport, not NB_E_OVERLOADED.
+ * flight on one connection run without the serving node holding the
+ * connection (docs/async.md), so the stress tests measure the transport.
  */
 #include <stdint.h>
 

@@ -1,8 +1,10 @@
 /*
- * slow.c — a module limited to one body at a time (and one queued call), for
- * NB_E_OVERLOADED.
+ * slow.c — a module limited to one body at a time: calls beyond it wait, the
+ * caller's connection held while its requests are beyond the bound
+ * (back-pressure, docs/async.md), and none is refused.
  */
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <nebula.h>
@@ -18,4 +20,14 @@ int64_t slow_op(int64_t ms)
     while (nanosleep(&ts, &ts) != 0)
         ;
     return ms;
+}
+
+/* The length of s, after a millisecond: large requests that queue up. */
+NB_API("&db")
+int64_t slow_len(const char *s)
+{
+    struct timespec ts = {0, 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    return s ? (int64_t)strlen(s) : -1;
 }

@@ -303,6 +303,7 @@ bool nb__conn_frame_overdue(nb__conn *c, int64_t now_ms);
 /* True when bytes from the peer wait in the socket, not yet read by this node
  * (its reader busy with a large frame, or the peer paused by back-pressure). */
 bool nb__conn_unread_input(nb__conn *c);
+
 /* A call on c timed out: c counts as silent (nb__conn_silent) until its peer
  * sends anything more. */
 static inline void nb__conn_mark_silent(nb__conn *c)

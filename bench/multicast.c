@@ -20,6 +20,9 @@
  * ends with NB_E_NODE_DOWN (the peer declared down).
  *
  *   bench_multicast_driver [--json FILE]   (the servers are found beside it)
+ *   bench_multicast_driver --only multicast|unicast N
+ *       makes just N calls of one kind and prints ns per call: for strace or
+ *       perf attached to the driver (its pid is printed first).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -295,13 +298,39 @@ static double detection_ms(void)
     return median_of(ms, STOPS);
 }
 
+/* --only KIND N: N calls of one kind, nothing else measured. */
+static void only(const char *kind, int n)
+{
+    printf("driver pid %d\n", (int)getpid());
+    fflush(stdout);
+    int64_t t0 = bench_now_ns();
+    if (strcmp(kind, "multicast") == 0) {
+        for (int k = 0; k < n; k += MULTICASTS)
+            multicast_round();
+    } else if (strcmp(kind, "unicast") == 0) {
+        for (int k = 0; k < n; k += UNICASTS)
+            unicast_round();
+    } else {
+        bench_die("--only multicast|unicast N");
+    }
+    printf("%s: %.1f us per call\n", kind, (double)(bench_now_ns() - t0) / n / 1000.0);
+}
+
 int main(int argc, char **argv)
 {
     const char *json = argc > 2 && strcmp(argv[1], "--json") == 0 ? argv[2] : NULL;
+    const char *only_kind = argc > 3 && strcmp(argv[1], "--only") == 0 ? argv[2] : NULL;
     bench_cluster_env("driver@127.0.0.1", server_name(1), server_name(2), server_name(3),
                       server_name(4), server_name(5), server_name(6), server_name(7),
                       server_name(8), (const char *)NULL);
     start_servers();
+    if (only_kind) {
+        only(only_kind, atoi(argv[3]));
+        nb_stop();
+        for (int i = 1; i <= N_SERVERS; i++)
+            bench_stop(pids[i]);
+        return 0;
+    }
 
     bench_row rows[4];
     multicast_rows(rows);

@@ -177,19 +177,16 @@ static void timer_start(void)
     pthread_attr_destroy(&ta);
 }
 
-/* Puts f's deadline in the heap. Returns -1 when out of memory (f__await still
- * stops at the deadline; only the descriptor would not wake). */
-static int timer_add(nb_future *f)
+/* Puts f's deadline in the heap. Called with T.mu held. Returns -1 when out of
+ * memory (f__await still stops at the deadline; only the descriptor would not
+ * wake). */
+static int timer_add_locked(nb_future *f)
 {
-    pthread_once(&timer_once, timer_start);
-    pthread_mutex_lock(&T.mu);
     if (T.n == T.cap) {
         size_t cap = T.cap ? T.cap * 2 : 64;
         nb_future **h = realloc(T.heap, cap * sizeof *h);
-        if (!h) {
-            pthread_mutex_unlock(&T.mu);
+        if (!h)
             return -1;
-        }
         T.heap = h;
         T.cap = cap;
     }
@@ -198,7 +195,6 @@ static int timer_add(nb_future *f)
     heap_up(f->heap_at);
     if (f->heap_at == 0)
         pthread_cond_signal(&T.cv);
-    pthread_mutex_unlock(&T.mu);
     return 0;
 }
 
@@ -251,22 +247,29 @@ static void stop_one(nb_future *f)
         detach(f);
 }
 
-/* Puts the freshly registered remote future f in the held list. Returns false
- * when nb_stop has begun: f's call is then ended and detached at once. */
-static bool held_add(nb_future *f)
+/* Puts the freshly registered remote future f (its deadline_ms set) in the
+ * held list and the timer's heap, in one go. Returns false when nb_stop has
+ * begun: f's call is then ended and detached at once. */
+static bool track(nb_future *f)
 {
+    pthread_once(&timer_once, timer_start);
     pthread_mutex_lock(&T.mu);
     bool running = nb__run_state_get() == NB__RUNNING;
+    bool timed = true;
     if (running) {
         f->held_next = T.held;
         if (T.held)
             T.held->held_prev = f;
         T.held = f;
         f->held = true;
+        /* Before the call is armed: the timer uses deadline_ms until then. */
+        timed = timer_add_locked(f) == 0;
     } else {
         stop_one(f);
     }
     pthread_mutex_unlock(&T.mu);
+    if (!timed)
+        nb__log(NB__LOG_WARN, "%s: out of memory for a future's timer", f->m->name);
     return running;
 }
 
@@ -355,7 +358,7 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
     }
     f->remote = true;
     f->deadline_ms = nb__mono_ms() + timeout_ms;
-    if (!held_add(f)) {
+    if (!track(f)) {
         nb__fail(NB_E_NODE_DOWN, "%s: this node is stopping (nb_stop): the call to %s was not "
                  "sent", m->name, node);
         return;
@@ -369,8 +372,6 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
         return;
     }
     nb__pcall_arm(&f->p, f->deadline_ms, timeout_ms, max_ext);
-    if (timer_add(f) < 0)
-        nb__log(NB__LOG_WARN, "%s: out of memory for a future's timer", m->name);
     nb__conn_send_soon(c, &sb); /* a failed send closes c, which resolves p */
     nb__set_code(NB_OK);
 }

@@ -10,6 +10,7 @@
  *   test_async stress     thousands in flight on one connection, through epoll
  *   test_async stop       futures left unfreed across nb_stop
  */
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -434,15 +435,29 @@ typedef struct batch {
     nb_future *f[PER_THREAD];
     int64_t base;
     int bad;
+    char first[300]; /* what the first bad one said */
 } batch;
 
 static void *await_batch(void *arg)
 {
     batch *b = arg;
-    for (int i = PER_THREAD - 1; i >= 0; i--) /* newest first: out of order */
-        if (pipe_echo__await(b->f[i]) != b->base + i || nb_last_code() != NB_OK)
-            b->bad++;
+    for (int i = PER_THREAD - 1; i >= 0; i--) { /* newest first: out of order */
+        int64_t v = pipe_echo__await(b->f[i]);
+        if (v != b->base + i || nb_last_code() != NB_OK) {
+            if (b->bad++ == 0)
+                snprintf(b->first, sizeof b->first, "%" PRId64 " for %" PRId64 ", %s: %s", v,
+                         b->base + i, nb_code_name(nb_last_code()), nb_last_message());
+        }
+    }
     return NULL;
+}
+
+/* Fails with what went wrong once every thread is joined. */
+static void assert_batches_good(const batch *b)
+{
+    for (int t = 0; t < THREADS; t++)
+        if (b[t].bad)
+            fail_msg("thread %d: %d bad, the first %s", t, b[t].bad, b[t].first);
 }
 
 static void test_awaited_on_other_threads(void **state)
@@ -459,10 +474,9 @@ static void test_awaited_on_other_threads(void **state)
     pthread_t th[THREADS];
     for (int t = 0; t < THREADS; t++)
         assert_int_equal(pthread_create(&th[t], NULL, await_batch, &b[t]), 0);
-    for (int t = 0; t < THREADS; t++) {
+    for (int t = 0; t < THREADS; t++)
         pthread_join(th[t], NULL);
-        assert_int_equal(b[t].bad, 0);
-    }
+    assert_batches_good(b);
 }
 
 /* Threads that each start and await their own, all at once on one connection. */
@@ -488,10 +502,9 @@ static void test_many_threads_one_connection(void **state)
         b[t].bad = 0;
         assert_int_equal(pthread_create(&th[t], NULL, start_and_await, &b[t]), 0);
     }
-    for (int t = 0; t < THREADS; t++) {
+    for (int t = 0; t < THREADS; t++)
         pthread_join(th[t], NULL);
-        assert_int_equal(b[t].bad, 0);
-    }
+    assert_batches_good(b);
 }
 
 /* --- Stress ------------------------------------------------------------------- */

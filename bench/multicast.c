@@ -20,6 +20,9 @@
  * ends with NB_E_NODE_DOWN (the peer declared down).
  *
  *   bench_multicast_driver [--json FILE]   (the servers are found beside it)
+ *   bench_multicast_driver --only multicast|unicast N
+ *       makes just N calls of one kind and prints ns per call: for strace or
+ *       perf attached to the driver (its pid is printed first).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -234,21 +238,41 @@ static void start_servers(void)
             bench_die("%s not up: %s", server_name(i), nb_last_message());
 }
 
-/* Row 5, with the raw TCP pair of the same shape measured in the same rounds. */
+/* This process's CPU time (every thread's, user and system), ns. */
+static int64_t cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+/* Row 5, with the raw TCP pair of the same shape measured in the same rounds,
+ * by wall-clock time and by the driver's own CPU time per call (steadier on a
+ * busy machine: it leaves out the time spent waiting for a core). */
 static void multicast_rows(bench_row *rows)
 {
     bench_raw_peer raw[N_SERVERS];
     for (int i = 0; i < N_SERVERS; i++)
         raw[i] = bench_raw_start();
     double uni[ROUNDS], multi[ROUNDS], raw1[ROUNDS], raw8[ROUNDS];
+    double cuni[ROUNDS], cmulti[ROUNDS], craw8[ROUNDS];
     unicast_round(); /* warm up both paths */
     multicast_round();
     for (int r = 0; r < ROUNDS; r++) {
+        int64_t c0 = cpu_ns();
         uni[r] = unicast_round();
+        int64_t c1 = cpu_ns();
         multi[r] = multicast_round();
+        int64_t c2 = cpu_ns();
         raw1[r] =
             bench_raw_round(&raw[0], BENCH_INC_REQUEST_BYTES, BENCH_INC_REPLY_BYTES, UNICASTS);
+        int64_t c3 = cpu_ns();
         raw8[r] = raw_fanout_round(raw, MULTICASTS);
+        int64_t c4 = cpu_ns();
+        cuni[r] = (double)(c1 - c0) / UNICASTS;
+        cmulti[r] = (double)(c2 - c1) / MULTICASTS;
+        craw8[r] = (double)(c4 - c3) / MULTICASTS;
     }
     for (int i = 0; i < N_SERVERS; i++)
         bench_raw_stop(&raw[i]);
@@ -257,6 +281,10 @@ static void multicast_rows(bench_row *rows)
     rows[1] =
         bench_make_row("raw TCP fan-out to 8 peers / raw ping-pong", "us", raw8, raw1, ROUNDS, 0);
     rows[2] = bench_make_row("multicast NB_ALL over 8 / raw TCP fan-out to 8", "us", multi, raw8,
+                             ROUNDS, 0);
+    rows[3] = bench_make_row("caller CPU: multicast over 8 / unicast", "us", cmulti, cuni, ROUNDS,
+                             0);
+    rows[4] = bench_make_row("caller CPU: multicast over 8 / raw fan-out", "us", cmulti, craw8,
                              ROUNDS, 0);
 }
 
@@ -295,19 +323,45 @@ static double detection_ms(void)
     return median_of(ms, STOPS);
 }
 
+/* --only KIND N: N calls of one kind, nothing else measured. */
+static void only(const char *kind, int n)
+{
+    printf("driver pid %d\n", (int)getpid());
+    fflush(stdout);
+    int64_t t0 = bench_now_ns();
+    if (strcmp(kind, "multicast") == 0) {
+        for (int k = 0; k < n; k += MULTICASTS)
+            multicast_round();
+    } else if (strcmp(kind, "unicast") == 0) {
+        for (int k = 0; k < n; k += UNICASTS)
+            unicast_round();
+    } else {
+        bench_die("--only multicast|unicast N");
+    }
+    printf("%s: %.1f us per call\n", kind, (double)(bench_now_ns() - t0) / n / 1000.0);
+}
+
 int main(int argc, char **argv)
 {
     const char *json = argc > 2 && strcmp(argv[1], "--json") == 0 ? argv[2] : NULL;
+    const char *only_kind = argc > 3 && strcmp(argv[1], "--only") == 0 ? argv[2] : NULL;
     bench_cluster_env("driver@127.0.0.1", server_name(1), server_name(2), server_name(3),
                       server_name(4), server_name(5), server_name(6), server_name(7),
                       server_name(8), (const char *)NULL);
     start_servers();
+    if (only_kind) {
+        only(only_kind, atoi(argv[3]));
+        nb_stop();
+        for (int i = 1; i <= N_SERVERS; i++)
+            bench_stop(pids[i]);
+        return 0;
+    }
 
-    bench_row rows[4];
+    bench_row rows[6];
     multicast_rows(rows);
     failover_summary fo;
-    rows[3] = failover_row(&fo);
-    bench_print(rows, 4, json);
+    rows[5] = failover_row(&fo);
+    bench_print(rows, 6, json);
     /* A call's timeout is 10 s here: a success within a second spent none. */
     printf("  after each of %d kills the next call succeeded on another node: %s; a timeout "
            "spent: %s (slowest %.0f us); calls that ended NB_E_NODE_DOWN at once first: %d\n",

@@ -37,6 +37,12 @@ struct nb_future {
     int64_t t0_ns;         /* remote: nb__metrics_start() when sent (0: not counted) */
     int64_t done_ns;       /* remote: the same when resolved; under w.mu */
     size_t heap_at;        /* under T.mu: index in the timer heap, or NOT_IN_HEAP */
+    /* Under T.mu: the list of remote futures still holding their connection
+     * (p.conn), which nb_stop detaches (see nb__futures_stop). */
+    struct nb_future *held_prev, *held_next;
+    bool held;             /* in that list */
+    int users;             /* threads using p.conn outside T.mu (an await) */
+    bool detach;           /* nb_stop asked to drop p.conn while it was used */
     nb_code code;          /* not remote: the outcome */
     char *msg;             /* not remote: its message when a failure, owned */
     max_align_t ret[];     /* the value: m->ret.size bytes */
@@ -50,7 +56,8 @@ static struct {
     nb_future **heap;      /* min-heap on deadline_ms */
     size_t n, cap;
     bool running;          /* the thread exists */
-} T = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, false};
+    nb_future *held;       /* the remote futures holding a connection (a list) */
+} T = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, false, NULL};
 
 static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
 
@@ -112,6 +119,8 @@ static void heap_remove_at(size_t i)
  * it before freeing anything. */
 static void fire(nb_future *f)
 {
+    if (!f->p.conn)
+        return; /* detached by nb_stop: done already */
     char msg[256];
     snprintf(msg, sizeof msg, "%s: no reply from %s within the timeout", f->m->name, f->node);
     nb__pcall_cancel(&f->p, NB_E_TIMEOUT, msg);
@@ -168,19 +177,16 @@ static void timer_start(void)
     pthread_attr_destroy(&ta);
 }
 
-/* Puts f's deadline in the heap. Returns -1 when out of memory (f__await still
- * stops at the deadline; only the descriptor would not wake). */
-static int timer_add(nb_future *f)
+/* Puts f's deadline in the heap. Called with T.mu held. Returns -1 when out of
+ * memory (f__await still stops at the deadline; only the descriptor would not
+ * wake). */
+static int timer_add_locked(nb_future *f)
 {
-    pthread_once(&timer_once, timer_start);
-    pthread_mutex_lock(&T.mu);
     if (T.n == T.cap) {
         size_t cap = T.cap ? T.cap * 2 : 64;
         nb_future **h = realloc(T.heap, cap * sizeof *h);
-        if (!h) {
-            pthread_mutex_unlock(&T.mu);
+        if (!h)
             return -1;
-        }
         T.heap = h;
         T.cap = cap;
     }
@@ -189,15 +195,121 @@ static int timer_add(nb_future *f)
     heap_up(f->heap_at);
     if (f->heap_at == 0)
         pthread_cond_signal(&T.cv);
-    pthread_mutex_unlock(&T.mu);
     return 0;
 }
 
-static void timer_remove(nb_future *f)
+/* --- Connections held by futures ------------------------------------------- */
+
+/* A remote future holds a reference to its connection (its nb__pcall's) until
+ * it is awaited or freed, which may be after nb_stop: nb_stop would wait for
+ * that reference (the connection layer waits for every connection to be freed,
+ * up to 5 s). So nb_stop ends every outstanding call of a future the way its
+ * connection closing would, and takes the reference off the futures. */
+
+/* Removes f from the held list. Called with T.mu held. */
+static void held_remove(nb_future *f)
+{
+    if (!f->held)
+        return;
+    if (f->held_prev)
+        f->held_prev->held_next = f->held_next;
+    else
+        T.held = f->held_next;
+    if (f->held_next)
+        f->held_next->held_prev = f->held_prev;
+    f->held_prev = f->held_next = NULL;
+    f->held = false;
+}
+
+/* Drops f's connection reference. Called with T.mu held, with nobody using
+ * p.conn; the future is done (its outcome is all that is left). */
+static void detach(nb_future *f)
+{
+    nb__conn *c = f->p.conn;
+    f->p.conn = NULL;
+    f->detach = false;
+    if (c)
+        nb__conn_unref(c); /* never calls back into this file */
+}
+
+/* Ends f's call as nb_stop ends the synchronous ones (NB_E_NODE_DOWN, unless
+ * its outcome is in) and lets go of its connection, now or when the thread
+ * using it is done. Called with T.mu held. */
+static void stop_one(nb_future *f)
+{
+    if (f->heap_at != NOT_IN_HEAP)
+        heap_remove_at(f->heap_at);
+    held_remove(f);
+    nb__pcall_cancel(&f->p, NB_E_NODE_DOWN, "this node is stopping (nb_stop)");
+    if (f->users > 0)
+        f->detach = true;
+    else
+        detach(f);
+}
+
+/* Puts the freshly registered remote future f (its deadline_ms set) in the
+ * held list and the timer's heap, in one go. Returns false when nb_stop has
+ * begun: f's call is then ended and detached at once. */
+static bool track(nb_future *f)
+{
+    pthread_once(&timer_once, timer_start);
+    pthread_mutex_lock(&T.mu);
+    bool running = nb__run_state_get() == NB__RUNNING;
+    bool timed = true;
+    if (running) {
+        f->held_next = T.held;
+        if (T.held)
+            T.held->held_prev = f;
+        T.held = f;
+        f->held = true;
+        /* Before the call is armed: the timer uses deadline_ms until then. */
+        timed = timer_add_locked(f) == 0;
+    } else {
+        stop_one(f);
+    }
+    pthread_mutex_unlock(&T.mu);
+    if (!timed)
+        nb__log(NB__LOG_WARN, "%s: out of memory for a future's timer", f->m->name);
+    return running;
+}
+
+void nb__futures_stop(void)
+{
+    pthread_mutex_lock(&T.mu);
+    while (T.held)
+        stop_one(T.held);
+    pthread_mutex_unlock(&T.mu);
+}
+
+/* For a thread about to use f's connection outside T.mu (an await): false
+ * when it has none any more (nb_stop took it; f is done). Pair with use_end. */
+static bool use_begin(nb_future *f)
+{
+    pthread_mutex_lock(&T.mu);
+    bool has = f->p.conn != NULL;
+    f->users += has;
+    pthread_mutex_unlock(&T.mu);
+    return has;
+}
+
+static void use_end(nb_future *f)
+{
+    pthread_mutex_lock(&T.mu);
+    if (--f->users == 0 && f->detach)
+        detach(f);
+    pthread_mutex_unlock(&T.mu);
+}
+
+/* Takes f out of the timer and the held list, and cancels its call with code
+ * unless its outcome is in. */
+static void untrack(nb_future *f, nb_code code, const char *msg)
 {
     pthread_mutex_lock(&T.mu);
     if (f->heap_at != NOT_IN_HEAP)
         heap_remove_at(f->heap_at);
+    held_remove(f);
+    if (f->p.conn && !(atomic_load(&f->p.wake) & NB__PC_DONE))
+        nb__pcall_cancel(&f->p, code, msg);
     pthread_mutex_unlock(&T.mu);
 }
 
@@ -246,6 +358,11 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
     }
     f->remote = true;
     f->deadline_ms = nb__mono_ms() + timeout_ms;
+    if (!track(f)) {
+        nb__fail(NB_E_NODE_DOWN, "%s: this node is stopping (nb_stop): the call to %s was not "
+                 "sent", m->name, node);
+        return;
+    }
     msgpack_sbuffer sb;
     char why[160], msg[256];
     if (nb__encode_request(m, args, timeout_ms, max_ext, f->p.id, &sb, why, sizeof why) < 0) {
@@ -255,8 +372,6 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
         return;
     }
     nb__pcall_arm(&f->p, f->deadline_ms, timeout_ms, max_ext);
-    if (timer_add(f) < 0)
-        nb__log(NB__LOG_WARN, "%s: out of memory for a future's timer", m->name);
     nb__conn_send_soon(c, &sb); /* a failed send closes c, which resolves p */
     nb__set_code(NB_OK);
 }
@@ -296,9 +411,7 @@ static void wait_resolved(nb_future *f)
 static void release(nb_future *f, bool clear_value)
 {
     if (f->remote) {
-        timer_remove(f);
-        if (!(atomic_load(&f->p.wake) & NB__PC_DONE))
-            nb__pcall_cancel(&f->p, NB_E_CANCELLED, NULL);
+        untrack(f, NB_E_CANCELLED, NULL);
         wait_resolved(f);
         nb__pcall_release(&f->p); /* the reply, if any, was never decoded */
     } else if (clear_value && f->code == NB_OK && f->m->ret.kind != NB__K_VOID) {
@@ -325,7 +438,11 @@ void nb_future_cancel(nb_future *fut)
     char msg[256];
     snprintf(msg, sizeof msg, "%s: cancelled by the caller (the call to %s)", fut->m->name,
              fut->node);
-    nb__pcall_cancel(&fut->p, NB_E_CANCELLED, msg);
+    /* Under the timer's lock, which nb_stop takes to detach the connection. */
+    pthread_mutex_lock(&T.mu);
+    if (fut->p.conn)
+        nb__pcall_cancel(&fut->p, NB_E_CANCELLED, msg);
+    pthread_mutex_unlock(&T.mu);
 }
 
 bool nb_future_done(const nb_future *fut)
@@ -380,11 +497,14 @@ void nb__future_await(nb_future *f, const nb__method *m, void *ret)
         if (nb__lease_enter()) {
             /* Our request leaves now if it still waits in the queue; then this
              * thread may read the connection itself (pending.h). */
-            nb__conn_flush(f->p.conn);
-            nb__pcall_wait(&f->p, nb__pcall_deadline(&f->p), m->name, f->node);
+            if (use_begin(f)) {
+                nb__conn_flush(f->p.conn);
+                nb__pcall_wait(&f->p, nb__pcall_deadline(&f->p), m->name, f->node);
+                use_end(f);
+            }
             nb__lease_leave();
         }
-        /* Not started any more: nb_stop fails every call it left behind. */
+        /* Not started any more: nb_stop ends every call it left behind. */
     }
     wait_resolved(f);
     nb__pcall_outcome(m, &f->p, f->node, ret);

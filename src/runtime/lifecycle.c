@@ -15,6 +15,7 @@
 #include "config.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "future.h"
 #include "handshake.h"
 #include "log.h"
 #include "membership.h"
@@ -347,6 +348,10 @@ void nb_stop(void)
                 "requests they send from now on are turned away unrun", unanswered,
                 (long long)bound);
     nb__workers_drain();
+    /* Futures nobody awaited or freed yet would keep their connections
+     * referenced, which nb__conn_close_all waits for: they end (as the
+     * synchronous calls below do) and let go first. */
+    nb__futures_stop();
     nb__conn_close_all("this node is stopping (nb_stop)");
     while (nb__leases_held() > 0) {
         struct timespec ms = {0, 1000000};

@@ -3,12 +3,15 @@
  * NB_ON_NODES_FN (a filter over node info) and NB_ON_ALL_NODES (every connected
  * node serving the method, this one included). docs/design.md §7.
  *
- * The caller writes every request itself, runs the local body when this node is
- * a target, then reads the replies itself from the connections nobody else is
- * reading, and sleeps on one waiter shared by all the calls for the others
- * (whoever reads a reply wakes it). Calls still outstanding when the strategy is
- * satisfied (or the deadline passes) are cancelled: their late replies are
- * discarded.
+ * The caller registers every call, encodes the arguments once (the requests
+ * differ only in their header's call id) and writes the requests back to back
+ * before it waits on any; it runs the local body when this node is a target,
+ * then reads the replies itself from the connections nobody else is reading,
+ * decoding each straight into its item of the caller's nb_results. For the
+ * connections others read it sleeps, woken once per call for NB_ALL (by the
+ * last outcome) and once per outcome for the strategies an outcome may finish.
+ * Calls still outstanding when the strategy is satisfied (or the deadline
+ * passes) are cancelled: their late replies are discarded.
  *
  * This thread never holds a reader role while user code runs (a local body, a
  * .success or .failure predicate): that code may call APIs whose replies would
@@ -19,6 +22,8 @@
  * caller (the nb_call, its results, the arguments).
  */
 #include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,13 +39,21 @@
 #include "status.h"
 #include "values.h"
 
+struct mc_call;
+
 typedef struct mc_target {
     int idx;        /* configured node index */
     nb__conn *conn; /* referenced; NULL for this node */
     nb__pcall p;
-    bool sent, settled; /* request written; outcome folded into the result */
+    struct mc_call *mc;     /* the call this is a target of (for on_done) */
+    msgpack_sbuffer frame;  /* its request until written (data NULL: none) */
+    bool sent, settled; /* call registered; outcome folded into the result */
+    bool queued;        /* its request is queued on conn, to be flushed */
     bool reading;       /* this thread holds conn's reader role */
 } mc_target;
+
+/* Up to this many nodes, the targets live in nb__route_multi's frame. */
+#define MC_STACK_TARGETS 16
 
 typedef struct mc_call {
     const nb__method *m;
@@ -50,6 +63,12 @@ typedef struct mc_call {
     struct pollfd *pfd; /* n entries, for reading the targets' connections */
     nb_results *res;
     size_t successes, settled;
+    /* Under the waiter's mutex: outcomes written so far, and how many calls
+     * were registered (set once they all are). */
+    size_t resolved, registered;
+    pthread_cond_t wake; /* CLOCK_MONOTONIC; with the waiter's mutex: see on_done */
+    msgpack_zone zone;   /* the replies' unpacked trees, one at a time */
+    bool zone_ok;        /* zone is initialised */
 } mc_call;
 
 /* Whether node i is selected: by the selector and the filter when both are set
@@ -80,10 +99,12 @@ static size_t configured_set(const mc_call *mc, const nb__selector *sel, const n
 static int collect(mc_call *mc, const nb__selector *sel, const nb_node_info *info)
 {
     size_t n_nodes = nb__cfg.def->n_nodes;
-    mc->t = calloc(n_nodes ? n_nodes : 1, sizeof *mc->t);
-    mc->pfd = calloc(n_nodes ? n_nodes : 1, sizeof *mc->pfd);
-    if (!mc->t || !mc->pfd)
-        return -1;
+    if (n_nodes > MC_STACK_TARGETS) { /* else mc->t and mc->pfd are the caller's */
+        mc->t = calloc(n_nodes, sizeof *mc->t);
+        mc->pfd = calloc(n_nodes, sizeof *mc->pfd);
+        if (!mc->t || !mc->pfd)
+            return -1;
+    }
     for (size_t i = 0; i < n_nodes; i++) {
         if (!selected(mc->r, sel, info, i))
             continue;
@@ -126,42 +147,117 @@ static void settle(mc_call *mc, size_t k, nb_code code)
         mc->successes++;
 }
 
-/* Decodes a finished remote call into its item and settles it. */
+/* Decodes a finished remote call straight into its item and settles it. */
 static void settle_remote(mc_call *mc, size_t k)
 {
     mc_target *t = &mc->t[k];
     nb_code code = t->p.code;
     if (code == NB_OK) {
         char msg[256];
-        nb__decode_reply(mc->m, t->p.reply, t->p.reply_len, mc->res->items[k].value, &code, msg,
-                         sizeof msg);
+        if (!mc->zone_ok)
+            mc->zone_ok = msgpack_zone_init(&mc->zone, 480);
+        nb__decode_reply(mc->m, mc->zone_ok ? &mc->zone : NULL, t->p.reply, t->p.reply_len,
+                         mc->res->items[k].value, &code, msg, sizeof msg);
     }
     settle(mc, k, code);
 }
 
-/* Writes every remote request; a target that cannot be reached settles at once. */
-static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout, int64_t deadline)
+/* The targets' on_done, under the waiter's mutex: wakes the caller sleeping in
+ * sleep_for_outcome when this outcome may matter. NB_ALL needs every outcome,
+ * so only the last one wakes it; NB_FIRST and NB_QUORUM may be finished by any. */
+static void on_done(nb__pcall *p)
 {
-    int max_ext = nb__call_max_extensions(mc->m, mc->r);
+    mc_target *t = (mc_target *)((char *)p - offsetof(mc_target, p));
+    mc_call *mc = t->mc;
+    mc->resolved++;
+    if (mc->r->strategy != NB_ALL || mc->resolved >= mc->registered)
+        pthread_cond_signal(&mc->wake);
+}
+
+/* Registers every remote call, then makes each request: the arguments are
+ * encoded once, and every other request is a copy with its own call id in the
+ * header. A target that cannot be reached settles (or is resolved) at once.
+ * Returns how many requests there are to write (in the targets' frames). */
+static size_t prepare_requests(mc_call *mc, nb__waiter *w, const void *args, int timeout)
+{
+    size_t n = 0, last = 0;
     for (size_t k = 0; k < mc->n; k++) {
         mc_target *t = &mc->t[k];
         if (!t->conn)
             continue;
-        msgpack_sbuffer sb;
-        if (nb__pcall_register(t->conn, &t->p, w) < 0) {
+        if (nb__pcall_register_notify(t->conn, &t->p, w, on_done) < 0) {
             settle(mc, k, NB_E_NODE_DOWN);
             continue;
         }
         t->sent = true;
-        char why[160]; /* this member's item says NB_E_PROTOCOL */
-        if (nb__encode_request(mc->m, args, timeout, max_ext, t->p.id, &sb, why, sizeof why) < 0) {
-            nb__pcall_cancel(&t->p, NB_E_PROTOCOL, NULL);
-        } else {
-            /* Each member has its own deadline: its body may extend it. */
-            nb__pcall_arm(&t->p, deadline, timeout, max_ext);
-            nb__conn_send(t->conn, &sb);
+        /* As for a unicast call (router.c): a peer that said GOODBYE is sent
+         * nothing; checked after registering, which its answer waits for. */
+        if (atomic_load(&t->conn->said_goodbye)) {
+            nb__pcall_cancel(&t->p, NB_E_NODE_DOWN, "the node is leaving the cluster");
+            continue;
         }
+        n++;
+        last = k;
     }
+    pthread_mutex_lock(&w->mu);
+    for (size_t k = 0; k < mc->n; k++)
+        mc->registered += mc->t[k].sent;
+    pthread_mutex_unlock(&w->mu);
+    if (n == 0)
+        return 0;
+    msgpack_sbuffer sb;
+    char why[160]; /* the members' items say NB_E_PROTOCOL */
+    if (nb__encode_request(mc->m, args, timeout, nb__call_max_extensions(mc->m, mc->r),
+                           mc->t[last].p.id, &sb, why, sizeof why) < 0) {
+        for (size_t k = 0; k < mc->n; k++)
+            if (mc->t[k].sent)
+                nb__pcall_cancel(&mc->t[k].p, NB_E_PROTOCOL, why);
+        return 0;
+    }
+    size_t made = 0;
+    for (size_t k = 0; k < mc->n; k++) {
+        mc_target *t = &mc->t[k];
+        if (!t->sent || (atomic_load(&t->p.wake) & NB__PC_DONE))
+            continue; /* its connection closed meanwhile */
+        if (k == last) {
+            t->frame = sb; /* the original, whose header has this call's id already */
+            sb.data = NULL;
+        } else {
+            t->frame = (msgpack_sbuffer){.data = malloc(sb.size), .size = sb.size, .alloc = sb.size};
+            if (!t->frame.data) {
+                nb__pcall_cancel(&t->p, NB_E_SYSTEM, "out of memory for the request");
+                continue;
+            }
+            memcpy(t->frame.data, sb.data, sb.size);
+            nb__frame_end(&t->frame, NB__F_REQUEST, t->p.id);
+        }
+        made++;
+    }
+    msgpack_sbuffer_destroy(&sb); /* when the last target could not take it */
+    return made;
+}
+
+/* Writes every request, back to back once they are all made and queued: no
+ * encoding, allocation or reply between two writes. */
+static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout, int64_t deadline)
+{
+    if (prepare_requests(mc, w, args, timeout) == 0)
+        return;
+    int max_ext = nb__call_max_extensions(mc->m, mc->r);
+    for (size_t k = 0; k < mc->n; k++) {
+        mc_target *t = &mc->t[k];
+        if (!t->frame.data)
+            continue;
+        /* Each member has its own deadline: its body may extend it. */
+        nb__pcall_arm(&t->p, deadline, timeout, max_ext);
+        /* Takes the frame in every case; a failure closes the connection,
+         * which resolves the call. */
+        t->queued = nb__conn_queue(t->conn, &t->frame) == 0;
+        t->frame.data = NULL;
+    }
+    for (size_t k = 0; k < mc->n; k++)
+        if (mc->t[k].queued)
+            nb__conn_flush(mc->t[k].conn);
 }
 
 /* True once the strategy has its answer (or can no longer get one). */
@@ -257,7 +353,8 @@ static void read_held(mc_call *mc, int64_t wait_ms)
     }
 }
 
-/* Sleeps until a call's outcome is written or until `until` (monotonic ms). */
+/* Sleeps until on_done wakes it (for NB_ALL: every outcome is in) or until
+ * `until` (monotonic ms); not at all when an outcome is waiting to be settled. */
 static void sleep_for_outcome(mc_call *mc, nb__waiter *w, int64_t until)
 {
     pthread_mutex_lock(&w->mu);
@@ -266,7 +363,7 @@ static void sleep_for_outcome(mc_call *mc, nb__waiter *w, int64_t until)
         any = mc->t[k].sent && !mc->t[k].settled && mc->t[k].p.done;
     struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000L};
     if (!any)
-        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        pthread_cond_timedwait(&mc->wake, &w->mu, &ts);
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -379,6 +476,13 @@ static void execute(mc_call *mc, const void *args, size_t required)
     int64_t deadline = nb__mono_ms() + timeout;
     nb__waiter w;
     nb__waiter_init(&w);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&mc->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    for (size_t k = 0; k < mc->n; k++)
+        mc->t[k].mc = mc;
     /* The reader roles are taken before sending, so no loop thread wakes up for
      * a reply meanwhile; but never around a local body, which may call APIs. */
     bool local = false;
@@ -402,6 +506,9 @@ static void execute(mc_call *mc, const void *args, size_t required)
             nb__conn_unref(mc->t[k].conn);
     }
     nb__waiter_destroy(&w);
+    pthread_cond_destroy(&mc->wake);
+    if (mc->zone_ok)
+        msgpack_zone_destroy(&mc->zone);
     mc->res->code = overall(mc, required);
 }
 
@@ -469,7 +576,10 @@ void nb__route_multi(const nb__method *m, const nb_call *r, const void *args, vo
     /* Node info only for a filter: a plain multicast needs no snapshot. */
     size_t n_info = 0;
     nb_node_info *info = r->filter ? nb__info_snapshot(&n_info) : NULL;
-    mc_call mc = {.m = m, .r = r, .res = res};
+    /* Zeroed: calloc's job for more nodes (collect). */
+    mc_target stack_t[MC_STACK_TARGETS] = {0};
+    struct pollfd stack_pfd[MC_STACK_TARGETS];
+    mc_call mc = {.m = m, .r = r, .res = res, .t = stack_t, .pfd = stack_pfd};
     if ((r->filter && !info) || collect(&mc, &sel, info) < 0 || prepare_results(&mc) < 0) {
         drop_targets(&mc);
         nb__fail(NB_E_SYSTEM, "%s: out of memory", m->name);
@@ -477,8 +587,10 @@ void nb__route_multi(const nb__method *m, const nb_call *r, const void *args, vo
     } else {
         run(&mc, &sel, info, args);
     }
-    free(mc.t);
-    free(mc.pfd);
+    if (mc.t != stack_t) {
+        free(mc.t);
+        free(mc.pfd);
+    }
     nb_nodes_info_free(info, n_info);
     nb__sel_free(&sel);
     nb__metrics_call(m, NB__MT_MULTICAST, res->code, t0);

@@ -93,15 +93,41 @@ int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, in
     return 0;
 }
 
-int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, void *ret,
-                     nb_code *code, char *msg, size_t msg_size)
+/* Unpacks bytes from a peer into *obj, its tree in zone: nb__unpack_peer's
+ * checks, without the 8 KiB zone msgpack_unpacked would allocate per reply. */
+static int unpack_in(msgpack_zone *zone, const unsigned char *buf, size_t len, msgpack_object *obj)
 {
-    msgpack_unpacked up;
-    msgpack_unpacked_init(&up);
-    const msgpack_object *o = &up.data;
-    int rc = -1;
+    size_t off = 0;
+    if (nb__wire_check(buf, len) != 0)
+        return -1;
+    return msgpack_unpack((const char *)buf, len, &off, zone, obj) == MSGPACK_UNPACK_SUCCESS &&
+                   off == len
+               ? 0
+               : -1;
+}
+
+/* A reply's tree is a few objects (code, value, message): a first chunk this
+ * small stays on malloc's per-thread fast path; a larger value grows it. */
+#define REPLY_ZONE_CHUNK 480
+
+// zone: borrowed scratch (cleared before returning), or NULL.
+int nb__decode_reply(const nb__method *m, msgpack_zone *zone, const unsigned char *buf,
+                     size_t len, void *ret, nb_code *code, char *msg, size_t msg_size)
+{
+    msgpack_zone own;
     msg[0] = '\0';
-    if (nb__unpack_peer(&up, buf, len) != 0 ||
+    if (!zone) {
+        if (!msgpack_zone_init(&own, REPLY_ZONE_CHUNK)) {
+            snprintf(msg, msg_size, "%s: out of memory decoding the reply", m->name);
+            *code = NB_E_SYSTEM;
+            return -1;
+        }
+        zone = &own;
+    }
+    msgpack_object obj;
+    const msgpack_object *o = &obj;
+    int rc = -1;
+    if (unpack_in(zone, buf, len, &obj) != 0 ||
         o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
         o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         (o->via.array.ptr[0].via.u64 >= NB__CODE_COUNT &&
@@ -129,7 +155,10 @@ int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, 
     } else {
         rc = 0;
     }
-    msgpack_unpacked_destroy(&up);
+    if (zone == &own)
+        msgpack_zone_destroy(zone);
+    else
+        msgpack_zone_clear(zone);
     return rc;
 }
 
@@ -148,7 +177,7 @@ static attempt pcall_outcome(const nb__method *m, const nb__pcall *p, const char
     nb_code code = p->code;
     if (code != NB_OK)
         snprintf(msg, sizeof msg, "%s", p->msg ? p->msg : "");
-    else if (nb__decode_reply(m, p->reply, p->reply_len, ret, &code, msg, sizeof msg) == 1)
+    else if (nb__decode_reply(m, NULL, p->reply, p->reply_len, ret, &code, msg, sizeof msg) == 1)
         a = ATTEMPT_UNRUN;
     if (code == NB_OK)
         nb__set_code(NB_OK);

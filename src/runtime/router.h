@@ -33,11 +33,14 @@ int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, in
 
 /* Decodes a REPLY payload: *code is the remote outcome (or NB_E_PROTOCOL when the
  * reply is malformed), msg its text; on NB_OK the value is decoded into ret
- * (zeroed storage; left zero on failure). Returns 0, -1 when malformed, or 1
- * when the node was leaving and did not run the request (NB__REPLY_LEAVING:
- * *code is then NB_E_NODE_DOWN; another node may take the call). */
-int nb__decode_reply(const nb__method *m, const unsigned char *buf, size_t len, void *ret,
-                     nb_code *code, char *msg, size_t msg_size);
+ * (zeroed storage; left zero on failure). Returns 0, -1 when malformed (or out
+ * of memory: NB_E_SYSTEM), or 1 when the node was leaving and did not run the
+ * request (NB__REPLY_LEAVING: *code is then NB_E_NODE_DOWN; another node may
+ * take the call). zone: scratch for the unpacked tree, cleared before this
+ * returns (a multicast decodes its replies in one), or NULL for a small one of
+ * its own. */
+int nb__decode_reply(const nb__method *m, msgpack_zone *zone, const unsigned char *buf,
+                     size_t len, void *ret, nb_code *code, char *msg, size_t msg_size);
 
 /* Fails the thread's call with code and the message fmt..., followed by why
  * no node takes it: the connected nodes that serve m only with another

@@ -8,7 +8,9 @@
  *   test_async values     value and ownership identical to the synchronous call
  *   test_async threads    futures started on one thread, awaited on others
  *   test_async stress     thousands in flight on one connection, through epoll
+ *   test_async stop       futures left unfreed across nb_stop
  */
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,6 +25,8 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <fcntl.h>
 
 #include <cmocka.h>
 
@@ -431,15 +435,29 @@ typedef struct batch {
     nb_future *f[PER_THREAD];
     int64_t base;
     int bad;
+    char first[300]; /* what the first bad one said */
 } batch;
 
 static void *await_batch(void *arg)
 {
     batch *b = arg;
-    for (int i = PER_THREAD - 1; i >= 0; i--) /* newest first: out of order */
-        if (pipe_echo__await(b->f[i]) != b->base + i || nb_last_code() != NB_OK)
-            b->bad++;
+    for (int i = PER_THREAD - 1; i >= 0; i--) { /* newest first: out of order */
+        int64_t v = pipe_echo__await(b->f[i]);
+        if (v != b->base + i || nb_last_code() != NB_OK) {
+            if (b->bad++ == 0)
+                snprintf(b->first, sizeof b->first, "%" PRId64 " for %" PRId64 ", %s: %s", v,
+                         b->base + i, nb_code_name(nb_last_code()), nb_last_message());
+        }
+    }
     return NULL;
+}
+
+/* Fails with what went wrong once every thread is joined. */
+static void assert_batches_good(const batch *b)
+{
+    for (int t = 0; t < THREADS; t++)
+        if (b[t].bad)
+            fail_msg("thread %d: %d bad, the first %s", t, b[t].bad, b[t].first);
 }
 
 static void test_awaited_on_other_threads(void **state)
@@ -456,10 +474,9 @@ static void test_awaited_on_other_threads(void **state)
     pthread_t th[THREADS];
     for (int t = 0; t < THREADS; t++)
         assert_int_equal(pthread_create(&th[t], NULL, await_batch, &b[t]), 0);
-    for (int t = 0; t < THREADS; t++) {
+    for (int t = 0; t < THREADS; t++)
         pthread_join(th[t], NULL);
-        assert_int_equal(b[t].bad, 0);
-    }
+    assert_batches_good(b);
 }
 
 /* Threads that each start and await their own, all at once on one connection. */
@@ -485,10 +502,9 @@ static void test_many_threads_one_connection(void **state)
         b[t].bad = 0;
         assert_int_equal(pthread_create(&th[t], NULL, start_and_await, &b[t]), 0);
     }
-    for (int t = 0; t < THREADS; t++) {
+    for (int t = 0; t < THREADS; t++)
         pthread_join(th[t], NULL);
-        assert_int_equal(b[t].bad, 0);
-    }
+    assert_batches_good(b);
 }
 
 /* --- Stress ------------------------------------------------------------------- */
@@ -588,6 +604,88 @@ static void test_beyond_the_bound(void **state)
         assert_int_equal(slow_len__await(f[i]), LEN);
         assert_ok();
     }
+/* --- Futures across nb_stop ------------------------------------------------------ */
+
+/* Runs nb_stop with this process's stderr (its log) going to a scratch file;
+ * returns that file's path (static storage). */
+static const char *stop_logged(void)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/nb_stop.log", h_scratch_dir());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fd, STDERR_FILENO) == STDERR_FILENO);
+    close(fd);
+    nb_stop();
+    assert_true(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+    close(saved);
+    return path;
+}
+
+/* Whether the file at path contains needle. */
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+/*
+ * Futures still held when nb_stop runs: one in flight, one whose reply is in,
+ * one local, one in flight that is freed afterwards. nb_stop ends the call in
+ * flight as it ends a synchronous one (NB_E_NODE_DOWN) and does not wait for
+ * the futures to let go of their connections: it used to, for 5 s, and then
+ * logged "connection(s) still referenced". Afterwards every future is done,
+ * its descriptor readable, and it can be awaited or freed (ASan checks that
+ * nothing leaks and nothing is used after it is freed).
+ */
+static void test_futures_across_nb_stop(void **state)
+{
+    (void)state;
+    nb_call r1 = on(DB1), r2 = on(DB2);
+    r1.timeout_ms = 60000;
+    nb_future *in_flight = nap__async_with(&r1, 2000);
+    nb_future *to_free = nap__async_with(&r1, 2000);
+    nb_future *answered = echo_str__async_with(&r2, "kept");
+    nb_future *local = echo_str__async("here");
+    assert_ok();
+    assert_true(fd_readable(answered, BOUND_MS));
+    assert_false(nb_future_done(in_flight));
+    int fd = nb_future_fd(in_flight);
+    assert_true(fd >= 0);
+
+    const char *log = stop_logged();
+
+    /* Done right after nb_stop returns: nothing waits for a timeout any more. */
+    assert_true(nb_future_done(in_flight));
+    assert_true(nb_future_done(to_free));
+    assert_true(fd_readable(in_flight, 0));
+    if (file_contains(log, "still referenced"))
+        fail_msg("nb_stop waited for the futures' connections (see %s)", log);
+    assert_int_equal(nap__await(in_flight), 0);
+    assert_code(NB_E_NODE_DOWN);
+    assert_non_null(strstr(nb_last_message(), "nb_stop"));
+    char *v = echo_str__await(answered);
+    assert_ok();
+    assert_string_equal(v, "kept");
+    free(v);
+    v = echo_str__await(local);
+    assert_ok();
+    assert_string_equal(v, "here");
+    free(v);
+    nb_future_free(to_free);
+    /* And a call started after nb_stop is refused at once, as before nb_start. */
+    nb_future *late = echo_i64__async_with(&r1, 1);
+    assert_true(nb_future_done(late));
+    assert_int_equal(echo_i64__await(late), 0);
+    assert_code(NB_E_NOT_STARTED);
 }
 
 int main(int argc, char **argv)
@@ -618,6 +716,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_awaited_on_other_threads),
         cmocka_unit_test(test_many_threads_one_connection),
     };
+    const struct CMUnitTest stop[] = {cmocka_unit_test(test_futures_across_nb_stop)};
     const struct CMUnitTest stress[] = {
         cmocka_unit_test(test_thousands_through_epoll),
         cmocka_unit_test(test_window),
@@ -631,6 +730,8 @@ int main(int argc, char **argv)
         rc = cmocka_run_group_tests_name("values", values, cluster_up, cluster_down);
     } else if (strcmp(which, "threads") == 0) {
         rc = cmocka_run_group_tests_name("threads", threads, cluster_up, cluster_down);
+    } else if (strcmp(which, "stop") == 0) {
+        rc = cmocka_run_group_tests_name("stop", stop, cluster_up, cluster_down);
     } else if (strcmp(which, "stress") == 0) {
         rc = cmocka_run_group_tests_name("stress", stress, cluster_up, cluster_down);
     }
@@ -638,6 +739,6 @@ int main(int argc, char **argv)
         h_scratch_done(rc == 0);
         return rc;
     }
-    fprintf(stderr, "usage: %s outcomes|values|threads|stress\n", argv[0]);
+    fprintf(stderr, "usage: %s outcomes|values|threads|stress|stop\n", argv[0]);
     return 2;
 }

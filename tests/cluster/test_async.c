@@ -604,6 +604,8 @@ static void test_beyond_the_bound(void **state)
         assert_int_equal(slow_len__await(f[i]), LEN);
         assert_ok();
     }
+}
+
 /* --- Futures across nb_stop ------------------------------------------------------ */
 
 /* Runs nb_stop with this process's stderr (its log) going to a scratch file;

@@ -39,53 +39,27 @@ enum { API, DB1, DB2, COLD, N_NODES };
 static const char *const names[N_NODES] = {"api@127.0.0.1", "db1@127.0.0.1", "db2@127.0.0.1",
                                            "cold@127.0.0.1"};
 static pid_t pids[N_NODES];
-static char addresses[512];
-static char cookie[64];
 
 /* Every wait of these tests is bounded by this, far above any real outcome. */
 #define BOUND_MS 20000
-
-static void choose_addresses(void)
-{
-    size_t off = 0;
-    for (int i = 0; i < N_NODES; i++)
-        off += (size_t)snprintf(addresses + off, sizeof addresses - off, "%s%s=127.0.0.1:%d",
-                                i ? "," : "", names[i], h_free_port());
-    snprintf(cookie, sizeof cookie, "async-test-cookie-%d", (int)getpid());
-    setenv("NEBULA_ADDRESSES", addresses, 1);
-    setenv("NEBULA_COOKIE", cookie, 1);
-    unsetenv("NEBULA_NODE");
-    unsetenv("NEBULA_LISTEN");
-    unsetenv("NEBULA_COOKIE_FILE");
-}
 
 static void start_db(int i)
 {
     const char *exe = i == DB1 ? DB1_EXE : DB2_EXE;
     char *argv[] = {(char *)exe, NULL};
-    pids[i] = h_spawn(exe, argv, NULL, i == DB1 ? "db1" : "db2");
+    pids[i] = h_start_node(exe, argv, names[i], i == DB1 ? "db1" : "db2", BOUND_MS);
     assert_true(pids[i] > 0);
-    char sel[64];
-    snprintf(sel, sizeof sel, "@:\"%s\"", names[i]);
-    if (nb_await(sel, BOUND_MS) != 0)
-        fail_msg("%s did not connect: %s", names[i], nb_last_message());
 }
 
 static int stop_db(int i)
 {
-    if (pids[i] <= 0)
-        return 0;
-    int st = h_stop(pids[i], BOUND_MS);
-    pids[i] = 0;
-    if (st != 0)
-        fprintf(stderr, "%s exited with status %d\n", names[i], st);
-    return st == 0 ? 0 : -1;
+    return h_stop_node(&pids[i], names[i], BOUND_MS);
 }
 
 static int cluster_up(void **state)
 {
     (void)state;
-    choose_addresses();
+    h_cluster_env(names, N_NODES, NULL, "async");
     if (nb_start(NULL) != 0) {
         fprintf(stderr, "nb_start: %s\n", nb_last_message());
         return -1;

@@ -266,7 +266,7 @@ static int env_limit(const char *name, size_t dflt, size_t max, size_t *out)
  * come and go with the peer. glibc serves blocks from 128 KiB up with mmap, so
  * they return to the system when freed, but it raises that threshold to the
  * largest such block freed (up to 32 MiB): after one large frame, every later
- * one came from the heap and stayed in the process when freed (issue 12: the
+ * one came from the heap and stayed in the process when freed (measured: the
  * RSS a peer caused was kept after it left). A fixed threshold keeps large
  * blocks returnable. An operator's own setting (MALLOC_MMAP_THRESHOLD_, or a
  * glibc tunable) is left alone. */

@@ -34,7 +34,7 @@
 /* Memory a peer made this node hold goes back to the system (malloc_trim) when
  * a queue that held more than this drains, when a frame larger than this has
  * been handled, and when a connection that did either is freed: freed chunks
- * would otherwise stay in malloc's arenas (issue 12: 2.1 GB kept after a peer
+ * would otherwise stay in malloc's arenas (measured: 2.1 GB kept after a peer
  * that never read its replies had left). Rare enough that the trim's cost (it
  * walks the arenas) does not show. */
 #define TRIM_AFTER_BYTES ((size_t)4 << 20)

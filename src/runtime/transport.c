@@ -139,7 +139,7 @@ static void spare_open(void)
 /* accept() failed with errno err and nothing was accepted: whatever is waiting
  * in the backlog stays there, and the listening socket stays readable, so
  * re-arming it at once would make the loop spin at full speed writing the same
- * warning (issue: 1.67 M lines in 10 s). Out of descriptors, the spare one is
+ * warning (measured: 1.67 M lines in 10 s). Out of descriptors, the spare one is
  * given up for a moment to accept the waiting connection and close it (the
  * peer sees the connection end instead of hanging in the backlog; libuv and
  * nginx do the same); in every case accepting pauses for ACCEPT_PAUSE_MS.

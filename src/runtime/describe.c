@@ -17,11 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ask.h"
 #include "codec.h"
 #include "config.h"
 #include "describe.h"
-#include "membership.h"
-#include "pending.h"
 #include "status.h"
 #include "tool.h"
 
@@ -653,52 +652,28 @@ int nb__describe_decode(const void *buf, size_t len, const nb__cluster_def *def,
 
 /* --- Asking -------------------------------------------------------------- */
 
+/* What one node's answer must be besides well-formed: of our topology. */
+static int take_description(const unsigned char *payload, size_t len, const char *node,
+                            void *arg)
+{
+    nb__description *out = arg;
+    const nb__cluster_def *def = nb__cfg.def;
+    char why[300];
+    if (nb__describe_decode(payload, len, def, out, why, sizeof why) < 0) {
+        nb__fail(NB_E_PROTOCOL, "describe: the method table of %s is refused: %s", node, why);
+        return -1;
+    }
+    if (strcmp(out->fingerprint, def->fingerprint) != 0) {
+        nb__fail(NB_E_PROTOCOL, "describe: %s describes another topology (fingerprint %.16s, "
+                 "ours %s)", node, out->fingerprint, def->fingerprint);
+        nb__describe_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 int nb__describe_fetch(int idx, int timeout_ms, nb__description *out)
 {
     *out = (nb__description){0};
-    if (!nb__lease_enter()) {
-        nb__fail(NB_E_NOT_STARTED, "describe: asked before nb_start()");
-        return -1;
-    }
-    const nb__cluster_def *def = nb__cfg.def;
-    const char *name = idx >= 0 && (size_t)idx < def->n_nodes ? def->nodes[idx].name : "?";
-    int rc = -1;
-    nb__conn *c = nb__members_conn_up(idx);
-    if (!c) {
-        nb__fail(NB_E_NO_WORKER, "describe: %s is not connected", name);
-        nb__lease_leave();
-        return -1;
-    }
-    nb__waiter w;
-    nb__pcall p;
-    nb__waiter_init(&w);
-    if (nb__pcall_register(c, &p, &w) < 0) {
-        nb__fail(NB_E_NODE_DOWN, "describe: %s went down before it was asked", name);
-    } else {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        nb__frame_begin(&sb, &pk);
-        nb__frame_end(&sb, NB__F_DESCRIBE, p.id);
-        nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
-        nb__pcall_wait(&p, nb__mono_ms() + timeout_ms, "describe", name);
-        char why[300];
-        if (p.code != NB_OK) {
-            nb__fail(p.code, "describe: %s", p.msg ? p.msg : nb_code_name(p.code));
-        } else if (nb__describe_decode(p.reply, p.reply_len, def, out, why, sizeof why) < 0) {
-            nb__fail(NB_E_PROTOCOL, "describe: the method table of %s is refused: %s", name,
-                     why);
-        } else if (strcmp(out->fingerprint, def->fingerprint) != 0) {
-            nb__fail(NB_E_PROTOCOL, "describe: %s describes another topology (fingerprint %.16s, "
-                     "ours %s)", name, out->fingerprint, def->fingerprint);
-            nb__describe_free(out);
-        } else {
-            rc = 0;
-            nb__set_code(NB_OK);
-        }
-        nb__pcall_release(&p);
-    }
-    nb__waiter_destroy(&w);
-    nb__conn_unref(c);
-    nb__lease_leave();
-    return rc;
+    return nb__ask_node(idx, NB__F_DESCRIBE, "describe", timeout_ms, take_description, out);
 }

@@ -8,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ask.h"
 #include "codec.h"
 #include "config.h"
-#include "membership.h"
 #include "metrics.h"
-#include "pending.h"
 #include "stats.h"
 #include "status.h"
 #include "tool.h"
@@ -107,50 +106,21 @@ static bool decode(const unsigned char *buf, size_t len, nb__node_stats *out)
     return ok;
 }
 
+static int take_stats(const unsigned char *payload, size_t len, const char *node, void *arg)
+{
+    nb__node_stats *out = arg;
+    if (decode(payload, len, out))
+        return 0;
+    nb__stats_free(out);
+    nb__fail(NB_E_PROTOCOL, "stats: the answer of %s does not decode (another version of "
+             "libnebula?)", node);
+    return -1;
+}
+
 int nb__stats_fetch(int idx, int timeout_ms, nb__node_stats *out)
 {
     *out = (nb__node_stats){0};
-    if (!nb__lease_enter()) {
-        nb__fail(NB_E_NOT_STARTED, "stats: asked before nb_start()");
-        return -1;
-    }
-    const nb__cluster_def *def = nb__cfg.def;
-    const char *name = idx >= 0 && (size_t)idx < def->n_nodes ? def->nodes[idx].name : "?";
-    int rc = -1;
-    nb__conn *c = nb__members_conn_up(idx);
-    if (!c) {
-        nb__fail(NB_E_NO_WORKER, "stats: %s is not connected", name);
-        nb__lease_leave();
-        return -1;
-    }
-    nb__waiter w;
-    nb__pcall p;
-    nb__waiter_init(&w);
-    if (nb__pcall_register(c, &p, &w) < 0) {
-        nb__fail(NB_E_NODE_DOWN, "stats: %s went down before it was asked", name);
-    } else {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        nb__frame_begin(&sb, &pk);
-        nb__frame_end(&sb, NB__F_STATS, p.id);
-        nb__conn_send(c, &sb); /* a failed send closes c, which resolves p */
-        nb__pcall_wait(&p, nb__mono_ms() + timeout_ms, "stats", name);
-        if (p.code != NB_OK) {
-            nb__fail(p.code, "stats: %s", p.msg ? p.msg : nb_code_name(p.code));
-        } else if (!decode(p.reply, p.reply_len, out)) {
-            nb__stats_free(out);
-            nb__fail(NB_E_PROTOCOL, "stats: the answer of %s does not decode (another "
-                     "version of libnebula?)", name);
-        } else {
-            rc = 0;
-            nb__set_code(NB_OK);
-        }
-        nb__pcall_release(&p);
-    }
-    nb__waiter_destroy(&w);
-    nb__conn_unref(c);
-    nb__lease_leave();
-    return rc;
+    return nb__ask_node(idx, NB__F_STATS, "stats", timeout_ms, take_stats, out);
 }
 
 void nb__stats_free(nb__node_stats *s)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dot.h"
 
 #define DEFAULT_WAIT_MS 1500
 #define DEFAULT_INTERVAL_MS 1000
@@ -90,24 +91,6 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-/* True when an executable `prog` is in a directory of $PATH (as nebulac's
- * --explain --format=svg checks before it runs dot). */
-static bool on_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    if (path == NULL || *path == '\0')
-        return false;
-    for (const char *p = path; *p;) {
-        size_t n = strcspn(p, ":");
-        char full[4096];
-        if (n > 0 && (size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n, p, prog) < sizeof full &&
-            access(full, X_OK) == 0)
-            return true;
-        p += n + (p[n] == ':');
-    }
-    return false;
-}
-
 /* Returns -1 to go on, or the exit status (after --help or a usage error). */
 static int parse_opts(int argc, char **argv, routes_opts *o)
 {
@@ -165,7 +148,7 @@ static int parse_opts(int argc, char **argv, routes_opts *o)
                       o->format == FORMAT_DOT ? "dot" : "svg");
         bad = true;
     }
-    if (!bad && o->format == FORMAT_SVG && !on_path("dot")) {
+    if (!bad && o->format == FORMAT_SVG && !nb__on_path("dot")) {
         nb__cli_error("routes: --format svg needs Graphviz's dot on PATH (Debian: apt-get install "
                       "graphviz); --format dot prints the graph for it to draw");
         bad = true;
@@ -348,32 +331,6 @@ static void draw(FILE *out, const routes_opts *o, bool live)
     free(row);
 }
 
-/* s as text of a Graphviz HTML-like label: & < > " escaped. */
-static void put_html(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out); break;
-        }
-    }
-}
-
-/* s as a DOT double-quoted string. */
-static void put_quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 /* The background of an API's row in a node's box, and its word, per state. */
 static const char *const dot_fill[] = {"#ffffff", "#e8eef8", "#c8ecd0", "#c8ecd0",
                                        "#fbe7b0", "#f6c6c6", "#eeeeee"};
@@ -415,7 +372,7 @@ static void draw_dot(FILE *out, const routes_opts *o)
     char title[512];
     snprintf(title, sizeof title, "live placement seen by %s: %zu node(s), %zu API(s)", self,
              n, n_apis);
-    put_quoted(out, title);
+    nb__dot_put_quoted(out, title);
     fputs("];\n    node [shape=plaintext, fontname=\"Helvetica\", fontsize=11];\n", out);
     for (size_t i = 0; i < n; i++) {
         const nb__node_def *nd = &def->nodes[i];
@@ -424,17 +381,17 @@ static void draw_dot(FILE *out, const routes_opts *o)
         const char *state = me ? "this command" : up ? "connected" : "down";
         const char *head = me ? "#1d6b35" : up ? "#2b5797" : "#9a2a2a";
         fputs("    ", out);
-        put_quoted(out, nd->name);
+        nb__dot_put_quoted(out, nd->name);
         fputs(" [label=<<table border=\"1\" cellborder=\"0\" cellspacing=\"0\" "
               "cellpadding=\"4\">\n", out);
         fprintf(out, "        <tr><td colspan=\"2\" bgcolor=\"%s\"><font color=\"white\"><b>",
                 head);
-        put_html(out, nd->name);
+        nb__dot_put_html(out, nd->name);
         fprintf(out, "</b> (%s)</font></td></tr>\n", state);
         fputs("        <tr><td colspan=\"2\"><i>", out);
         for (size_t k = 0; k < nd->n_tags; k++) {
             fputs(k ? " &amp;" : "&amp;", out);
-            put_html(out, nd->tags[k]);
+            nb__dot_put_html(out, nd->tags[k]);
         }
         if (nd->n_tags == 0)
             fputs("no tags", out);
@@ -445,7 +402,7 @@ static void draw_dot(FILE *out, const routes_opts *o)
             if (c == CELL_RAIL)
                 continue;
             fprintf(out, "        <tr><td align=\"left\" bgcolor=\"%s\">", dot_fill[c]);
-            put_html(out, apis[k]->name);
+            nb__dot_put_html(out, apis[k]->name);
             fprintf(out, "</td><td align=\"right\" bgcolor=\"%s\"><font point-size=\"9\">%s"
                          "</font></td></tr>\n", dot_fill[c], dot_word[c]);
             local++;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dot.h"
+
 static bool serves(const nbc_api *a, size_t node)
 {
     for (size_t i = 0; i < a->n_serving; i++)
@@ -66,32 +68,6 @@ void nbc_explain(FILE *out, const nbc_model *m, const nbc_build *b)
     free(w);
 }
 
-/* s as text of a Graphviz HTML-like label: & < > " escaped. */
-static void put_html(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out); break;
-        }
-    }
-}
-
-/* s as a DOT double-quoted string. */
-static void put_quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 void nbc_explain_dot(FILE *out, const nbc_model *m, const nbc_build *b)
 {
     const nbc_topology *t = b->topo;
@@ -104,23 +80,23 @@ void nbc_explain_dot(FILE *out, const nbc_model *m, const nbc_build *b)
     fprintf(out, "    graph [rankdir=TB, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=");
     char title[512];
     snprintf(title, sizeof title, "%s: %zu node(s), %zu API(s)", file, t->n_nodes, m->n_apis);
-    put_quoted(out, title);
+    nb__dot_put_quoted(out, title);
     fputs("];\n    node [shape=plaintext, fontname=\"Helvetica\", fontsize=11];\n", out);
     for (size_t n = 0; n < t->n_nodes; n++) {
         const nb__node_def *nd = &t->nodes[n];
         bool self = (int)n == b->self;
         fputs("    ", out);
-        put_quoted(out, nd->name);
+        nb__dot_put_quoted(out, nd->name);
         fprintf(out, " [label=<<table border=\"%d\" cellborder=\"0\" cellspacing=\"0\" "
                      "cellpadding=\"4\">\n", self ? 3 : 1);
         fprintf(out, "        <tr><td bgcolor=\"%s\"><font color=\"white\"><b>",
                 self ? "#1d6b35" : "#2b5797");
-        put_html(out, nd->name);
+        nb__dot_put_html(out, nd->name);
         fprintf(out, "</b>%s</font></td></tr>\n", self ? " (this build)" : "");
         fputs("        <tr><td><i>", out);
         for (size_t k = 0; k < nd->n_tags; k++) {
             fputs(k ? " &amp;" : "&amp;", out);
-            put_html(out, nd->tags[k]);
+            nb__dot_put_html(out, nd->tags[k]);
         }
         if (nd->n_tags == 0)
             fputs("no tags", out);
@@ -130,7 +106,7 @@ void nbc_explain_dot(FILE *out, const nbc_model *m, const nbc_build *b)
             if (!serves(sorted[i], n))
                 continue;
             fputs("        <tr><td align=\"left\" bgcolor=\"#e8eef8\">", out);
-            put_html(out, sorted[i]->name);
+            nb__dot_put_html(out, sorted[i]->name);
             fputs("</td></tr>\n", out);
             local++;
         }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dot.h"
 #include "emit.h"
 #include "explain.h"
 #include "fsutil.h"
@@ -177,23 +178,6 @@ static bool cc_option(options *o, int argc, char **argv, int *i, bool *bad)
     return a[1] == 'W' || a[1] == 'g' || strncmp(a, "-pedantic", 9) == 0 || strcmp(a, "-w") == 0;
 }
 
-/* True when an executable `prog` is in a directory of $PATH. */
-static bool on_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    if (path == NULL || *path == '\0')
-        return false;
-    for (const char *p = path; *p;) {
-        size_t n = strcspn(p, ":");
-        char full[4096];
-        if (n > 0 && (size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n, p, prog) < sizeof full &&
-            access(full, X_OK) == 0)
-            return true;
-        p += n + (p[n] == ':');
-    }
-    return false;
-}
-
 /* --explain --format=svg: the DOT graph piped through Graphviz's dot to stdout.
  * Returns 0, or 1 after reporting. */
 static int explain_svg(const nbc_model *m, const nbc_build *b)
@@ -286,7 +270,7 @@ static int parse_args(int argc, char **argv, options *o)
         fail("%s", "--format goes with --explain");
         bad = true;
     }
-    if (!bad && o->format != NULL && strcmp(o->format, "svg") == 0 && !on_path("dot")) {
+    if (!bad && o->format != NULL && strcmp(o->format, "svg") == 0 && !nb__on_path("dot")) {
         fail("%s", "--format=svg needs Graphviz's dot on PATH (Debian: apt-get install graphviz); "
                    "--format=dot prints the graph for it to draw");
         bad = true;

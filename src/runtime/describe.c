@@ -228,7 +228,8 @@ static char *get_text(dec *d, const msgpack_object *o, size_t max, bool ident, c
     char *s = arena_alloc(d, n + 1);
     if (!s)
         return bad(d, "out of memory"), NULL;
-    memcpy(s, p, n);
+    if (n > 0) /* msgpack gives an empty string a NULL pointer */
+        memcpy(s, p, n);
     return s;
 }
 
@@ -570,7 +571,8 @@ static char *dup_obj_str(const msgpack_object *o)
 {
     char *s = malloc(o->via.str.size + 1);
     if (s) {
-        memcpy(s, o->via.str.ptr, o->via.str.size);
+        if (o->via.str.size > 0) /* an empty string's pointer may be NULL */
+            memcpy(s, o->via.str.ptr, o->via.str.size);
         s[o->via.str.size] = '\0';
     }
     return s;

@@ -235,7 +235,8 @@ static int parse_served(const msgpack_object *o, nb__served_at **out, size_t *n,
     for (uint32_t i = 0; i < o->via.array.size; i++) {
         const msgpack_object *f = o->via.array.ptr[i].via.array.ptr;
         s[i].wire_id = f[0].via.u64;
-        memcpy(at, f[1].via.str.ptr, f[1].via.str.size);
+        if (f[1].via.str.size > 0) /* an empty string's pointer may be NULL */
+            memcpy(at, f[1].via.str.ptr, f[1].via.str.size);
         at[f[1].via.str.size] = '\0';
         s[i].name = at;
         at += f[1].via.str.size + 1;

@@ -166,7 +166,8 @@ static bool parse_info(const msgpack_object *o, nb__snapshot *s)
     s->rt.threads = (int)threads;
     s->rt.cpus = (int)cpus;
     size_t vl = f[5].via.str.size < sizeof s->version - 1 ? f[5].via.str.size : sizeof s->version - 1;
-    memcpy(s->version, f[5].via.str.ptr, vl);
+    if (vl > 0) /* an empty string's pointer may be NULL */
+        memcpy(s->version, f[5].via.str.ptr, vl);
     s->version[vl] = '\0';
     s->have = true;
     return true;

@@ -38,7 +38,8 @@ static char *dup_str(const msgpack_object *o)
         return NULL;
     char *s = malloc(o->via.str.size + 1);
     if (s) {
-        memcpy(s, o->via.str.ptr, o->via.str.size);
+        if (o->via.str.size > 0) /* an empty string's pointer may be NULL */
+            memcpy(s, o->via.str.ptr, o->via.str.size);
         s[o->via.str.size] = '\0';
     }
     return s;

@@ -51,3 +51,16 @@ int nb__ask_node(int idx, nb__frame_type type, const char *what, int timeout_ms,
     nb__lease_leave();
     return rc;
 }
+
+int nb__ask_answer(nb__conn *c, nb__frame_type type, uint64_t id,
+                   void (*pack)(msgpack_packer *pk))
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nb__frame_begin(&sb, &pk);
+    pack(&pk);
+    nb__frame_end(&sb, type, id);
+    if (!sb.data)
+        return -1;
+    return nb__conn_send(c, &sb);
+}

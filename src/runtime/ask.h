@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "conn.h"
 #include "frame.h"
 
 /* Takes the answer's payload (borrowed: valid during the call) from node
@@ -25,5 +26,10 @@ typedef int (*nb__answer_fn)(const unsigned char *payload, size_t len, const cha
  */
 int nb__ask_node(int idx, nb__frame_type type, const char *what, int timeout_ms,
                  nb__answer_fn take, void *arg);
+
+/* The answering side: sends c one `type` frame for question `id`, its payload
+ * written by pack. Returns as nb__conn_send, or -1 when out of memory. */
+int nb__ask_answer(nb__conn *c, nb__frame_type type, uint64_t id,
+                   void (*pack)(msgpack_packer *pk));
 
 #endif /* NB_RUNTIME_ASK_H */

@@ -142,14 +142,7 @@ static void pack_description(msgpack_packer *pk)
 
 int nb__describe_on_request(nb__conn *c, uint64_t id)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    nb__frame_begin(&sb, &pk);
-    pack_description(&pk);
-    nb__frame_end(&sb, NB__F_DESCRIPTION, id);
-    if (!sb.data)
-        return -1;
-    return nb__conn_send(c, &sb);
+    return nb__ask_answer(c, NB__F_DESCRIPTION, id, pack_description);
 }
 
 /* --- Decoding a peer's answer ---------------------------------------------- */

@@ -20,14 +20,7 @@ _Static_assert(NB__STATS_BUCKETS == NB__METRICS_BOUNDS + 1, "one histogram layou
 
 int nb__stats_on_request(nb__conn *c, uint64_t id)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    nb__frame_begin(&sb, &pk);
-    nb__metrics_pack(&pk);
-    nb__frame_end(&sb, NB__F_STATS_REPLY, id);
-    if (!sb.data)
-        return -1;
-    return nb__conn_send(c, &sb);
+    return nb__ask_answer(c, NB__F_STATS_REPLY, id, nb__metrics_pack);
 }
 
 /* --- Asking -------------------------------------------------------------- */

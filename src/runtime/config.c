@@ -63,6 +63,13 @@ int64_t nb__mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t nb__mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t nb__unix_ms(void)
 {
     struct timespec ts;
@@ -243,10 +250,10 @@ static int load_security(const nb__cluster_def *def, const nb_options *opts)
     return 0;
 }
 
-/* *out = $name when set (a positive integer of at most max), else dflt. Returns
+/* *out = $name when set (a whole number from min to max), else dflt. Returns
  * 0, or -1 after nb__fail for anything else: a limit silently left at its
  * default would be a limit the operator believes in and does not have. */
-static int env_limit(const char *name, size_t dflt, size_t max, size_t *out)
+static int env_limit(const char *name, size_t dflt, size_t min, size_t max, size_t *out)
 {
     const char *v = getenv(name);
     *out = dflt;
@@ -254,8 +261,9 @@ static int env_limit(const char *name, size_t dflt, size_t max, size_t *out)
         return 0;
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
-    if (*end || v[0] == '-' || n == 0 || n > max) {
-        nb__fail(NB_E_CONFIG, "$%s=%s: expected a whole number from 1 to %zu", name, v, max);
+    if (*end || v[0] == '-' || n < min || n > max) {
+        nb__fail(NB_E_CONFIG, "$%s=%s: expected a whole number from %zu to %zu", name, v, min,
+                 max);
         return -1;
     }
     *out = (size_t)n;
@@ -283,15 +291,19 @@ static int load_limits(void)
 {
     malloc_policy();
     size_t ms;
-    if (env_limit("NEBULA_MAX_PENDING_CONNS", NB__DEFAULT_MAX_PENDING_CONNS, 1000000,
+    if (env_limit("NEBULA_MAX_PENDING_CONNS", NB__DEFAULT_MAX_PENDING_CONNS, 1, 1000000,
                   &nb__cfg.max_pending_conns) < 0 ||
-        env_limit("NEBULA_MAX_PENDING_PER_ADDR", NB__DEFAULT_MAX_PENDING_PER_ADDR, 1000000,
+        env_limit("NEBULA_MAX_PENDING_PER_ADDR", NB__DEFAULT_MAX_PENDING_PER_ADDR, 1, 1000000,
                   &nb__cfg.max_pending_per_addr) < 0 ||
-        env_limit("NEBULA_MAX_QUEUED_BYTES", NB__DEFAULT_MAX_QUEUED_BYTES, (size_t)1 << 40,
+        env_limit("NEBULA_MAX_QUEUED_BYTES", NB__DEFAULT_MAX_QUEUED_BYTES, 1, (size_t)1 << 40,
                   &nb__cfg.max_queued_bytes) < 0 ||
-        env_limit("NEBULA_FRAME_TIMEOUT_MS", NB__DEFAULT_FRAME_TIMEOUT_MS, 3600000, &ms) < 0)
+        env_limit("NEBULA_FRAME_TIMEOUT_MS", NB__DEFAULT_FRAME_TIMEOUT_MS, 1, 3600000, &ms) < 0)
         return -1;
     nb__cfg.frame_timeout_ms = (int)ms;
+    size_t spin;
+    if (env_limit("NEBULA_SPIN_US", 0, 0, NB__MAX_SPIN_US, &spin) < 0)
+        return -1;
+    nb__cfg.spin_us = (int)spin;
     return 0;
 }
 

@@ -50,6 +50,9 @@ typedef struct nb__config {
     size_t max_queued_bytes;    /* $NEBULA_MAX_QUEUED_BYTES: unsent bytes per connection
                                    beyond which its requests are not read */
     int frame_timeout_ms;       /* $NEBULA_FRAME_TIMEOUT_MS: longest a frame may take to arrive */
+    /* $NEBULA_SPIN_US: how long a caller reading its connection for its reply
+     * polls without sleeping first (0, the default: it sleeps at once). */
+    int spin_us;
     char **dial_addr;         /* per configured node: "host:port" to reach it, or NULL */
     char *listen_addr;        /* "host:port" to listen on, or NULL: do not listen */
 } nb__config;
@@ -60,6 +63,7 @@ extern nb__config nb__cfg;
 #define NB__DEFAULT_MAX_PENDING_PER_ADDR 16
 #define NB__DEFAULT_MAX_QUEUED_BYTES ((size_t)16 << 20)
 #define NB__DEFAULT_FRAME_TIMEOUT_MS 30000
+#define NB__MAX_SPIN_US 1000
 
 /* Fills nb__cfg for def as nb_start's boot policy says (identity, cookie,
  * addresses, tunables; see config.c). Returns 0, or -1 after nb__fail (the
@@ -70,6 +74,8 @@ void nb__config_free(void);
 
 /* Milliseconds on the monotonic clock, and Unix milliseconds. */
 int64_t nb__mono_ms(void);
+/* The monotonic clock in microseconds. */
+int64_t nb__mono_us(void);
 int64_t nb__unix_ms(void);
 
 /* --- Run state (written by lifecycle.c, read everywhere) ------------------ */

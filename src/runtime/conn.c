@@ -752,6 +752,19 @@ bool nb__conn_buffered(nb__conn *c)
     return nb__stream_pending(c->stream);
 }
 
+int nb__conn_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+    if (nb__cfg.spin_us > 0 && timeout_ms > 0) {
+        int64_t until = nb__mono_us() + nb__cfg.spin_us;
+        do {
+            int r = poll(fds, n, 0);
+            if (r != 0)
+                return r;
+        } while (nb__mono_us() < until);
+    }
+    return poll(fds, n, timeout_ms);
+}
+
 /* Completes a non-blocking connect; c then secures its stream. */
 static int conn_connected(nb__conn *c, nb__reader_ctx *ctx)
 {

@@ -68,6 +68,7 @@
 #define NB_RUNTIME_CONN_H
 
 #include <msgpack.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -276,6 +277,12 @@ int nb__conn_pump(nb__conn *c, nb__reader_ctx *ctx);
 /* For the reader-role holder: true when the stream holds bytes already read
  * from the socket, so the holder must pump before it polls the socket. */
 bool nb__conn_buffered(nb__conn *c);
+
+/* poll(2) for a thread that reads connections for its own calls' replies: for
+ * up to $NEBULA_SPIN_US (nb__cfg.spin_us) it polls without sleeping, so a reply
+ * that comes that soon costs no sleep and wake-up, then it sleeps up to
+ * timeout_ms. Returns what poll returns. See docs/calling.md, "Spinning". */
+int nb__conn_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 
 /* Starts a non-blocking connect to ss (text: addr) and returns the new
  * connection, registered with the loop and referenced for the caller (the

@@ -338,7 +338,7 @@ static void read_held(mc_call *mc, int64_t wait_ms)
         }
     if (buffered)
         wait_ms = 0;
-    if (poll(mc->pfd, n, wait_ms > 1000000 ? 1000000 : (int)wait_ms) < 0 ||
+    if (nb__conn_poll(mc->pfd, n, wait_ms > 1000000 ? 1000000 : (int)wait_ms) < 0 ||
         (n == 0 && !buffered))
         return;
     for (size_t k = 0, i = 0; k < mc->n && i < n; k++) {

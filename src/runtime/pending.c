@@ -270,7 +270,7 @@ static void read_for_reply(nb__conn *c, nb__pcall *p, int64_t deadline_ms, bool 
             if (left <= 0)
                 return;
             struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-            int n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+            int n = nb__conn_poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
             if (n < 0 && errno != EINTR)
                 return;
             if (n <= 0)

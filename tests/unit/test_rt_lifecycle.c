@@ -211,6 +211,39 @@ static void test_short_cookie_refused(void **state)
     assert_int_equal(nb_start(NULL), 0);
 }
 
+/* Tunables from the environment: a bad value stops nb_start and names itself,
+ * it is never silently replaced by the default. */
+static void test_environment_tunables(void **state)
+{
+    (void)state;
+    setenv("NEBULA_COOKIE", TEST_COOKIE, 1);
+    static const char *const bad_spins[] = {"1001", "-5", "50us"};
+    for (size_t i = 0; i < sizeof bad_spins / sizeof *bad_spins; i++) {
+        setenv("NEBULA_SPIN_US", bad_spins[i], 1);
+        assert_int_equal(nb_start(NULL), -1);
+        assert_int_equal(nb_last_code(), NB_E_CONFIG);
+        assert_non_null(strstr(nb_last_message(), "NEBULA_SPIN_US"));
+        assert_non_null(strstr(nb_last_message(), "from 0 to 1000"));
+    }
+    setenv("NEBULA_SPIN_US", "", 1); /* set but empty: the default */
+    assert_int_equal(nb_start(NULL), 0);
+    nb_stop();
+    setenv("NEBULA_SPIN_US", "0", 1);
+    assert_int_equal(nb_start(NULL), 0);
+    nb_stop();
+    setenv("NEBULA_SPIN_US", "1000", 1);
+    assert_int_equal(nb_start(NULL), 0);
+    nb_stop();
+    unsetenv("NEBULA_SPIN_US");
+    /* Limits start at 1: 0 would be no limit at all, or no frame ever. */
+    setenv("NEBULA_MAX_PENDING_CONNS", "0", 1);
+    assert_int_equal(nb_start(NULL), -1);
+    assert_int_equal(nb_last_code(), NB_E_CONFIG);
+    assert_non_null(strstr(nb_last_message(), "from 1 to 1000000"));
+    unsetenv("NEBULA_MAX_PENDING_CONNS");
+    assert_int_equal(nb_start(NULL), 0);
+}
+
 /* A free TCP port on host, or 0. */
 static int free_port(const char *host)
 {
@@ -274,6 +307,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nodes_info, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_cookie_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_environment_tunables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listens_on_own_address_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

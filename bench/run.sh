@@ -200,7 +200,7 @@ echo
 # ---- 3. calls/s with 32 callers against Erlang's ----------------------------
 
 echo "== calls/s, 32 callers, one serving node vs Erlang, $rounds rounds in turn"
-nb_cps=() pipe_cps=() erl_cps=()
+nb_cps=() pipe_cps=() erl_cps=() hand_cps=()
 for r in $(seq "$rounds"); do
   line="round $r:"
   if [ "$have_tput" = 1 ]; then
@@ -213,7 +213,12 @@ for r in $(seq "$rounds"); do
     row=$(grep -m1 '"figure": "[^"]*pipelined raw TCP"' "$json")
     nb_cps+=("$(sed 's/.*"calls_per_s": \([0-9.]*\).*/\1/' <<<"$row")")
     pipe_cps+=("$(sed 's/.*"baseline_per_s": \([0-9.]*\).*/\1/' <<<"$row")")
+    # The in-process hand-off between threads (bench/handoff.h): the most calls/s
+    # any library of blocking callers could make on this machine.
+    row=$(grep -m1 '"figure": "[^"]*hand-off ceiling / Erlang[^"]*"' "$json")
+    hand_cps+=("$(sed 's/.*"calls_per_s": \([0-9.]*\).*/\1/' <<<"$row")")
     line+=" nebula ${nb_cps[-1]} calls/s, pipelined raw TCP ${pipe_cps[-1]} msgs/s,"
+    line+=" thread hand-off ${hand_cps[-1]} calls/s,"
   fi
   stepper_send erlang tput
   erl_cps+=("$(stepper_expect erlang erlang_calls_per_s 60)")
@@ -226,6 +231,8 @@ if [ "$have_tput" = 1 ]; then
     "$(median "${nb_cps[@]}")" "$(median "${erl_cps[@]}")" calls/s ">=5"
   add_row "throughput" "calls/s 32 callers / pipelined raw TCP" \
     "$(median "${nb_cps[@]}")" "$(median "${pipe_cps[@]}")" calls/s "-"
+  add_row "vs Erlang" "calls/s 32 threads handing off in one process, no I/O / Erlang's" \
+    "$(median "${hand_cps[@]}")" "$(median "${erl_cps[@]}")" calls/s "-"
 else
   # HOOK: bench/throughput.c's bench_throughput_client target is not in this build;
   # once it is, the "calls/s 32 callers / Erlang's" row (goal >= 5) appears here.
@@ -242,6 +249,11 @@ if [ "$have_tput" = 1 ]; then
   "$b/bench_throughput_client" "$b/bench_throughput_server" --rtt --rounds "$rounds" \
     --json "$parts/rtt.json" | tee "$parts/rtt.log"
   add_routing_rows "round trip" "$parts/rtt.json"
+  echo
+  echo "== the same with NEBULA_SPIN_US=50 on both nodes (docs/calling.md, spinning)"
+  NEBULA_SPIN_US=50 "$b/bench_throughput_client" "$b/bench_throughput_server" --rtt \
+    --rounds "$rounds" --json "$parts/rtt_spin.json" | tee "$parts/rtt_spin.log"
+  add_routing_rows "round trip, NEBULA_SPIN_US=50" "$parts/rtt_spin.json"
   echo
 fi
 

@@ -12,6 +12,10 @@
  *   pipe:   pipelined raw TCP over one connection with CALLERS requests in
  *           flight and the same bytes per call (bench_pipe_round): the
  *           transport's ceiling, with no thread per call at all;
+ *   hand-off: the same CALLERS threads handing x to one answering thread in
+ *           this process and sleeping until it answers x + 1, with no I/O
+ *           (handoff.h): the ceiling of any library whose callers block, on
+ *           this machine;
  *   Erlang: gen_server:call from as many processes between two local nodes,
  *           measured by bench/erlang when its figure is given (--erlang N or
  *           $BENCH_ERLANG_CALLS_PER_S), else the reference figure of 40 k calls/s (docs/design.md §11),
@@ -47,6 +51,7 @@
 #include <nebula.h>
 #include "bench_util.h"
 #include "bench_api.h"
+#include "handoff.h"
 #include "pingpong.h"
 
 #if NB_ON("@client")
@@ -242,28 +247,35 @@ int main(int argc, char **argv)
     nebula_round(callers, o.callers, 100);
     bench_pipe_round(&pipe, o.callers, 50 * 1000000LL);
     bench_mux_round(&pipe, o.callers, 50 * 1000000LL);
+    bench_handoff_round(o.callers, 50 * 1000000LL);
 
-    double nb[MAX_ROUNDS], mux[MAX_ROUNDS], raw[MAX_ROUNDS], erl[MAX_ROUNDS];
+    double nb[MAX_ROUNDS], mux[MAX_ROUNDS], raw[MAX_ROUNDS], erl[MAX_ROUNDS], hand[MAX_ROUNDS];
     double erlang = o.erlang > 0 ? o.erlang : ERLANG_REFERENCE_CALLS_PER_S;
     int64_t round_ns = (int64_t)o.ms * 1000000LL;
     for (int r = 0; r < o.rounds; r++) {
         raw[r] = bench_pipe_round(&pipe, o.callers, round_ns);
         mux[r] = bench_mux_round(&pipe, o.callers, round_ns);
         nb[r] = nebula_round(callers, o.callers, o.ms);
+        hand[r] = bench_handoff_round(o.callers, round_ns);
         erl[r] = 1e9 / erlang;
     }
 
-    char name[3][96];
+    char name[5][96];
     snprintf(name[0], sizeof name[0], "%d callers: nebula / Erlang gen_server%s", o.callers,
              o.erlang > 0 ? "" : " (ref.)");
     snprintf(name[1], sizeof name[1], "%d callers: nebula / raw TCP, thread per call", o.callers);
     snprintf(name[2], sizeof name[2], "%d callers: nebula / pipelined raw TCP", o.callers);
-    bench_row rows[3] = {
+    snprintf(name[3], sizeof name[3], "%d callers: nebula / thread hand-off ceiling", o.callers);
+    snprintf(name[4], sizeof name[4], "%d callers: thread hand-off ceiling / Erlang%s",
+             o.callers, o.erlang > 0 ? "" : " (ref.)");
+    bench_row rows[5] = {
         bench_make_row(name[0], "ns", nb, erl, o.rounds, 5.0),
         bench_make_row(name[1], "ns", nb, mux, o.rounds, 0),
         bench_make_row(name[2], "ns", nb, raw, o.rounds, 0),
+        bench_make_row(name[3], "ns", nb, hand, o.rounds, 0),
+        bench_make_row(name[4], "ns", hand, erl, o.rounds, 0),
     };
-    bench_print_rates(rows, 3, o.json);
+    bench_print_rates(rows, 5, o.json);
     if (o.erlang <= 0)
         printf("(ref.): no Erlang measurement given (--erlang or $BENCH_ERLANG_CALLS_PER_S); "
                "the baseline is the reference figure of %.0f calls/s\n",

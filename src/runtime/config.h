@@ -50,8 +50,9 @@ typedef struct nb__config {
     size_t max_queued_bytes;    /* $NEBULA_MAX_QUEUED_BYTES: unsent bytes per connection
                                    beyond which its requests are not read */
     int frame_timeout_ms;       /* $NEBULA_FRAME_TIMEOUT_MS: longest a frame may take to arrive */
-    /* $NEBULA_SPIN_US: how long a caller reading its connection for its reply
-     * polls without sleeping first (0, the default: it sleeps at once). */
+    /* $NEBULA_SPIN_US: how long a thread waiting for a connection's next bytes
+     * (a caller for its reply, a serving thread for the next request) polls
+     * without sleeping first (0, the default: it sleeps at once). */
     int spin_us;
     char **dial_addr;         /* per configured node: "host:port" to reach it, or NULL */
     char *listen_addr;        /* "host:port" to listen on, or NULL: do not listen */

@@ -752,15 +752,24 @@ bool nb__conn_buffered(nb__conn *c)
     return nb__stream_pending(c->stream);
 }
 
+/* Polls fds without sleeping for up to nb__cfg.spin_us: > 0 as soon as one is
+ * ready, 0 when none became ready, < 0 on error (as poll). */
+static int spin_poll(struct pollfd *fds, nfds_t n)
+{
+    int64_t until = nb__mono_us() + nb__cfg.spin_us;
+    int r;
+    do
+        r = poll(fds, n, 0);
+    while (r == 0 && nb__mono_us() < until);
+    return r;
+}
+
 int nb__conn_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
     if (nb__cfg.spin_us > 0 && timeout_ms > 0) {
-        int64_t until = nb__mono_us() + nb__cfg.spin_us;
-        do {
-            int r = poll(fds, n, 0);
-            if (r != 0)
-                return r;
-        } while (nb__mono_us() < until);
+        int r = spin_poll(fds, n);
+        if (r != 0)
+            return r;
     }
     return poll(fds, n, timeout_ms);
 }
@@ -842,6 +851,11 @@ static bool serve_holding(nb__conn *c, nb__reader_ctx *ctx, int *rc)
         ctx->quick = true;
         holding = H.run_job_holding(job, c);
         if (holding)
+            *rc = nb__conn_pump(c, ctx);
+        /* Spinning (nb__cfg.spin_us): the caller's next request may be on
+         * its way; c is not armed, so nobody else is woken for it. */
+        if (holding && *rc == 0 && nb__cfg.spin_us > 0 && !nb__conn_buffered(c) &&
+            spin_poll(&(struct pollfd){.fd = c->fd, .events = POLLIN}, 1) > 0)
             *rc = nb__conn_pump(c, ctx);
     }
     return holding;

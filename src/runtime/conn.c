@@ -766,7 +766,7 @@ static int spin_poll(struct pollfd *fds, nfds_t n)
 
 int nb__conn_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-    if (nb__cfg.spin_us > 0 && timeout_ms > 0) {
+    if (nb__cfg.spin_us > 0 && timeout_ms > 0 && n > 0) { /* no descriptor: just a sleep */
         int r = spin_poll(fds, n);
         if (r != 0)
             return r;

@@ -82,4 +82,12 @@ size_t nb__decode_budget(size_t len);
  * object must span exactly buf[0..len). Returns 0, or -1 for malformed bytes. */
 int nb__unpack_peer(msgpack_unpacked *up, const void *buf, size_t len);
 
+/* The same into *obj, its tree allocated in zone (scratch the caller clears or
+ * destroys), for a decoder that keeps a zone rather than a msgpack_unpacked. */
+int nb__unpack_peer_in(msgpack_zone *zone, const void *buf, size_t len, msgpack_object *obj);
+
+/* A NUL-terminated heap copy of a string object from a peer, owned by the
+ * caller; NULL when o is not a string or memory runs out. */
+char *nb__peer_strdup(const msgpack_object *o);
+
 #endif /* NB_RUNTIME_CODEC_H */

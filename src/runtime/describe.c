@@ -560,17 +560,6 @@ void nb__describe_free(nb__description *d)
     *d = (nb__description){0};
 }
 
-static char *dup_obj_str(const msgpack_object *o)
-{
-    char *s = malloc(o->via.str.size + 1);
-    if (s) {
-        if (o->via.str.size > 0) /* an empty string's pointer may be NULL */
-            memcpy(s, o->via.str.ptr, o->via.str.size);
-        s[o->via.str.size] = '\0';
-    }
-    return s;
-}
-
 static int decode_tree(dec *d, const msgpack_object *o, nb__description *out)
 {
     if (!is_array(o, 4))
@@ -581,8 +570,8 @@ static int decode_tree(dec *d, const msgpack_object *o, nb__description *out)
     char *fp = node ? get_text(d, &f[1], 64, false, "the fingerprint") : NULL;
     if (!fp)
         return -1;
-    out->node = dup_obj_str(&f[0]);
-    out->fingerprint = dup_obj_str(&f[1]);
+    out->node = nb__peer_strdup(&f[0]);
+    out->fingerprint = nb__peer_strdup(&f[1]);
     if (!out->node || !out->fingerprint)
         return bad(d, "out of memory");
     if (f[2].type != MSGPACK_OBJECT_ARRAY || f[2].via.array.size > NB__DESC_MAX_TYPES)

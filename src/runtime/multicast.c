@@ -155,7 +155,7 @@ static void settle_remote(mc_call *mc, size_t k)
     if (code == NB_OK) {
         char msg[256];
         if (!mc->zone_ok)
-            mc->zone_ok = msgpack_zone_init(&mc->zone, 480);
+            mc->zone_ok = msgpack_zone_init(&mc->zone, NB__REPLY_ZONE_CHUNK);
         nb__decode_reply(mc->m, mc->zone_ok ? &mc->zone : NULL, t->p.reply, t->p.reply_len,
                          mc->res->items[k].value, &code, msg, sizeof msg);
     }

@@ -93,23 +93,6 @@ int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, in
     return 0;
 }
 
-/* Unpacks bytes from a peer into *obj, its tree in zone: nb__unpack_peer's
- * checks, without the 8 KiB zone msgpack_unpacked would allocate per reply. */
-static int unpack_in(msgpack_zone *zone, const unsigned char *buf, size_t len, msgpack_object *obj)
-{
-    size_t off = 0;
-    if (nb__wire_check(buf, len) != 0)
-        return -1;
-    return msgpack_unpack((const char *)buf, len, &off, zone, obj) == MSGPACK_UNPACK_SUCCESS &&
-                   off == len
-               ? 0
-               : -1;
-}
-
-/* A reply's tree is a few objects (code, value, message): a first chunk this
- * small stays on malloc's per-thread fast path; a larger value grows it. */
-#define REPLY_ZONE_CHUNK 480
-
 // zone: borrowed scratch (cleared before returning), or NULL.
 int nb__decode_reply(const nb__method *m, msgpack_zone *zone, const unsigned char *buf,
                      size_t len, void *ret, nb_code *code, char *msg, size_t msg_size)
@@ -117,7 +100,7 @@ int nb__decode_reply(const nb__method *m, msgpack_zone *zone, const unsigned cha
     msgpack_zone own;
     msg[0] = '\0';
     if (!zone) {
-        if (!msgpack_zone_init(&own, REPLY_ZONE_CHUNK)) {
+        if (!msgpack_zone_init(&own, NB__REPLY_ZONE_CHUNK)) {
             snprintf(msg, msg_size, "%s: out of memory decoding the reply", m->name);
             *code = NB_E_SYSTEM;
             return -1;
@@ -127,7 +110,8 @@ int nb__decode_reply(const nb__method *m, msgpack_zone *zone, const unsigned cha
     msgpack_object obj;
     const msgpack_object *o = &obj;
     int rc = -1;
-    if (unpack_in(zone, buf, len, &obj) != 0 ||
+    /* In a small zone: msgpack_unpacked would allocate 8 KiB per reply. */
+    if (nb__unpack_peer_in(zone, buf, len, &obj) != 0 ||
         o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
         o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         (o->via.array.ptr[0].via.u64 >= NB__CODE_COUNT &&

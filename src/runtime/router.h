@@ -42,6 +42,10 @@ int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, in
 int nb__decode_reply(const nb__method *m, msgpack_zone *zone, const unsigned char *buf,
                      size_t len, void *ret, nb_code *code, char *msg, size_t msg_size);
 
+/* A reply's tree is a few objects (code, value, message): a zone's first chunk
+ * this small stays on malloc's per-thread fast path; a larger value grows it. */
+#define NB__REPLY_ZONE_CHUNK 480
+
 /* Fails the thread's call with code and the message fmt..., followed by why
  * no node takes it: the connected nodes that serve m only with another
  * signature (when m is not NULL), then the state of each node serving m (or,

@@ -25,19 +25,6 @@ int nb__stats_on_request(nb__conn *c, uint64_t id)
 
 /* --- Asking -------------------------------------------------------------- */
 
-static char *dup_str(const msgpack_object *o)
-{
-    if (o->type != MSGPACK_OBJECT_STR)
-        return NULL;
-    char *s = malloc(o->via.str.size + 1);
-    if (s) {
-        if (o->via.str.size > 0) /* an empty string's pointer may be NULL */
-            memcpy(s, o->via.str.ptr, o->via.str.size);
-        s[o->via.str.size] = '\0';
-    }
-    return s;
-}
-
 static bool get_u64(const msgpack_object *o, uint64_t *v)
 {
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -63,7 +50,7 @@ static bool get_api(const msgpack_object *o, nb__api_stats *a)
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 9)
         return false;
     const msgpack_object *f = o->via.array.ptr;
-    a->api = dup_str(&f[0]);
+    a->api = nb__peer_strdup(&f[0]);
     return a->api && get_u64(&f[1], &a->calls) && get_u64(&f[2], &a->call_errors) &&
            get_hist(&f[3], a->call_hist) && get_u64(&f[4], &a->call_sum_ns) &&
            get_u64(&f[5], &a->served) && get_u64(&f[6], &a->served_errors) &&
@@ -80,8 +67,8 @@ static bool decode(const unsigned char *buf, size_t len, nb__node_stats *out)
     bool ok = nb__unpack_peer(&up, buf, len) == 0 && o->type == MSGPACK_OBJECT_ARRAY &&
               o->via.array.size == 5;
     const msgpack_object *f = ok ? o->via.array.ptr : NULL;
-    ok = ok && (out->node = dup_str(&f[0])) && (out->version = dup_str(&f[1])) &&
-         (out->fingerprint = dup_str(&f[2])) && f[3].type == MSGPACK_OBJECT_ARRAY &&
+    ok = ok && (out->node = nb__peer_strdup(&f[0])) && (out->version = nb__peer_strdup(&f[1])) &&
+         (out->fingerprint = nb__peer_strdup(&f[2])) && f[3].type == MSGPACK_OBJECT_ARRAY &&
          f[3].via.array.size == NB__STATS_BUCKETS - 1 && f[4].type == MSGPACK_OBJECT_ARRAY;
     for (size_t k = 0; ok && k < NB__STATS_BUCKETS - 1; k++) {
         const msgpack_object *b = &f[3].via.array.ptr[k];

@@ -17,6 +17,8 @@
 #include "codec.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 static uint64_t be(const unsigned char *p, int n)
 {
@@ -113,4 +115,26 @@ int nb__unpack_peer(msgpack_unpacked *up, const void *buf, size_t len)
         msgpack_unpack_next(up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
         return -1;
     return 0;
+}
+
+int nb__unpack_peer_in(msgpack_zone *zone, const void *buf, size_t len, msgpack_object *obj)
+{
+    size_t off = 0;
+    if (nb__wire_check(buf, len) != 0 ||
+        msgpack_unpack(buf, len, &off, zone, obj) != MSGPACK_UNPACK_SUCCESS || off != len)
+        return -1;
+    return 0;
+}
+
+char *nb__peer_strdup(const msgpack_object *o)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    char *s = malloc(o->via.str.size + 1);
+    if (s) {
+        if (o->via.str.size > 0) /* an empty string's pointer may be NULL */
+            memcpy(s, o->via.str.ptr, o->via.str.size);
+        s[o->via.str.size] = '\0';
+    }
+    return s;
 }

@@ -383,11 +383,8 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
         return NULL;
     }
     msgpack_object o;
-    size_t off = 0;
-    if (nb__wire_check(payload, h->length) < 0 ||
-        msgpack_unpack((const char *)payload, h->length, &off, c->zone, &o) !=
-            MSGPACK_UNPACK_SUCCESS || off != h->length || o.type != MSGPACK_OBJECT_ARRAY ||
-        o.via.array.size < 3 || o.via.array.size > 4 ||
+    if (nb__unpack_peer_in(c->zone, payload, h->length, &o) != 0 ||
+        o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size < 3 || o.via.array.size > 4 ||
         o.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         o.via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         (o.via.array.size == 4 && o.via.array.ptr[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER)) {

@@ -16,6 +16,7 @@
 #ifndef NB_RUNTIME_CONFIG_H
 #define NB_RUNTIME_CONFIG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,11 +74,13 @@ int nb__config_load(const nb__cluster_def *def, const nb_options *opts);
 /* Frees what nb__config_load set up and wipes the cookie. */
 void nb__config_free(void);
 
-/* Milliseconds on the monotonic clock, and Unix milliseconds. */
+/* The monotonic clock in nanoseconds and in milliseconds, and Unix milliseconds. */
+int64_t nb__mono_ns(void);
 int64_t nb__mono_ms(void);
-/* The monotonic clock in microseconds. */
-int64_t nb__mono_us(void);
 int64_t nb__unix_ms(void);
+/* Initialises *cv to time its waits on the monotonic clock (the deadlines
+ * above), as pthread_cond_timedwait does not by default. */
+void nb__cond_init_monotonic(pthread_cond_t *cv);
 
 /* --- Run state (written by lifecycle.c, read everywhere) ------------------ */
 

@@ -756,11 +756,11 @@ bool nb__conn_buffered(nb__conn *c)
  * ready, 0 when none became ready, < 0 on error (as poll). */
 static int spin_poll(struct pollfd *fds, nfds_t n)
 {
-    int64_t until = nb__mono_us() + nb__cfg.spin_us;
+    int64_t until = nb__mono_ns() + (int64_t)nb__cfg.spin_us * 1000;
     int r;
     do
         r = poll(fds, n, 0);
-    while (r == 0 && nb__mono_us() < until);
+    while (r == 0 && nb__mono_ns() < until);
     return r;
 }
 

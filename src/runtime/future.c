@@ -158,12 +158,8 @@ static void *timer_main(void *arg)
  * timer only sleeps on its condition variable. */
 static void timer_start(void)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_destroy(&T.cv);
-    pthread_cond_init(&T.cv, &attr);
-    pthread_condattr_destroy(&attr);
+    nb__cond_init_monotonic(&T.cv);
     pthread_t th;
     pthread_attr_t ta;
     pthread_attr_init(&ta);

@@ -127,11 +127,7 @@ static void *ticker_main(void *arg)
 /* Returns 0, or -1 after nb__fail. */
 static int ticker_start(void)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ticker.cv, &ca);
-    pthread_condattr_destroy(&ca);
+    nb__cond_init_monotonic(&ticker.cv);
     ticker.stop = false;
     int err = pthread_create(&ticker.thread, NULL, ticker_main, NULL);
     if (err != 0) {

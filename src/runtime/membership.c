@@ -84,11 +84,7 @@ static void announce_change(void)
 
 int nb__members_start(void)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&M.change_cv, &attr);
-    pthread_condattr_destroy(&attr);
+    nb__cond_init_monotonic(&M.change_cv);
     M.n = nb__cfg.def->n_nodes;
     M.peers = calloc(M.n ? M.n : 1, sizeof *M.peers);
     if (!M.peers)

@@ -136,9 +136,7 @@ int64_t nb__metrics_start(void)
 {
     if (!nb__metrics_enabled())
         return 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return nb__mono_ns();
 }
 
 /* Index of m in def->methods, or -1 for a method the cluster did not register. */

@@ -476,11 +476,7 @@ static void execute(mc_call *mc, const void *args, size_t required)
     int64_t deadline = nb__mono_ms() + timeout;
     nb__waiter w;
     nb__waiter_init(&w);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&mc->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    nb__cond_init_monotonic(&mc->wake);
     for (size_t k = 0; k < mc->n; k++)
         mc->t[k].mc = mc;
     /* The reader roles are taken before sending, so no loop thread wakes up for

@@ -19,12 +19,8 @@
 
 void nb__waiter_init(nb__waiter *w)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    nb__cond_init_monotonic(&w->cv);
 }
 
 void nb__waiter_destroy(nb__waiter *w)

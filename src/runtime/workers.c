@@ -243,13 +243,6 @@ static nb__served *find_served(uint64_t wire_id)
     return lo < W.n_served && W.served[lo].wire_id == wire_id ? &W.served[lo] : NULL;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Whether a body of sv may be long: slow on average, or never timed yet. */
 static bool may_run_long(const nb__served *sv)
 {
@@ -290,7 +283,7 @@ static void send_reply(nb__outbox *ob, nb__conn *c, msgpack_sbuffer *sb)
     if (ob->n == OUTBOX_MAX)
         outbox_flush(ob);
     if (ob->n == 0)
-        ob->since_ns = now_ns();
+        ob->since_ns = nb__mono_ns();
     nb__conn_ref(c);
     ob->conns[ob->n++] = c;
 }
@@ -835,7 +828,7 @@ static void run_body(nb__job *job, void *ret, int64_t t0)
     current_job = NULL;
     nb__in_served_body = false;
     nb__tls.route = saved;
-    int64_t took = now_ns() - t0;
+    int64_t took = nb__mono_ns() - t0;
     int64_t avg = atomic_load_explicit(&sv->body_ns, memory_order_relaxed);
     avg = avg < 0 ? took : avg + (took - avg) / 8;
     atomic_store_explicit(&sv->body_ns, avg, memory_order_relaxed);
@@ -866,7 +859,7 @@ static void run_one(nb__outbox *ob, nb__job *job)
               nb__cfg.self_name);
         return;
     }
-    int64_t t0 = now_ns();
+    int64_t t0 = nb__mono_ns();
     outbox_before_body(ob, job->sv, t0);
     run_body(job, ret, t0);
     if (!job_abandoned(job)) /* else the reply would be discarded on arrival */

@@ -175,14 +175,31 @@ static void raw_echo_serve(int lfd)
     _exit(0);
 }
 
-bench_raw_peer bench_raw_start(void)
+int bench_loopback_listen(struct sockaddr_in *addr, const char *who)
 {
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&a, &len) != 0)
-        bench_die("raw peer: %s", strerror(errno));
+    *addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof *addr;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)addr, sizeof *addr) != 0 || listen(lfd, 1) != 0 ||
+        getsockname(lfd, (struct sockaddr *)addr, &len) != 0)
+        bench_die("%s peer: %s", who, strerror(errno));
+    return lfd;
+}
+
+int bench_loopback_connect(const struct sockaddr_in *addr, const char *who)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (const struct sockaddr *)addr, sizeof *addr) != 0)
+        bench_die("%s connect: %s", who, strerror(errno));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+bench_raw_peer bench_raw_start(void)
+{
+    struct sockaddr_in a;
+    int lfd = bench_loopback_listen(&a, "raw");
     pid_t pid = fork();
     if (pid < 0)
         bench_die("fork: %s", strerror(errno));
@@ -190,12 +207,7 @@ bench_raw_peer bench_raw_start(void)
         raw_echo_serve(lfd);
     track(pid);
     close(lfd);
-    bench_raw_peer p = {.pid = pid, .fd = socket(AF_INET, SOCK_STREAM, 0)};
-    int one = 1;
-    if (connect(p.fd, (struct sockaddr *)&a, sizeof a) != 0)
-        bench_die("raw connect: %s", strerror(errno));
-    setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return p;
+    return (bench_raw_peer){.pid = pid, .fd = bench_loopback_connect(&a, "raw")};
 }
 
 double bench_raw_round(bench_raw_peer *p, size_t request_bytes, size_t reply_bytes, int trips)
@@ -257,12 +269,8 @@ static void pipe_serve(int lfd, size_t request_bytes, size_t reply_bytes)
 
 bench_pipe_peer bench_pipe_start(size_t request_bytes, size_t reply_bytes)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&a, &len) != 0)
-        bench_die("pipe peer: %s", strerror(errno));
+    struct sockaddr_in a;
+    int lfd = bench_loopback_listen(&a, "pipe");
     pid_t pid = fork();
     if (pid < 0)
         bench_die("fork: %s", strerror(errno));
@@ -270,13 +278,8 @@ bench_pipe_peer bench_pipe_start(size_t request_bytes, size_t reply_bytes)
         pipe_serve(lfd, request_bytes, reply_bytes);
     track(pid);
     close(lfd);
-    bench_pipe_peer p = {.pid = pid, .fd = socket(AF_INET, SOCK_STREAM, 0),
-                         .request_bytes = request_bytes, .reply_bytes = reply_bytes};
-    int one = 1;
-    if (connect(p.fd, (struct sockaddr *)&a, sizeof a) != 0)
-        bench_die("pipe connect: %s", strerror(errno));
-    setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return p;
+    return (bench_pipe_peer){.pid = pid, .fd = bench_loopback_connect(&a, "pipe"),
+                             .request_bytes = request_bytes, .reply_bytes = reply_bytes};
 }
 
 double bench_pipe_round(bench_pipe_peer *p, int window, int64_t duration_ns)

@@ -6,6 +6,7 @@
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -34,6 +35,12 @@ pid_t bench_spawn(const char *bin, const char *node);
 int bench_serve(void);
 /* SIGTERM, then SIGKILL after 5 s; always reaps. */
 void bench_stop(pid_t pid);
+
+/* For the forked raw TCP peers: a socket listening on an ephemeral loopback
+ * port (*addr receives its address), and a TCP_NODELAY connection to it. Both
+ * die on failure, the message starting with `who`. */
+int bench_loopback_listen(struct sockaddr_in *addr, const char *who);
+int bench_loopback_connect(const struct sockaddr_in *addr, const char *who);
 
 /* A forked echo peer over one TCP connection (TCP_NODELAY both ends). */
 typedef struct bench_raw_peer {

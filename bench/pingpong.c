@@ -95,12 +95,8 @@ static void serve(int lfd, bench_pp_mode mode, int cpu, size_t req, size_t rep)
 
 bench_pp_peer bench_pp_start(bench_pp_mode mode, size_t request_bytes, size_t reply_bytes)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&a, &len) != 0)
-        bench_die("ping-pong peer: %s", strerror(errno));
+    struct sockaddr_in a;
+    int lfd = bench_loopback_listen(&a, "ping-pong");
     int mine, other;
     pick_cpus(&mine, &other);
     bench_pp_peer p = {.mode = mode, .cpu = mine, .request_bytes = request_bytes,
@@ -111,11 +107,7 @@ bench_pp_peer bench_pp_start(bench_pp_mode mode, size_t request_bytes, size_t re
     if (p.pid == 0)
         serve(lfd, mode, mode == BENCH_PP_SPIN ? other : mine, request_bytes, reply_bytes);
     close(lfd);
-    p.fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    if (p.fd < 0 || connect(p.fd, (struct sockaddr *)&a, sizeof a) != 0)
-        bench_die("ping-pong connect: %s", strerror(errno));
-    setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    p.fd = bench_loopback_connect(&a, "ping-pong");
     return p;
 }
 

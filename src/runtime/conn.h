@@ -151,7 +151,7 @@ typedef struct nb__conn {
     bool had_big;                /* a large frame had a buffer of its own */
     msgpack_zone *zone;          /* scratch for the session's unpacking, or NULL */
 
-    /* --- The session's fields (handshake.c, membership.c, dispatch.c). The
+    /* --- The session's fields (handshake.c, membership.c, dispatch.c, workers.c). The
      * connection layer only zeroes them at creation (peer_index: -1) and frees
      * peer_name; it never reads them otherwise. Written by the reader-role
      * holder before `up` is set; read by others only after seeing `up`. */
@@ -171,6 +171,9 @@ typedef struct nb__conn {
     atomic_bool goodbye_answered; /* we told the leaving peer: no request of ours is
                                      left on this connection, none will follow */
     atomic_bool goodbye_seen;    /* the peer told us that (membership.c) */
+    int64_t delay_base_us[2];    /* workers.c: the lowest (now - sent_us) of the peer's */
+    int64_t delay_since_us;      /* requests in this window and the one before, and */
+    int delay_windows;           /* when this one began (reader-role holder only) */
 
     /* pmu: outgoing calls waiting for their reply on this connection (pending.c). */
     pthread_mutex_t pmu;

@@ -23,11 +23,16 @@
  *              NB__METHOD_NAME_MAX bytes), so a caller whose signature of an API
  *              no peer serves can say which nodes serve another (docs/upgrades.md)
  *   REFUSE     [reason]                       either side, then the connection closes
- *   REQUEST    [wire_id, timeout_ms, args, max_extensions]
+ *   REQUEST    [wire_id, timeout_ms, args, max_extensions, sent_us]
  *                                             timeout_ms: what is left of the caller's
- *                                             deadline when the request was written;
- *                                             max_extensions: how many EXTENDs the caller
- *                                             accepts for it (may be left out: 0)
+ *                                             deadline when the request was written
+ *                                             (rounded down); max_extensions: how many
+ *                                             EXTENDs the caller accepts for it (may be
+ *                                             left out: 0); sent_us: the caller's
+ *                                             monotonic clock then, in microseconds (may
+ *                                             be left out: the deadline counts from
+ *                                             reading it). Up to 8 elements: a receiver
+ *                                             ignores those after sent_us
  *   REPLY      [code, value or nil, message or nil]   code: an nb_code, or
  *                                             NB__REPLY_LEAVING (below)
  *   PING       (empty)                        heartbeat: any frame proves liveness

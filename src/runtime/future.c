@@ -361,7 +361,7 @@ static void send_request(void *ctx, nb__conn *c, const char *node, const void *a
     }
     msgpack_sbuffer sb;
     char why[160], msg[256];
-    if (nb__encode_request(m, args, timeout_ms, max_ext, f->p.id, &sb, why, sizeof why) < 0) {
+    if (nb__encode_request(m, args, f->deadline_ms, max_ext, f->p.id, &sb, why, sizeof why) < 0) {
         snprintf(msg, sizeof msg, "%s: %s", m->name, why);
         nb__pcall_cancel(&f->p, NB_E_PROTOCOL, msg);
         nb__fail(NB_E_PROTOCOL, "%s", msg);

@@ -178,7 +178,7 @@ static void on_done(nb__pcall *p)
  * encoded once, and every other request is a copy with its own call id in the
  * header. A target that cannot be reached settles (or is resolved) at once.
  * Returns how many requests there are to write (in the targets' frames). */
-static size_t prepare_requests(mc_call *mc, nb__waiter *w, const void *args, int timeout)
+static size_t prepare_requests(mc_call *mc, nb__waiter *w, const void *args, int64_t deadline)
 {
     size_t n = 0, last = 0;
     for (size_t k = 0; k < mc->n; k++) {
@@ -207,7 +207,7 @@ static size_t prepare_requests(mc_call *mc, nb__waiter *w, const void *args, int
         return 0;
     msgpack_sbuffer sb;
     char why[160]; /* the members' items say NB_E_PROTOCOL */
-    if (nb__encode_request(mc->m, args, timeout, nb__call_max_extensions(mc->m, mc->r),
+    if (nb__encode_request(mc->m, args, deadline, nb__call_max_extensions(mc->m, mc->r),
                            mc->t[last].p.id, &sb, why, sizeof why) < 0) {
         for (size_t k = 0; k < mc->n; k++)
             if (mc->t[k].sent)
@@ -241,7 +241,7 @@ static size_t prepare_requests(mc_call *mc, nb__waiter *w, const void *args, int
  * encoding, allocation or reply between two writes. */
 static void send_all(mc_call *mc, nb__waiter *w, const void *args, int timeout, int64_t deadline)
 {
-    if (prepare_requests(mc, w, args, timeout) == 0)
+    if (prepare_requests(mc, w, args, deadline) == 0)
         return;
     int max_ext = nb__call_max_extensions(mc->m, mc->r);
     for (size_t k = 0; k < mc->n; k++) {

@@ -69,20 +69,23 @@ void nb__run_local(const nb__method *m, const void *args, void *ret)
 }
 
 // Returns a frame buffer in *sb owned by the caller (sent with nb__conn_send).
-int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, int max_extensions,
-                       uint64_t id, msgpack_sbuffer *sb, char *why, size_t size)
+int nb__encode_request(const nb__method *m, const void *args, int64_t deadline_ms,
+                       int max_extensions, uint64_t id, msgpack_sbuffer *sb, char *why,
+                       size_t size)
 {
+    int64_t now_ns = nb__mono_ns(), left_ns = deadline_ms * 1000000 - now_ns;
     msgpack_packer pk;
     nb__frame_begin(sb, &pk);
-    msgpack_pack_array(&pk, 4);
+    msgpack_pack_array(&pk, 5);
     msgpack_pack_uint64(&pk, m->wire_id);
-    msgpack_pack_uint32(&pk, (uint32_t)(timeout_ms > 0 ? timeout_ms : 0));
+    msgpack_pack_uint32(&pk, (uint32_t)(left_ns > 0 ? left_ns / 1000000 : 0));
     if (nb__encode_struct(&pk, m->args, args) < 0 || !sb->data) {
         msgpack_sbuffer_destroy(sb);
         snprintf(why, size, "out of memory encoding the arguments");
         return -1;
     }
     msgpack_pack_uint32(&pk, (uint32_t)(max_extensions > 0 ? max_extensions : 0));
+    msgpack_pack_uint64(&pk, (uint64_t)now_ns / 1000);
     nb__frame_end(sb, NB__F_REQUEST, id);
     if (sb->size - NB__FRAME_HEADER_SIZE > nb__cfg.max_frame) {
         snprintf(why, size, "the request (%zu bytes) exceeds the frame limit of %zu bytes",
@@ -210,7 +213,7 @@ static attempt call_remote(const nb__method *m, nb__conn *c, const char *node, c
     attempt a = ATTEMPT_DONE;
     msgpack_sbuffer sb;
     char why[160];
-    if (nb__encode_request(m, args, timeout_ms, max_ext, p.id, &sb, why, sizeof why) < 0) {
+    if (nb__encode_request(m, args, deadline, max_ext, p.id, &sb, why, sizeof why) < 0) {
         nb__pcall_cancel(&p, NB_E_PROTOCOL, NULL);
         nb__fail(NB_E_PROTOCOL, "%s: %s", m->name, why);
     } else {

@@ -24,12 +24,15 @@ int nb__call_max_extensions(const nb__method *m, const nb_call *r);
 /* Runs m's body here without the caller's routing block; sets NB_OK. */
 void nb__run_local(const nb__method *m, const void *args, void *ret);
 
-/* Builds a REQUEST frame in *sb (caller sends or destroys it). Returns 0, or -1
- * with *sb released and why[0..size) saying what failed (out of memory, or the
- * request exceeds the frame limit). Arm the call (nb__pcall_arm) with the same
- * timeout and max_extensions before sending it. */
-int nb__encode_request(const nb__method *m, const void *args, int timeout_ms, int max_extensions,
-                       uint64_t id, msgpack_sbuffer *sb, char *why, size_t size);
+/* Builds a REQUEST frame in *sb (caller sends or destroys it), carrying what is
+ * left of the call's monotonic deadline_ms (rounded down: the serving node never
+ * thinks it has more time than the caller gives) and the time it was made.
+ * Returns 0, or -1 with *sb released and why[0..size) saying what failed (out of
+ * memory, or the request exceeds the frame limit). Arm the call (nb__pcall_arm)
+ * with the same deadline and max_extensions before sending it. */
+int nb__encode_request(const nb__method *m, const void *args, int64_t deadline_ms,
+                       int max_extensions, uint64_t id, msgpack_sbuffer *sb, char *why,
+                       size_t size);
 
 /* Decodes a REPLY payload: *code is the remote outcome (or NB_E_PROTOCOL when the
  * reply is malformed), msg its text; on NB_OK the value is decoded into ret

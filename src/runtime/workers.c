@@ -22,6 +22,8 @@
 #include "workers.h"
 
 #define DEFAULT_MAX_CONCURRENT 64
+/* A REQUEST's elements: five known (frame.h), and room for a later release's. */
+#define REQUEST_FIELDS_MAX 8
 
 /* One peer's share of a module: the jobs it has waiting for a slot, in order,
  * and how many of its bodies run. An entry exists while either is non-zero; its
@@ -69,7 +71,7 @@ typedef struct nb__job {
     uint64_t wire_id;
     void *args;                  /* the decoded argument struct (owned); NULL when
                                     the arguments did not decode */
-    int64_t deadline_ms;
+    int64_t deadline_ns;         /* monotonic: after it the caller has given up */
     int64_t queued_ms;           /* when it joined the jobs queue */
     size_t bytes;                /* its request's payload bytes */
     struct nb__job *batch_tail;  /* the first job of a reader's batch: its last */
@@ -365,9 +367,49 @@ static void *decode_args(const nb__served *sv, const msgpack_object *o)
     return args;
 }
 
-/* Parses [wire_id, timeout_ms, args, max_extensions] into a job, arguments
- * decoded (unpacked in the connection's scratch zone, which only the reader
- * uses); NULL with ctx->why when malformed (the connection then closes). */
+/*
+ * How long a request waited before this node read it: in the caller's queue,
+ * on the network, and in our socket while this process was paused (SIGSTOP, a
+ * debugger, swap). The caller stamps each request with its own monotonic clock
+ * (sent_us); the two clocks are never compared. d = now - sent_us is the
+ * clocks' offset plus the request's delay, and the lowest d seen recently on
+ * the connection (its base) is the offset plus the fastest delay: d - base is
+ * how much longer than the fastest this request took. The base is the lowest
+ * of two windows of DELAY_WINDOW_US (the current one and the one before),
+ * started when a request finds the current one older than that, however long
+ * ago: after a pause, the base seen before it still counts. So the clocks'
+ * drift can only shift the figure by what it drifts in two windows (2 ms at an
+ * extreme 100 ppm); a caller's odd stamps move only its own requests' deadlines,
+ * within the timeout it set anyway (docs/cancellation.md, "Deadlines that hold
+ * across a pause"). Called by the reader-role holder only.
+ */
+#define DELAY_WINDOW_US ((int64_t)10 * 1000 * 1000)
+/* Stamps are clamped to this: differences of clamped values cannot overflow. */
+#define DELAY_STAMP_MAX ((int64_t)1 << 61)
+
+static int64_t waited_us(nb__conn *c, int64_t now_us, uint64_t sent_us)
+{
+    int64_t sent = sent_us > (uint64_t)DELAY_STAMP_MAX ? DELAY_STAMP_MAX : (int64_t)sent_us;
+    int64_t now = now_us > DELAY_STAMP_MAX ? DELAY_STAMP_MAX : now_us;
+    int64_t d = now - sent; /* both within [0, 2^61]: no overflow */
+    if (c->delay_windows == 0 || now - c->delay_since_us >= DELAY_WINDOW_US) {
+        c->delay_base_us[1] = c->delay_base_us[0];
+        c->delay_base_us[0] = d;
+        c->delay_since_us = now;
+        c->delay_windows += c->delay_windows < 2;
+    } else if (d < c->delay_base_us[0]) {
+        c->delay_base_us[0] = d;
+    }
+    int64_t base = c->delay_base_us[0];
+    if (c->delay_windows == 2 && c->delay_base_us[1] < base)
+        base = c->delay_base_us[1];
+    return d - base; /* >= 0; both within [-2^61, 2^61] */
+}
+
+/* Parses [wire_id, timeout_ms, args, max_extensions, sent_us] into a job,
+ * arguments decoded (unpacked in the connection's scratch zone, which only the
+ * reader uses); NULL with ctx->why when malformed (the connection then closes).
+ * Elements after sent_us, which a later release may add, are ignored. */
 static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned char *payload,
                           nb__reader_ctx *ctx)
 {
@@ -377,10 +419,12 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     }
     msgpack_object o;
     if (nb__unpack_peer_in(c->zone, payload, h->length, &o) != 0 ||
-        o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size < 3 || o.via.array.size > 4 ||
+        o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size < 3 ||
+        o.via.array.size > REQUEST_FIELDS_MAX ||
         o.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         o.via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        (o.via.array.size == 4 && o.via.array.ptr[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER)) {
+        (o.via.array.size >= 4 && o.via.array.ptr[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER) ||
+        (o.via.array.size >= 5 && o.via.array.ptr[4].type != MSGPACK_OBJECT_POSITIVE_INTEGER)) {
         msgpack_zone_clear(c->zone);
         snprintf(ctx->why, sizeof ctx->why, "malformed request from %s", c->peer_name);
         return NULL;
@@ -396,10 +440,18 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     job->id = h->call_id;
     job->bytes = h->length;
     uint64_t timeout = o.via.array.ptr[1].via.u64;
-    job->deadline_ms = nb__mono_ms() + (timeout > INT32_MAX ? INT32_MAX : (int64_t)timeout);
+    int64_t now = nb__mono_ns();
+    job->deadline_ns = now + (timeout > INT32_MAX ? INT32_MAX : (int64_t)timeout) * 1000000;
+    if (o.via.array.size >= 5) /* without it (an older caller), counted from now */
+    {
+        int64_t waited = waited_us(c, now / 1000, o.via.array.ptr[4].via.u64);
+        /* Past any timeout (INT32_MAX ms) it is expired anyway: no overflow. */
+        job->deadline_ns -= (waited < (int64_t)INT32_MAX * 1000 ? waited
+                                                                : (int64_t)INT32_MAX * 1000) * 1000;
+    }
     job->wire_id = o.via.array.ptr[0].via.u64;
     atomic_init(&job->cancelled, false);
-    if (o.via.array.size == 4) { /* a REQUEST without it (an older caller) allows none */
+    if (o.via.array.size >= 4) { /* a REQUEST without it (an older caller) allows none */
         uint64_t ext = o.via.array.ptr[3].via.u64;
         job->ext_left = ext > INT32_MAX ? INT32_MAX : (int)ext;
     }
@@ -846,7 +898,7 @@ static void run_one(nb__outbox *ob, nb__job *job)
                 "waiting", m->name, job->c->peer_name);
         return;
     }
-    if (nb__mono_ms() > job->deadline_ms) {
+    if (nb__mono_ns() > job->deadline_ns) {
         reply(ob, job->c, job->id, NB_E_TIMEOUT, m, NULL,
               "%s: the request expired on %s before it could run", m->name, nb__cfg.self_name);
         return;

@@ -20,6 +20,9 @@
  *       $ROGUE_EXTEND set it answers none: it sends EXTEND for the request every
  *       50 ms instead, for 20 s or until the caller's CANCEL comes (printing
  *       "cancel after N extends"), as a server that never lets a caller go.
+ *       With $ROGUE_CALL=WIRE_ID it serves nothing: it calls WIRE_ID (an API
+ *       without arguments) with requests whose sent_us stamps lie about when
+ *       they were made (stale_stamps below), printing each outcome.
  *
  * With $ROGUE_TRANSPORT=psk the rogue first secures its connection with TLS
  * keyed from $NEBULA_COOKIE (libnebula's own stream, stream.h), as a cookie
@@ -42,6 +45,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -435,6 +439,85 @@ static void serve(void)
     }
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Sends call `id` of wire_id (no arguments) stamped sent_us, and prints
+ * "LABEL: code N: MESSAGE" from its REPLY (answering PINGs meanwhile). */
+static void call_stamped(const char *label, uint64_t wire_id, uint64_t id, uint32_t timeout_ms,
+                         uint64_t sent_us)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 5);
+    msgpack_pack_uint64(&pk, wire_id);
+    msgpack_pack_uint32(&pk, timeout_ms);
+    msgpack_pack_array(&pk, 0);
+    msgpack_pack_uint32(&pk, 0);
+    msgpack_pack_uint64(&pk, sent_us);
+    bool sent = send_frame(F_REQUEST, id, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    for (int i = 0; sent && i < 100; i++) {
+        unsigned char *p = NULL;
+        size_t len;
+        uint64_t got;
+        int type = recv_frame(&p, &len, &got, 5000);
+        if (type == F_PING)
+            send_frame(F_PING, 0, NULL);
+        if (type == F_REPLY && got == id) {
+            msgpack_unpacked up;
+            msgpack_unpacked_init(&up);
+            size_t off = 0;
+            const msgpack_object *o = &up.data;
+            if (msgpack_unpack_next(&up, (const char *)p, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+                o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3 &&
+                o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                const msgpack_object *m = &o->via.array.ptr[2];
+                say("%s: code %d: %.*s", label, (int)o->via.array.ptr[0].via.u64,
+                    m->type == MSGPACK_OBJECT_STR ? (int)m->via.str.size : 0,
+                    m->type == MSGPACK_OBJECT_STR ? m->via.str.ptr : "");
+            } else {
+                say("%s: malformed reply", label);
+            }
+            msgpack_unpacked_destroy(&up);
+            free(p);
+            return;
+        }
+        free(p);
+        if (type < 0)
+            break;
+    }
+    say("%s: no reply", label);
+}
+
+/* $ROGUE_CALL: requests whose stamps say they waited (docs/cancellation.md,
+ * "Deadlines that hold across a pause"), and stamps far off either way. */
+static void stale_stamps(uint64_t wire_id)
+{
+    uint64_t t0 = mono_us();
+    call_stamped("fresh", wire_id, 1, 2000, t0);
+    /* 400 ms on: a request stamped as made 10 us after the first has waited
+     * 400 ms somewhere, more than its 300 ms timeout. */
+    for (int i = 0; i < 4; i++) {
+        usleep(100 * 1000);
+        send_frame(F_PING, 0, NULL);
+    }
+    call_stamped("stale", wire_id, 2, 300, t0 + 10);
+    call_stamped("honest", wire_id, 3, 2000, mono_us());
+    /* A stamp from the far future lowers this connection's base: it runs, and
+     * every honest request of this peer after it looks late. */
+    call_stamped("future stamp", wire_id, 4, 2000, UINT64_MAX);
+    call_stamped("after a future stamp", wire_id, 5, 2000, mono_us());
+    call_stamped("zero stamp", wire_id, 6, 2000, 0);
+    say("stamps done");
+}
+
 static int scenario_claim(const char *fp, const char *name, const char *cookie, int argc,
                           char **argv)
 {
@@ -477,7 +560,11 @@ static int scenario_claim(const char *fp, const char *name, const char *cookie, 
         return 1; /* refused: the line above says why */
     msgpack_unpacked_destroy(&up);
     say("welcome");
-    serve();
+    const char *call = getenv("ROGUE_CALL");
+    if (call)
+        stale_stamps(strtoull(call, NULL, 0));
+    else
+        serve();
     return 0;
 }
 

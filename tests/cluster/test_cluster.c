@@ -860,6 +860,40 @@ static void test_extensions_are_bounded_by_the_caller(void **state)
     h_stop(pid, STOP_TIMEOUT_MS);
 }
 
+/* A serving node counts a request's deadline from when its caller made it, not
+ * from when it read it: a request whose caller's stamp says it waited longer
+ * than its timeout is answered NB_E_TIMEOUT unrun (docs/cancellation.md). A
+ * caller's odd stamps reach only its own requests: db1 keeps serving others. */
+static void test_request_deadline_counts_from_the_callers_stamp(void **state)
+{
+    (void)state;
+    char port[16], whoami_id[32];
+    snprintf(port, sizeof port, "%d", ports[DB1]);
+    snprintf(whoami_id, sizeof whoami_id, "%llu", (unsigned long long)wire_id_of("whoami"));
+    const char *args[] = {"claim", port, nb__cluster()->fingerprint, names[COLD], cookie, NULL};
+    char env_call[64];
+    snprintf(env_call, sizeof env_call, "ROGUE_CALL=%s", whoami_id);
+    char *env[] = {env_call, NULL};
+    pid_t pid = spawn_rogue(args, env, "rogue_stamps");
+    assert_int_equal(h_wait(pid, 30000), 0);
+    assert_true(h_log_contains("rogue_stamps", "stamps done", 0));
+    char want[64];
+    assert_true(h_log_contains("rogue_stamps", "fresh: code 0", 0));
+    snprintf(want, sizeof want, "stale: code %d: whoami: the request expired", NB_E_TIMEOUT);
+    assert_true(h_log_contains("rogue_stamps", want, 0));
+    assert_true(h_log_contains("rogue_stamps", "honest: code 0", 0));
+    assert_true(h_log_contains("rogue_stamps", "future stamp: code 0", 0));
+    snprintf(want, sizeof want, "after a future stamp: code %d: whoami: the request expired",
+             NB_E_TIMEOUT);
+    assert_true(h_log_contains("rogue_stamps", want, 0));
+    snprintf(want, sizeof want, "zero stamp: code %d", NB_E_TIMEOUT);
+    assert_true(h_log_contains("rogue_stamps", want, 0));
+    char *w = whoami__with(&(nb_call){.node = "@db1"});
+    assert_ok();
+    assert_string_equal(w, names[DB1]);
+    free(w);
+}
+
 static void test_runtime_node_mismatch_refused(void **state)
 {
     (void)state;
@@ -1080,6 +1114,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_claimed_registration_time_cannot_jump_ahead),
         cmocka_unit_test(test_served_names_are_identifiers),
         cmocka_unit_test(test_extensions_are_bounded_by_the_caller),
+        cmocka_unit_test(test_request_deadline_counts_from_the_callers_stamp),
     };
     int rc = -1;
     if (strcmp(which, "values") == 0) {

@@ -56,7 +56,7 @@ def read_calls(path):
 
 
 def read_bodies(d):
-    """Returns ({call id: [(node short name, start ms, late)]}, malformed lines)."""
+    """Returns ({call id: [(node short name, start ms, late, deadline ms)]}, malformed lines)."""
     bodies = collections.defaultdict(list)
     bad = 0
     for path in sorted(glob.glob(os.path.join(d, "body-*.log"))):
@@ -65,12 +65,13 @@ def read_bodies(d):
                 p = line.split()
                 try:
                     cid, node, start, late = int(p[0]), p[1].split("@")[0], int(p[2]), p[4] == "1"
+                    deadline = int(p[3])
                     if len(p) != 5:
                         raise ValueError
                 except (IndexError, ValueError):
                     bad += 1
                     continue
-                bodies[cid].append((node, start, late))
+                bodies[cid].append((node, start, late, deadline))
     return bodies, bad
 
 
@@ -128,7 +129,8 @@ def main():
         ids = by_scen.get(n, set())
         runs = sum(len(bodies[c]) for c in ids)
         twice = sum(1 for c in ids if len(bodies[c]) > 1)
-        late = sum(1 for c in ids for b in bodies[c] if b[2])
+        late_runs = [(c, b) for c in ids for b in bodies[c] if b[2]]
+        late = len(late_runs)
         limit_us = (timeout + args.margin_ms) * 1000
         past = [r for r in recs if r[3] > limit_us]
         max_ms = max((r[3] for r in recs), default=0) / 1000.0
@@ -174,8 +176,16 @@ def main():
                             % (name, len(past), timeout, args.margin_ms, worst[0], worst[1],
                                worst[3] / 1000.0))
         if late:
-            failures.append("%s: %d body run(s) started after their caller had given up"
-                            % (name, late))
+            # Enough to tell a pause from a slow machine: how late, on which
+            # node, when against the fault's heal, and what the caller got.
+            c, b = max(late_runs, key=lambda cb: cb[1][1] - cb[1][3])
+            outcome = next(("%s after %.0f ms" % (r[1], r[3] / 1000.0) for r in recs
+                            if r[0] == c), "no record")
+            failures.append("%s: %d body run(s) started after their caller had given up "
+                            "(latest: call %d on %s, %d ms after its deadline, %s after the "
+                            "heal; its caller: %s)"
+                            % (name, late, c, b[0], b[1] - b[3],
+                               "%+d ms" % (b[1] - heal[0]) if heal else "no", outcome))
         if bad_ok:
             failures.append("%s: %d NB_OK value(s) not matching a body run" % (name, bad_ok))
         if unissued:

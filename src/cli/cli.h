@@ -75,8 +75,10 @@ void nb__cli_stop(void);
 /*
  * Waits until every configured node whose index is in idx[0..n) is connected
  * (every node when idx is NULL), and with want_runtime has sent its runtime
- * snapshot too. Returns at the latest after wait_ms, or 250 ms after the last
- * of them arrived while others are still missing (those are taken to be down).
+ * snapshot too. Returns as soon as each of them is either that or known not
+ * to be there (a connection to it ended without it: refused, unreachable),
+ * at the latest after wait_ms, or 250 ms after the last of them arrived while
+ * others are still missing (those are taken to be down).
  */
 void nb__cli_wait_nodes(const uint32_t *idx, size_t n, int wait_ms, bool want_runtime);
 

@@ -223,17 +223,22 @@ void nb__cli_stop(void)
 }
 
 /* How many of the nodes idx[0..n) (every node when idx is NULL) are connected
- * and, with want_runtime, have sent their runtime snapshot. */
-static size_t count_ready(const uint32_t *idx, size_t n, bool want_runtime)
+ * and, with want_runtime, have sent their runtime snapshot; *settled adds
+ * those known not to be there (nb__cluster_node_settled). */
+static size_t count_ready(const uint32_t *idx, size_t n, bool want_runtime, size_t *settled)
 {
     size_t count, ready = 0;
+    *settled = 0;
     nb_node_info *info = nb_nodes_info(&count);
     for (size_t k = 0; k < n; k++) {
         size_t i = idx ? idx[k] : k;
         if (i < count && info[i].connected && (!want_runtime || info[i].runtime != NULL))
             ready++;
+        else if (i < count && !info[i].connected && nb__cluster_node_settled(i))
+            ++*settled;
     }
     nb_nodes_info_free(info, count);
+    *settled += ready;
     return ready;
 }
 
@@ -249,8 +254,9 @@ void nb__cli_wait_nodes(const uint32_t *idx, size_t n, int wait_ms, bool want_ru
      * follows its node's handshake at once. */
     for (;;) {
         int64_t now = nb__cli_mono_ms();
-        size_t ready = count_ready(idx, n, want_runtime);
-        if (ready == n || now >= deadline)
+        size_t settled;
+        size_t ready = count_ready(idx, n, want_runtime, &settled);
+        if (settled == n || now >= deadline)
             return;
         if (ready > seen) {
             seen = ready;

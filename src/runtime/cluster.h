@@ -26,4 +26,11 @@ enum {
  * API m of this build. */
 int nb__cluster_signature_state(const nb__method *m, size_t node);
 
+/* Whether this running node knows where configured node `node` stands since
+ * nb_start: connected, or an attempt to connect to it has ended without it
+ * (refused, unreachable, its name unresolved). This node itself counts as
+ * settled; false while not started. The nebula command stops waiting for the
+ * cluster once every node is settled. */
+bool nb__cluster_node_settled(size_t node);
+
 #endif /* NB_RUNTIME_CLUSTER_H */

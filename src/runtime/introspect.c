@@ -53,6 +53,15 @@ int nb__cluster_signature_state(const nb__method *m, size_t node)
     return state;
 }
 
+bool nb__cluster_node_settled(size_t node)
+{
+    if (!nb__lease_enter())
+        return false;
+    bool settled = (int)node == nb__cfg.self_index || nb__members_settled((int)node);
+    nb__lease_leave();
+    return settled;
+}
+
 /* api is borrowed; nodes[0..cap) is the caller's, filled with static strings. */
 size_t nb_available_nodes(const char *api, const char **nodes, size_t cap)
 {

@@ -795,6 +795,18 @@ void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms)
     pthread_rwlock_unlock(&M.lock);
 }
 
+bool nb__members_settled(int idx)
+{
+    bool settled = false;
+    pthread_rwlock_rdlock(&M.lock);
+    if (idx >= 0 && (size_t)idx < M.n) {
+        const nb__peer *p = &M.peers[idx];
+        settled = (p->conn && p->up) || p->why[0] != '\0';
+    }
+    pthread_rwlock_unlock(&M.lock);
+    return settled;
+}
+
 /* True when p serves an API called `name` under another wire id than m's: it
  * was built from another version of the API's declaration. */
 static bool serves_other_signature(const nb__peer *p, const nb__method *m)

@@ -126,4 +126,8 @@ int nb__members_signature_state(const nb__method *m, int idx);
 /* Connection state of configured node idx for node info. */
 void nb__members_status(int idx, bool *connected, int64_t *last_seen_ms);
 
+/* Node idx (not this one) is up, or a connection to it has ended since
+ * nb__members_start (why it is not up is known). */
+bool nb__members_settled(int idx);
+
 #endif /* NB_RUNTIME_MEMBERSHIP_H */

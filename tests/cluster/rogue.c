@@ -203,6 +203,26 @@ static bool send_frame(int type, uint64_t call_id, const msgpack_sbuffer *payloa
     return write_all(h, sizeof h) && (!len || write_all(payload->data, len));
 }
 
+/* A frame's payload being packed: payload_begin, pack into .pk, payload_send. */
+typedef struct packing {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} packing;
+
+static void payload_begin(packing *p)
+{
+    msgpack_sbuffer_init(&p->sb);
+    msgpack_packer_init(&p->pk, &p->sb, msgpack_sbuffer_write);
+}
+
+/* Sends the payload as a frame of `type` and releases it. */
+static bool payload_send(packing *p, int type, uint64_t call_id)
+{
+    bool ok = send_frame(type, call_id, &p->sb);
+    msgpack_sbuffer_destroy(&p->sb);
+    return ok;
+}
+
 static bool read_all(void *buf, size_t n, int timeout_ms)
 {
     char *p = buf;
@@ -266,18 +286,14 @@ static void mac(const char *cookie, const char *label, const unsigned char *na,
 
 static bool send_hello(const char *name, const char *fp)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 4);
-    msgpack_pack_uint32(&pk, WIRE_VERSION);
-    msgpack_pack_str_with_body(&pk, name, strlen(name));
-    msgpack_pack_str_with_body(&pk, fp, strlen(fp));
-    msgpack_pack_uint64(&pk, 12345);
-    bool ok = send_frame(F_HELLO, 0, &sb);
-    msgpack_sbuffer_destroy(&sb);
-    return ok;
+    packing pl;
+    payload_begin(&pl);
+    msgpack_pack_array(&pl.pk, 4);
+    msgpack_pack_uint32(&pl.pk, WIRE_VERSION);
+    msgpack_pack_str_with_body(&pl.pk, name, strlen(name));
+    msgpack_pack_str_with_body(&pl.pk, fp, strlen(fp));
+    msgpack_pack_uint64(&pl.pk, 12345);
+    return payload_send(&pl, F_HELLO, 0);
 }
 
 /* Waits for a frame of type `want`; prints a REFUSE's reason. Returns the
@@ -343,19 +359,16 @@ static int scenario_challenge(const char *fp)
         return 1;
     }
     /* A made-up proof: refused, and nothing from the cookie comes back. */
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
+    packing pl;
     unsigned char nonce[32], fake[32];
     RAND_bytes(nonce, sizeof nonce);
     RAND_bytes(fake, sizeof fake);
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 3);
-    msgpack_pack_bin_with_body(&pk, nonce, 32);
-    msgpack_pack_bin_with_body(&pk, fake, 32);
-    msgpack_pack_array(&pk, 0);
-    send_frame(F_AUTH, 0, &sb);
-    msgpack_sbuffer_destroy(&sb);
+    payload_begin(&pl);
+    msgpack_pack_array(&pl.pk, 3);
+    msgpack_pack_bin_with_body(&pl.pk, nonce, 32);
+    msgpack_pack_bin_with_body(&pl.pk, fake, 32);
+    msgpack_pack_array(&pl.pk, 0);
+    payload_send(&pl, F_AUTH, 0);
     if (expect(F_WELCOME, &up, NULL)) {
         say("FAILED: welcomed without the cookie");
         msgpack_unpacked_destroy(&up);
@@ -426,16 +439,13 @@ static void serve(void)
             extend_forever(id);
             continue;
         }
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_array(&pk, 3);
-        msgpack_pack_uint32(&pk, NB_E_OVERLOADED_CODE);
-        msgpack_pack_nil(&pk);
-        msgpack_pack_str_with_body(&pk, text, strlen(text));
-        send_frame(F_REPLY, id, &sb);
-        msgpack_sbuffer_destroy(&sb);
+        packing pl;
+        payload_begin(&pl);
+        msgpack_pack_array(&pl.pk, 3);
+        msgpack_pack_uint32(&pl.pk, NB_E_OVERLOADED_CODE);
+        msgpack_pack_nil(&pl.pk);
+        msgpack_pack_str_with_body(&pl.pk, text, strlen(text));
+        payload_send(&pl, F_REPLY, id);
     }
 }
 
@@ -451,18 +461,15 @@ static uint64_t mono_us(void)
 static void call_stamped(const char *label, uint64_t wire_id, uint64_t id, uint32_t timeout_ms,
                          uint64_t sent_us)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 5);
-    msgpack_pack_uint64(&pk, wire_id);
-    msgpack_pack_uint32(&pk, timeout_ms);
-    msgpack_pack_array(&pk, 0);
-    msgpack_pack_uint32(&pk, 0);
-    msgpack_pack_uint64(&pk, sent_us);
-    bool sent = send_frame(F_REQUEST, id, &sb);
-    msgpack_sbuffer_destroy(&sb);
+    packing pl;
+    payload_begin(&pl);
+    msgpack_pack_array(&pl.pk, 5);
+    msgpack_pack_uint64(&pl.pk, wire_id);
+    msgpack_pack_uint32(&pl.pk, timeout_ms);
+    msgpack_pack_array(&pl.pk, 0);
+    msgpack_pack_uint32(&pl.pk, 0);
+    msgpack_pack_uint64(&pl.pk, sent_us);
+    bool sent = payload_send(&pl, F_REQUEST, id);
     for (int i = 0; sent && i < 100; i++) {
         unsigned char *p = NULL;
         size_t len;
@@ -540,22 +547,19 @@ static int scenario_claim(const char *fp, const char *name, const char *cookie, 
     msgpack_unpacked_destroy(&up);
     RAND_bytes(nd, sizeof nd);
     mac(cookie, "nebula-dialer", na, nd, name, acceptor, md);
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 3);
-    msgpack_pack_bin_with_body(&pk, nd, 32);
-    msgpack_pack_bin_with_body(&pk, md, 32);
-    msgpack_pack_array(&pk, (uint32_t)(argc / 3));
+    packing pl;
+    payload_begin(&pl);
+    msgpack_pack_array(&pl.pk, 3);
+    msgpack_pack_bin_with_body(&pl.pk, nd, 32);
+    msgpack_pack_bin_with_body(&pl.pk, md, 32);
+    msgpack_pack_array(&pl.pk, (uint32_t)(argc / 3));
     for (int i = 0; i + 2 < argc; i += 3) {
-        msgpack_pack_array(&pk, 3);
-        msgpack_pack_uint64(&pk, strtoull(argv[i + 1], NULL, 0));
-        msgpack_pack_str_with_body(&pk, argv[i], strlen(argv[i]));
-        msgpack_pack_uint64(&pk, strtoull(argv[i + 2], NULL, 0));
+        msgpack_pack_array(&pl.pk, 3);
+        msgpack_pack_uint64(&pl.pk, strtoull(argv[i + 1], NULL, 0));
+        msgpack_pack_str_with_body(&pl.pk, argv[i], strlen(argv[i]));
+        msgpack_pack_uint64(&pl.pk, strtoull(argv[i + 2], NULL, 0));
     }
-    send_frame(F_AUTH, 0, &sb);
-    msgpack_sbuffer_destroy(&sb);
+    payload_send(&pl, F_AUTH, 0);
     if (!expect(F_WELCOME, &up, NULL))
         return 1; /* refused: the line above says why */
     msgpack_unpacked_destroy(&up);

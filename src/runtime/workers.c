@@ -440,15 +440,14 @@ static nb__job *job_parse(nb__conn *c, const nb__frame_header *h, const unsigned
     job->id = h->call_id;
     job->bytes = h->length;
     uint64_t timeout = o.via.array.ptr[1].via.u64;
-    int64_t now = nb__mono_ns();
-    job->deadline_ns = now + (timeout > INT32_MAX ? INT32_MAX : (int64_t)timeout) * 1000000;
-    if (o.via.array.size >= 5) /* without it (an older caller), counted from now */
-    {
-        int64_t waited = waited_us(c, now / 1000, o.via.array.ptr[4].via.u64);
-        /* Past any timeout (INT32_MAX ms) it is expired anyway: no overflow. */
-        job->deadline_ns -= (waited < (int64_t)INT32_MAX * 1000 ? waited
-                                                                : (int64_t)INT32_MAX * 1000) * 1000;
-    }
+    int64_t now = nb__mono_ns(), waited = 0;
+    if (o.via.array.size >= 5) /* without a stamp (an older caller): counted from now */
+        waited = waited_us(c, now / 1000, o.via.array.ptr[4].via.u64);
+    /* Both terms are capped at the longest timeout (INT32_MAX ms): no overflow,
+     * and a request that waited longer has expired whatever its timeout. */
+    int64_t cap_us = (int64_t)INT32_MAX * 1000;
+    job->deadline_ns = now + (timeout > INT32_MAX ? INT32_MAX : (int64_t)timeout) * 1000000 -
+                       (waited < cap_us ? waited : cap_us) * 1000;
     job->wire_id = o.via.array.ptr[0].via.u64;
     atomic_init(&job->cancelled, false);
     if (o.via.array.size >= 4) { /* a REQUEST without it (an older caller) allows none */

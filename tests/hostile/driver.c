@@ -813,7 +813,9 @@ static bool sc_slow_reader(void)
     return good == N;
 }
 
-/* Sends one REQUEST with this payload after a handshake; the node must close. */
+/* Sends one REQUEST with this payload after a handshake; the node must close.
+ * A PING every 100 ms meanwhile keeps the peer from looking silent, so the
+ * close can only be the node's answer to the request. */
 static bool request_closes(const char *what, const unsigned char *payload, size_t len)
 {
     int fd = handshake(what);
@@ -822,7 +824,9 @@ static bool request_closes(const char *what, const unsigned char *payload, size_
         return false;
     }
     send_frame(fd, F_REQUEST, 1, payload, len);
-    bool closed = closed_within(fd, 5000);
+    bool closed = false;
+    for (int i = 0; i < 50 && !closed; i++)
+        closed = closed_within(fd, 100) || !send_frame(fd, F_PING, 0, NULL, 0);
     close(fd);
     if (!closed)
         fail("%s: the node did not close the connection", what);
@@ -878,6 +882,37 @@ static bool sc_huge_counts(void)
     n += elems;
     ok &= request_closes("budget", p, n);
     free(p);
+    return ok;
+}
+
+/* REQUEST payloads of the wrong shape around its optional elements (frame.h):
+ * a stamp that is no unsigned integer, and more elements than a receiver
+ * accepts. Each closes its connection. */
+static bool sc_request_shape(void)
+{
+    bool ok = true;
+    for (int variant = 0; variant < 3; variant++) {
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_array(&pk, variant == 2 ? 9 : 5);
+        msgpack_pack_uint64(&pk, wire_id("hx_echo"));
+        msgpack_pack_uint32(&pk, 1000);
+        msgpack_pack_array(&pk, 1);
+        msgpack_pack_bin_with_body(&pk, "x", 1);
+        msgpack_pack_uint32(&pk, 0);
+        if (variant == 0)
+            msgpack_pack_str_with_body(&pk, "\x1b[2J", 4); /* the stamp as a string */
+        else if (variant == 1)
+            msgpack_pack_int64(&pk, -1); /* a negative stamp */
+        else
+            for (int k = 0; k < 5; k++) /* 9 elements: one past the 8 accepted */
+                msgpack_pack_uint64(&pk, 1);
+        const char *what[] = {"stamp-string", "stamp-negative", "nine-elements"};
+        ok &= request_closes(what[variant], (const unsigned char *)sb.data, sb.size);
+        msgpack_sbuffer_destroy(&sb);
+    }
     return ok;
 }
 
@@ -1066,6 +1101,7 @@ static const scenario scenarios[] = {
     {"slow_reader", sc_slow_reader, 0.9, 96 * 1024, 4096, true},
     {"deep_nesting", sc_deep_nesting, 0.5, 32 * 1024, 4096, false},
     {"huge_counts", sc_huge_counts, 0.9, 64 * 1024, 4096, true},
+    {"request_shape", sc_request_shape, 0.5, 32 * 1024, 4096, false},
     {"unknown_types", sc_unknown_types, 0.5, 32 * 1024, 4096, false},
     {"control_names", sc_control_names, 0.5, 32 * 1024, 4096, false},
     {"wrong_cookie", sc_wrong_cookie, 0.5, 32 * 1024, 4096, false},

@@ -18,7 +18,8 @@ started=$SECONDS
 bench/setup.sh
 cmake -S . -B "$dir" -DNEBULA_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=(bench_routing_client bench_routing_client_static bench_routing_server
-         bench_multicast_driver bench_multicast_s{1..8} bench_async_client bench_async_server)
+         bench_multicast_driver bench_multicast_s{1..8} bench_async_client bench_async_server
+         bench_fresh_pages)
 # The throughput bench (bench/throughput.c) is built when its target exists.
 have_tput=0
 build_targets=$(cmake --build "$dir" --target help 2>/dev/null || true)
@@ -281,6 +282,14 @@ if grep -qw bench_scale32_driver <<<"$build_targets"; then
   done
   echo
 fi
+
+# ---- 3d. this machine's fresh pages (bench/fresh_pages.c), under the echo rows -
+
+echo "== 1 MiB copied into freshly mapped pages vs pages already mapped, $rounds rounds in turn"
+"$b/bench_fresh_pages" --rounds "$rounds" | tee "$parts/fresh_pages.txt"
+read -r _ fresh _ mapped < <(tail -n1 "$parts/fresh_pages.txt")
+add_row "malloc" "1 MiB copy into fresh pages / into mapped pages" "$fresh" "$mapped" ns "-"
+echo
 
 # ---- 4. the whole table and the merged JSON ---------------------------------
 

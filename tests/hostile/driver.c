@@ -474,17 +474,18 @@ static uint64_t wire_id(const char *method)
     return 0;
 }
 
-/* REQUEST hx_echo(bytes of n), call id `id`, into sb (destroy it). */
-static void echo_request(msgpack_sbuffer *sb, const char *data, size_t n)
+/* REQUEST hx_echo(bytes of n) into sb (destroy it), through pk: wire id,
+ * timeout and arguments, then room for `extra` elements the caller packs. */
+static void echo_request(msgpack_sbuffer *sb, msgpack_packer *pk, const char *data, size_t n,
+                         uint32_t extra)
 {
-    msgpack_packer pk;
     msgpack_sbuffer_init(sb);
-    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 3);
-    msgpack_pack_uint64(&pk, wire_id("hx_echo"));
-    msgpack_pack_uint32(&pk, 30000);
-    msgpack_pack_array(&pk, 1);
-    msgpack_pack_bin_with_body(&pk, data, n);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_array(pk, 3 + extra);
+    msgpack_pack_uint64(pk, wire_id("hx_echo"));
+    msgpack_pack_uint32(pk, 30000);
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_bin_with_body(pk, data, n);
 }
 
 /* --- Scenarios: each returns true when the node did what it must -------------- */
@@ -697,7 +698,8 @@ static bool sc_never_reads(void)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     char *data = calloc(1, (size_t)MIB);
     msgpack_sbuffer sb;
-    echo_request(&sb, data, (size_t)MIB);
+    msgpack_packer pk;
+    echo_request(&sb, &pk, data, (size_t)MIB, 0);
     long long start = now_ms();
     long sent = 0;
     bool stuck = false; /* a send timed out (1 s): the node stopped reading us */
@@ -765,7 +767,8 @@ static bool sc_slow_reader(void)
     char *data = malloc((size_t)MIB);
     memset(data, 0x5a, (size_t)MIB);
     msgpack_sbuffer sb;
-    echo_request(&sb, data, (size_t)MIB);
+    msgpack_packer pk;
+    echo_request(&sb, &pk, data, (size_t)MIB, 0);
     slow_reader s = {fd, N, &sb, false};
     pthread_t t;
     pthread_create(&t, NULL, send_requests, &s);
@@ -894,13 +897,7 @@ static bool sc_request_shape(void)
     for (int variant = 0; variant < 3; variant++) {
         msgpack_sbuffer sb;
         msgpack_packer pk;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_array(&pk, variant == 2 ? 9 : 5);
-        msgpack_pack_uint64(&pk, wire_id("hx_echo"));
-        msgpack_pack_uint32(&pk, 1000);
-        msgpack_pack_array(&pk, 1);
-        msgpack_pack_bin_with_body(&pk, "x", 1);
+        echo_request(&sb, &pk, "x", 1, variant == 2 ? 6 : 2);
         msgpack_pack_uint32(&pk, 0);
         if (variant == 0)
             msgpack_pack_str_with_body(&pk, "\x1b[2J", 4); /* the stamp as a string */

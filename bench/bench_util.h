@@ -14,9 +14,11 @@
 /* Bytes nebula puts on the wire for one bench_inc call (request and reply frame,
  * header included) and on top of an echo payload; the raw ping-pong sends exactly
  * as many, so the pair differs only in what the library does. See src/runtime/frame.h. */
-#define BENCH_INC_REQUEST_BYTES 34  /* 16 header + [wire_id u64, timeout, [x]] */
+/* 16 header + [wire_id u64, timeout, [x], max_extensions, sent_us u64]: the
+ * caller's stamp is 9 bytes once the machine has been up 72 minutes (2^32 us). */
+#define BENCH_INC_REQUEST_BYTES 43
 #define BENCH_INC_REPLY_BYTES 22    /* 16 header + [code, value, nil] */
-#define BENCH_ECHO_REQUEST_OVERHEAD 34
+#define BENCH_ECHO_REQUEST_OVERHEAD 43
 #define BENCH_ECHO_REPLY_OVERHEAD 24
 
 int64_t bench_now_ns(void);
